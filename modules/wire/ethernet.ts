@@ -1,0 +1,71 @@
+// Ethernet II framing, with an optional 802.1Q VLAN tag recognised and skipped on decode.
+
+import { type Mac, readMac } from "./address.ts";
+import { type Result, ok, fail } from "./result.ts";
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETH_HEADER_LEN = 14;
+
+export interface Vlan {
+  pcp: number; // priority code point, 3 bits
+  dei: number; // drop eligible, 1 bit
+  id: number; // 12 bits
+}
+
+export interface EthernetFrame {
+  dst: Mac;
+  src: Mac;
+  ethertype: number;
+  vlan?: Vlan;
+  /** View into the decoded bytes (no copy); may include link-layer padding. */
+  payload: Uint8Array;
+}
+
+export function decodeEthernet(b: Uint8Array): Result<EthernetFrame> {
+  if (b.length < ETH_HEADER_LEN) return fail("eth-short");
+  let type = (b[12]! << 8) | b[13]!;
+  let off = ETH_HEADER_LEN;
+  let vlan: Vlan | undefined;
+  if (type === ETHERTYPE_VLAN) {
+    if (b.length < ETH_HEADER_LEN + 4) return fail("eth-short");
+    const tci = (b[14]! << 8) | b[15]!;
+    vlan = { pcp: tci >>> 13, dei: (tci >>> 12) & 1, id: tci & 0xfff };
+    type = (b[16]! << 8) | b[17]!;
+    off += 4;
+  }
+  if (type < 0x0600) return fail("eth-not-ethernet-ii"); // an 802.3 length field, not a type
+  const frame: EthernetFrame = { dst: readMac(b, 0), src: readMac(b, 6), ethertype: type, payload: b.subarray(off) };
+  if (vlan) frame.vlan = vlan;
+  return ok(frame);
+}
+
+export function ethernetHeaderLength(f: Pick<EthernetFrame, "vlan">): number {
+  return f.vlan ? ETH_HEADER_LEN + 4 : ETH_HEADER_LEN;
+}
+
+export function ethernetLength(f: EthernetFrame): number {
+  return ethernetHeaderLength(f) + f.payload.length;
+}
+
+/** Writes header and payload at `off`; returns the number of bytes written. */
+export function encodeEthernet(f: EthernetFrame, buf: Uint8Array, off = 0): number {
+  buf.set(f.dst.subarray(0, 6), off);
+  buf.set(f.src.subarray(0, 6), off + 6);
+  let p = off + 12;
+  if (f.vlan) {
+    const tci = ((f.vlan.pcp & 7) << 13) | ((f.vlan.dei & 1) << 12) | (f.vlan.id & 0xfff);
+    buf[p] = ETHERTYPE_VLAN >>> 8;
+    buf[p + 1] = ETHERTYPE_VLAN & 0xff;
+    buf[p + 2] = tci >>> 8;
+    buf[p + 3] = tci & 0xff;
+    p += 4;
+  }
+  buf[p] = f.ethertype >>> 8;
+  buf[p + 1] = f.ethertype & 0xff;
+  p += 2;
+  buf.set(f.payload, p);
+  return p + f.payload.length - off;
+}

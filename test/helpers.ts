@@ -1,0 +1,21 @@
+import type { ExecutionContext } from "ava";
+import fc from "fast-check";
+
+// Shared test helpers.
+
+/** Bytes from hex text; whitespace and line breaks are ignored (seeds print frames this way). */
+export function hex(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error(`not hex: ${text}`);
+  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+export function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Runs a fast-check property and records it as an assertion, with the counterexample on failure. */
+export function holds(t: ExecutionContext, property: fc.IProperty<any> | fc.IAsyncProperty<any>, params: fc.Parameters<any> = {}): void {
+  const details = fc.check(property as fc.IProperty<any>, params) as fc.RunDetails<any>;
+  t.false(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${String(details.errorInstance ?? "")}` : "");
+}
