@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "tap",
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["tap.c"],
+          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"]
+        }, {
+          "type": "none"
+        }]
+      ]
+    }
+  ]
+}
