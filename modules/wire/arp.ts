@@ -1,0 +1,55 @@
+// ARP (RFC 826) for Ethernet hardware and IPv4 protocol addresses only; any other
+// combination is rejected, since the stack cannot use it.
+
+import { type Ip4, type Mac, readIp, readMac, writeIp } from "./address.ts";
+import { type Result, ok, fail } from "./result.ts";
+
+export const ARP_REQUEST = 1;
+export const ARP_REPLY = 2;
+/** Size of an Ethernet/IPv4 ARP packet, without link-layer padding. */
+export const ARP_LEN = 28;
+
+const HTYPE_ETHERNET = 1;
+const PTYPE_IPV4 = 0x0800;
+
+export interface ArpPacket {
+  op: number;
+  senderMac: Mac;
+  senderIp: Ip4;
+  targetMac: Mac;
+  targetIp: Ip4;
+}
+
+/** Decodes the first 28 bytes; anything after them (Ethernet padding) is ignored. */
+export function decodeArp(b: Uint8Array): Result<ArpPacket> {
+  if (b.length < ARP_LEN) return fail("arp-short");
+  const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
+  if (v.getUint16(0) !== HTYPE_ETHERNET || v.getUint8(4) !== 6) return fail("arp-bad-hardware");
+  if (v.getUint16(2) !== PTYPE_IPV4 || v.getUint8(5) !== 4) return fail("arp-bad-protocol");
+  return ok({
+    op: v.getUint16(6),
+    senderMac: readMac(b, 8),
+    senderIp: readIp(b, 14),
+    targetMac: readMac(b, 18),
+    targetIp: readIp(b, 24),
+  });
+}
+
+export function arpLength(): number {
+  return ARP_LEN;
+}
+
+/** Writes the 28-byte packet at `off` (no padding); returns the number of bytes written. */
+export function encodeArp(p: ArpPacket, buf: Uint8Array, off = 0): number {
+  const v = new DataView(buf.buffer, buf.byteOffset + off, ARP_LEN);
+  v.setUint16(0, HTYPE_ETHERNET);
+  v.setUint16(2, PTYPE_IPV4);
+  v.setUint8(4, 6);
+  v.setUint8(5, 4);
+  v.setUint16(6, p.op);
+  buf.set(p.senderMac.subarray(0, 6), off + 8);
+  writeIp(buf, off + 14, p.senderIp);
+  buf.set(p.targetMac.subarray(0, 6), off + 18);
+  writeIp(buf, off + 24, p.targetIp);
+  return ARP_LEN;
+}

@@ -1,0 +1,227 @@
+// TCP header (RFC 9293) over IPv4, with the options the stack negotiates: MSS, window
+// scale and timestamps (RFC 7323), SACK (RFC 2018). Unknown options are skipped by
+// their length; a length that does not fit is an error, never a read past the header.
+
+import type { Ip4 } from "./address.ts";
+import { checksum, pseudoHeaderSum } from "./checksum.ts";
+import { IP_PROTO_TCP } from "./ipv4.ts";
+import { type Result, ok, fail } from "./result.ts";
+
+// Bits of TcpSegment.flags.
+export const FIN = 0x01;
+export const SYN = 0x02;
+export const RST = 0x04;
+export const PSH = 0x08;
+export const ACK = 0x10;
+export const URG = 0x20;
+export const ECE = 0x40;
+export const CWR = 0x80;
+
+export const TCP_MIN_HEADER_LEN = 20;
+export const TCP_MAX_OPTIONS_LEN = 40;
+
+const OPT_EOL = 0;
+const OPT_NOP = 1;
+const OPT_MSS = 2;
+const OPT_WINDOW_SCALE = 3;
+const OPT_SACK_PERMITTED = 4;
+const OPT_SACK = 5;
+const OPT_TIMESTAMP = 8;
+
+export interface SackBlock {
+  left: number; // first sequence number of the block
+  right: number; // sequence number just after it
+}
+
+/** Options present in a segment; an absent key means the option was not there. */
+export interface TcpOptions {
+  mss?: number;
+  windowScale?: number; // the raw shift count; RFC 7323 says to treat more than 14 as 14
+  sackPermitted?: true;
+  /** Encode writes the first blocks that fit in 40 option bytes (at most 4). */
+  sack?: SackBlock[];
+  timestamp?: { tsval: number; tsecr: number };
+}
+
+export interface TcpSegment {
+  srcPort: number;
+  dstPort: number;
+  seq: number; // unsigned 32-bit
+  ack: number; // unsigned 32-bit; meaningful only with ACK set
+  flags: number; // FIN | SYN | ...
+  window: number; // as on the wire, before any scaling
+  urgent: number;
+  options: TcpOptions;
+  /** On decode, a view into the decoded bytes. */
+  payload: Uint8Array;
+}
+
+/** A decoded segment also reports the header values that encoding computes. */
+export interface TcpDecoded extends TcpSegment {
+  headerLength: number; // bytes: data offset times 4
+  checksum: number;
+}
+
+/** `b` is the whole IP payload: its length is the TCP length in the pseudo-header. */
+export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded> {
+  if (b.length < TCP_MIN_HEADER_LEN) return fail("tcp-short");
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const headerLength = (v.getUint8(12) >>> 4) * 4;
+  if (headerLength < TCP_MIN_HEADER_LEN) return fail("tcp-bad-header-length");
+  if (headerLength > b.length) return fail("tcp-short");
+  if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return fail("tcp-bad-checksum");
+  const options = decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
+  if (!options.ok) return options;
+  return ok({
+    srcPort: v.getUint16(0),
+    dstPort: v.getUint16(2),
+    seq: v.getUint32(4),
+    ack: v.getUint32(8),
+    flags: v.getUint8(13),
+    window: v.getUint16(14),
+    urgent: v.getUint16(18),
+    options: options.value,
+    payload: b.subarray(headerLength),
+    headerLength,
+    checksum: v.getUint16(16),
+  });
+}
+
+function decodeOptions(v: DataView, start: number, end: number): Result<TcpOptions> {
+  const o: TcpOptions = {};
+  let i = start;
+  while (i < end) {
+    const kind = v.getUint8(i);
+    if (kind === OPT_EOL) break;
+    if (kind === OPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 2 > end) return fail("tcp-bad-option");
+    const len = v.getUint8(i + 1);
+    if (len < 2 || i + len > end) return fail("tcp-bad-option");
+    switch (kind) {
+      case OPT_MSS:
+        if (len !== 4) return fail("tcp-bad-option");
+        o.mss = v.getUint16(i + 2);
+        break;
+      case OPT_WINDOW_SCALE:
+        if (len !== 3) return fail("tcp-bad-option");
+        o.windowScale = v.getUint8(i + 2);
+        break;
+      case OPT_SACK_PERMITTED:
+        if (len !== 2) return fail("tcp-bad-option");
+        o.sackPermitted = true;
+        break;
+      case OPT_SACK:
+        // 40 option bytes bound this to at most 4 blocks.
+        if (len < 10 || (len - 2) % 8 !== 0) return fail("tcp-bad-option");
+        o.sack = [];
+        for (let p = i + 2; p < i + len; p += 8) o.sack.push({ left: v.getUint32(p), right: v.getUint32(p + 4) });
+        break;
+      case OPT_TIMESTAMP:
+        if (len !== 10) return fail("tcp-bad-option");
+        o.timestamp = { tsval: v.getUint32(i + 2), tsecr: v.getUint32(i + 6) };
+        break;
+    }
+    i += len;
+  }
+  return ok(o);
+}
+
+// Encoded sizes, each option aligned to 4 bytes with leading NOPs.
+const MSS_LEN = 4;
+const SACK_PERMITTED_LEN = 4; // NOP NOP kind len
+const TIMESTAMP_LEN = 12; // NOP NOP kind len tsval tsecr
+const WINDOW_SCALE_LEN = 4; // NOP kind len shift
+const SACK_BASE_LEN = 4; // NOP NOP kind len, then 8 bytes per block
+
+function lengthWithoutSack(o: TcpOptions): number {
+  return (
+    (o.mss !== undefined ? MSS_LEN : 0) +
+    (o.sackPermitted ? SACK_PERMITTED_LEN : 0) +
+    (o.timestamp ? TIMESTAMP_LEN : 0) +
+    (o.windowScale !== undefined ? WINDOW_SCALE_LEN : 0)
+  );
+}
+
+/** How many of o.sack's blocks fit; RFC 2018 lets a sender report fewer than it has. */
+function sackBlocksToSend(o: TcpOptions): number {
+  if (!o.sack) return 0;
+  const room = Math.floor((TCP_MAX_OPTIONS_LEN - lengthWithoutSack(o) - SACK_BASE_LEN) / 8);
+  return Math.max(0, Math.min(o.sack.length, 4, room));
+}
+
+export function tcpOptionsLength(o: TcpOptions): number {
+  const blocks = sackBlocksToSend(o);
+  return lengthWithoutSack(o) + (blocks ? SACK_BASE_LEN + 8 * blocks : 0);
+}
+
+export function tcpHeaderLength(s: Pick<TcpSegment, "options">): number {
+  return TCP_MIN_HEADER_LEN + tcpOptionsLength(s.options);
+}
+
+export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
+  return tcpHeaderLength(s) + s.payload.length;
+}
+
+/** Writes header, options and payload at `off` with the checksum; returns the bytes written. */
+export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
+  const headerLength = tcpHeaderLength(s);
+  const length = headerLength + s.payload.length;
+  buf.set(s.payload, off + headerLength);
+  const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
+  v.setUint16(0, s.srcPort);
+  v.setUint16(2, s.dstPort);
+  v.setUint32(4, s.seq);
+  v.setUint32(8, s.ack);
+  v.setUint8(12, (headerLength / 4) << 4);
+  v.setUint8(13, s.flags);
+  v.setUint16(14, s.window);
+  v.setUint16(16, 0);
+  v.setUint16(18, s.urgent);
+  writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
+  v.setUint16(16, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
+  return length;
+}
+
+function writeOptions(o: TcpOptions, v: DataView, p: number): void {
+  const nops = (n: number) => {
+    for (let k = 0; k < n; k++) v.setUint8(p++, OPT_NOP);
+  };
+  const head = (kind: number, len: number) => {
+    v.setUint8(p, kind);
+    v.setUint8(p + 1, len);
+    p += 2;
+  };
+  if (o.mss !== undefined) {
+    head(OPT_MSS, 4);
+    v.setUint16(p, o.mss);
+    p += 2;
+  }
+  if (o.sackPermitted) {
+    nops(2);
+    head(OPT_SACK_PERMITTED, 2);
+  }
+  if (o.timestamp) {
+    nops(2);
+    head(OPT_TIMESTAMP, 10);
+    v.setUint32(p, o.timestamp.tsval);
+    v.setUint32(p + 4, o.timestamp.tsecr);
+    p += 8;
+  }
+  if (o.windowScale !== undefined) {
+    nops(1);
+    head(OPT_WINDOW_SCALE, 3);
+    v.setUint8(p++, o.windowScale);
+  }
+  const blocks = sackBlocksToSend(o);
+  if (blocks) {
+    nops(2);
+    head(OPT_SACK, 2 + 8 * blocks);
+    for (let k = 0; k < blocks; k++, p += 8) {
+      v.setUint32(p, o.sack![k]!.left);
+      v.setUint32(p + 4, o.sack![k]!.right);
+    }
+  }
+}
