@@ -19,3 +19,8 @@ export function holds(t: ExecutionContext, property: fc.IProperty<any> | fc.IAsy
   const details = fc.check(property as fc.IProperty<any>, params) as fc.RunDetails<any>;
   t.false(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${String(details.errorInstance ?? "")}` : "");
 }
+
+/** Whether `count` successes in `n` trials lies within five standard deviations of probability p (for rate checks on seeded randomness). */
+export function withinBinomial(count: number, n: number, p: number): boolean {
+  return Math.abs(count - n * p) <= 5 * Math.sqrt(n * p * (1 - p)) + 1;
+}
