@@ -24,3 +24,21 @@ export function holds(t: ExecutionContext, property: fc.IProperty<any> | fc.IAsy
 export function withinBinomial(count: number, n: number, p: number): boolean {
   return Math.abs(count - n * p) <= 5 * Math.sqrt(n * p * (1 - p)) + 1;
 }
+
+/** Whether `view` lies inside `outer`'s bytes: a decoder's views must never reach past its input. */
+export function isViewWithin(view: Uint8Array, outer: Uint8Array): boolean {
+  return view.buffer === outer.buffer && view.byteOffset >= outer.byteOffset && view.byteOffset + view.length <= outer.byteOffset + outer.length;
+}
+
+/** Damage to a valid encoding, for robustness properties: a few bytes overwritten, then a truncation. */
+export const damage = fc.record({
+  writes: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+  keep: fc.nat(),
+});
+
+/** A damaged copy of `b`: each write lands at index % length, then `keep % (length + 1)` bytes are kept. */
+export function applyDamage(b: Uint8Array, d: { writes: Array<[number, number]>; keep: number }): Uint8Array {
+  const copy = b.slice();
+  for (const [i, v] of d.writes) if (copy.length) copy[i % copy.length] = v;
+  return copy.subarray(0, d.keep % (copy.length + 1));
+}
