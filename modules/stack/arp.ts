@@ -1,0 +1,171 @@
+// ARP (RFC 826): responder, a bounded cache with aging, a bounded queue of frames
+// waiting for resolution, rate-limited requests, gratuitous announcements, and the
+// RFC 5227 probe the DHCP client uses to detect an address conflict.
+
+import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, macEqual } from "../wire/address.ts";
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
+import { decodeArp, encodeArp, ARP_REQUEST, ARP_REPLY, ARP_LEN, type ArpPacket } from "../wire/arp.ts";
+import type { Timer } from "../platform.ts";
+import type { Netif } from "./netif.ts";
+
+export interface ArpOptions {
+  cacheSize: number; // entries
+  maxAgeMs: number; // a learned entry is forgotten after this long
+  pendingPerHost: number; // frames queued per unresolved neighbour
+  pendingHosts: number; // unresolved neighbours at once
+  retryMs: number; // minimum gap between requests for one target
+  tries: number; // requests before the queued frames are dropped
+}
+
+const DEFAULTS: ArpOptions = { cacheSize: 16, maxAgeMs: 300_000, pendingPerHost: 2, pendingHosts: 8, retryMs: 1000, tries: 3 };
+
+interface Entry {
+  mac: Mac;
+  expires: number;
+}
+
+interface Pending {
+  frames: Uint8Array[];
+  tries: number;
+  timer: Timer;
+}
+
+type ProbeListener = (packet: ArpPacket) => void;
+
+export class Arp {
+  private readonly cache = new Map<Ip4, Entry>();
+  private readonly pending = new Map<Ip4, Pending>();
+  private readonly probeListeners = new Set<ProbeListener>();
+  private readonly options: ArpOptions;
+
+  constructor(
+    private readonly netif: Netif,
+    options: Partial<ArpOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    netif.register(ETHERTYPE_ARP, (payload) => this.input(payload));
+    netif.onAddressChange(() => this.announce());
+  }
+
+  lookup(ip: Ip4): Mac | undefined {
+    const e = this.cache.get(ip);
+    if (!e) return undefined;
+    if (e.expires <= this.netif.clock.now()) {
+      this.cache.delete(ip);
+      return undefined;
+    }
+    return e.mac;
+  }
+
+  /**
+   * Sends an IPv4 frame (Ethernet header space reserved) to the neighbour `nextHop`,
+   * queueing it while the neighbour's address is resolved.
+   */
+  send(frame: Uint8Array, nextHop: Ip4): void {
+    const mac = this.lookup(nextHop);
+    if (mac) return this.netif.send(frame, mac, ETHERTYPE_IPV4);
+    let p = this.pending.get(nextHop);
+    if (!p) {
+      if (this.pending.size >= this.options.pendingHosts) return this.netif.stats.drop("arp-pending-overflow");
+      p = { frames: [], tries: 0, timer: { cancel() {} } };
+      this.pending.set(nextHop, p);
+      this.request(nextHop, p);
+    }
+    if (p.frames.length >= this.options.pendingPerHost) {
+      p.frames.shift(); // keep the newest: it is the one the application is waiting on
+      this.netif.stats.drop("arp-pending-overflow");
+    }
+    p.frames.push(frame);
+  }
+
+  /** Broadcasts a gratuitous ARP request for our own address (RFC 5227 announcement). */
+  announce(): void {
+    if (this.netif.ip === 0) return;
+    this.transmit(ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, this.netif.ip, this.netif.ip);
+    this.netif.event("arp", "announce");
+  }
+
+  /**
+   * RFC 5227 probe: asks whether anyone holds `ip`, `probes` times `intervalMs` apart,
+   * then waits `waitMs`. Calls back with the conflicting MAC, or undefined when the
+   * address is free.
+   */
+  probe(ip: Ip4, done: (conflict: Mac | undefined) => void, probes = 3, intervalMs = 1000, waitMs = 2000): void {
+    const clock = this.netif.clock;
+    let sent = 0;
+    let timer: Timer;
+    const listener: ProbeListener = (p) => {
+      const claims = p.senderIp === ip;
+      const probesToo = p.op === ARP_REQUEST && p.senderIp === 0 && p.targetIp === ip && !macEqual(p.senderMac, this.netif.mac);
+      if (claims || probesToo) finish(p.senderMac);
+    };
+    const finish = (conflict: Mac | undefined) => {
+      timer.cancel();
+      this.probeListeners.delete(listener);
+      done(conflict);
+    };
+    const step = () => {
+      if (sent === probes) return finish(undefined);
+      this.transmit(ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, 0, ip);
+      sent++;
+      timer = clock.setTimer(sent === probes ? waitMs : intervalMs, step);
+    };
+    this.probeListeners.add(listener);
+    step();
+  }
+
+  private input(payload: Uint8Array): void {
+    const r = decodeArp(payload);
+    if (!r.ok) return this.netif.stats.drop(r.reason);
+    const p = r.value;
+    this.netif.stats.count("arp.rx");
+    for (const l of [...this.probeListeners]) l(p);
+    const ours = this.netif.ip;
+    if (macEqual(p.senderMac, BROADCAST_MAC)) return this.netif.stats.drop("arp-bad-sender");
+    const forUs = ours !== 0 && p.targetIp === ours;
+    // RFC 826: refresh an entry we hold; add one only when the packet is aimed at us.
+    // A probe (sender 0.0.0.0) teaches nothing, but is answered so the prober sees the conflict.
+    const known = this.cache.has(p.senderIp) || this.pending.has(p.senderIp);
+    if (p.senderIp !== 0 && (known || forUs)) this.learn(p.senderIp, p.senderMac);
+    if (p.senderIp === ours && ours !== 0) this.netif.event("arp", "address conflict seen");
+    if (p.op === ARP_REQUEST && forUs) {
+      this.transmit(ARP_REPLY, p.senderMac, p.senderMac, ours, p.senderIp);
+    } else if (!forUs && p.op === ARP_REQUEST) {
+      this.netif.stats.drop("arp-not-for-us");
+    }
+  }
+
+  private learn(ip: Ip4, mac: Mac): void {
+    const clock = this.netif.clock;
+    this.cache.delete(ip); // re-insert so Map order is least recently learned first
+    if (this.cache.size >= this.options.cacheSize) {
+      const oldest = this.cache.keys().next().value as Ip4;
+      this.cache.delete(oldest);
+      this.netif.stats.count("arp.evicted");
+    }
+    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs });
+    const p = this.pending.get(ip);
+    if (!p) return;
+    p.timer.cancel();
+    this.pending.delete(ip);
+    for (const frame of p.frames) this.netif.send(frame, mac, ETHERTYPE_IPV4);
+  }
+
+  private request(ip: Ip4, p: Pending): void {
+    if (p.tries === this.options.tries) {
+      this.pending.delete(ip);
+      for (let i = 0; i < p.frames.length; i++) this.netif.stats.drop("arp-timeout");
+      return;
+    }
+    p.tries++;
+    this.transmit(ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, this.netif.ip, ip);
+    p.timer = this.netif.clock.setTimer(this.options.retryMs, () => this.request(ip, p));
+  }
+
+  private transmit(op: number, ethDst: Mac, targetMac: Mac, senderIp: Ip4, targetIp: Ip4): void {
+    const frame = new Uint8Array(ETH_HEADER_LEN + ARP_LEN);
+    encodeArp({ op, senderMac: this.netif.mac, senderIp, targetMac, targetIp }, frame, ETH_HEADER_LEN);
+    this.netif.stats.count("arp.tx");
+    this.netif.send(frame, ethDst, ETHERTYPE_ARP);
+  }
+}

@@ -1,0 +1,83 @@
+// ICMP: echo replies for any size that fits the MTU, and rate-limited destination
+// unreachable errors. ICMP errors are never sent about ICMP errors, broadcasts or
+// fragments other than the first (RFC 1122 3.2.2).
+
+import { decodeIcmp, encodeIcmp, icmpLength, type IcmpMessage } from "../wire/icmp.ts";
+import type { Ip4 } from "../wire/address.ts";
+import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
+
+export const PROTO_ICMP = 1;
+export const UNREACHABLE_PROTOCOL = 2;
+export const UNREACHABLE_PORT = 3;
+
+export interface IcmpOptions {
+  errorsPerSecond: number; // token bucket rate for error messages
+  errorBurst: number;
+}
+
+const DEFAULTS: IcmpOptions = { errorsPerSecond: 10, errorBurst: 10 };
+const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+
+export class Icmp {
+  private readonly options: IcmpOptions;
+  private tokens: number;
+  private refilled: number;
+  /** Non-echo messages (errors quoting our datagrams) go here, for transports that care. */
+  onError: ((src: Ip4, message: IcmpMessage) => void) | undefined;
+
+  constructor(
+    private readonly ip: Ipv4,
+    options: Partial<IcmpOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.tokens = this.options.errorBurst;
+    this.refilled = ip.netif.clock.now();
+    ip.register(PROTO_ICMP, (d) => this.input(d));
+    ip.onUnhandled = (d) => this.unreachable(d, UNREACHABLE_PROTOCOL);
+  }
+
+  /** Sends destination-unreachable about datagram `d`, unless the rules or the rate limit forbid it. */
+  unreachable(d: Datagram, code: number): void {
+    const stats = this.ip.netif.stats;
+    if (d.broadcast || d.src === 0 || this.isError(d)) return;
+    if (!this.takeToken()) return stats.drop("icmp-rate-limited");
+    this.send(d.src, { kind: "unreachable", code, nextHopMtu: 0, quoted: d.quote });
+    stats.count("icmp.unreachable");
+  }
+
+  private input(d: Datagram): void {
+    const stats = this.ip.netif.stats;
+    const r = decodeIcmp(d.payload);
+    if (!r.ok) return stats.drop(r.reason);
+    const m = r.value;
+    stats.count("icmp.rx");
+    if (m.kind === "echo-request") {
+      // Answering a broadcast ping invites amplification; RFC 1122 lets us stay silent.
+      if (d.broadcast) return stats.drop("icmp-broadcast-echo");
+      this.send(d.src, { kind: "echo-reply", code: 0, id: m.id, seq: m.seq, data: m.data });
+      stats.count("icmp.echo");
+    } else if (m.kind !== "echo-reply") {
+      this.onError?.(d.src, m);
+    }
+  }
+
+  private isError(d: Datagram): boolean {
+    return d.protocol === PROTO_ICMP && ERROR_TYPES.has(d.payload[0] ?? 0);
+  }
+
+  private send(dst: Ip4, m: IcmpMessage): void {
+    const frame = new Uint8Array(HEADROOM + icmpLength(m));
+    encodeIcmp(m, frame, HEADROOM);
+    this.ip.output(frame, dst, PROTO_ICMP);
+  }
+
+  private takeToken(): boolean {
+    const now = this.ip.netif.clock.now();
+    const o = this.options;
+    this.tokens = Math.min(o.errorBurst, this.tokens + ((now - this.refilled) * o.errorsPerSecond) / 1000);
+    this.refilled = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}

@@ -1,0 +1,207 @@
+// IPv4: validation of what arrives, delivery to the protocol handlers, bounded
+// reassembly of fragments, and routing of what leaves (subnet, gateway, broadcast).
+
+import { type Ip4, type Mac, BROADCAST_MAC, IP_BROADCAST } from "../wire/address.ts";
+import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
+import { decodeIpv4, encodeIpv4, IPV4_MIN_HEADER_LEN, type Ipv4Decoded } from "../wire/ipv4.ts";
+import type { Timer } from "../platform.ts";
+import type { Netif } from "./netif.ts";
+import type { Arp } from "./arp.ts";
+
+/** Bytes a transport reserves in front of its header for the IPv4 and Ethernet headers. */
+export const HEADROOM = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
+
+export interface Datagram {
+  src: Ip4;
+  dst: Ip4;
+  protocol: number;
+  ttl: number;
+  /** True when sent to a broadcast address or a multicast MAC: never answered with ICMP errors. */
+  broadcast: boolean;
+  /** The IP header and the start of the payload, as ICMP errors quote them. */
+  quote: Uint8Array;
+  payload: Uint8Array;
+}
+
+export type ProtocolHandler = (d: Datagram) => void;
+
+export interface SendOptions {
+  ttl?: number;
+  tos?: number;
+  /** Source address; defaults to the interface's (0.0.0.0 while it has none, as DHCP needs). */
+  src?: Ip4;
+}
+
+export interface Ipv4Options {
+  reassemblySlots: number; // datagrams being reassembled at once
+  reassemblyMaxBytes: number; // largest datagram we reassemble
+  reassemblyTimeoutMs: number;
+  defaultTtl: number;
+}
+
+const DEFAULTS: Ipv4Options = { reassemblySlots: 3, reassemblyMaxBytes: 8192, reassemblyTimeoutMs: 15_000, defaultTtl: 64 };
+const MAX_FRAGMENTS = 16;
+
+interface Reassembly {
+  parts: Array<{ offset: number; data: Uint8Array }>;
+  total: number; // known once the last fragment arrived, else -1
+  first: Uint8Array | undefined; // header of the offset-0 fragment, for the quote
+  timer: Timer;
+}
+
+export class Ipv4 {
+  private readonly handlers = new Map<number, ProtocolHandler>();
+  private readonly reassembly = new Map<string, Reassembly>();
+  private readonly options: Ipv4Options;
+  private nextId: number;
+  /** Called for a datagram no handler takes, so ICMP can answer protocol-unreachable. */
+  onUnhandled: ((d: Datagram) => void) | undefined;
+
+  constructor(
+    readonly netif: Netif,
+    private readonly arp: Arp,
+    options: Partial<Ipv4Options> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.nextId = netif.random.u32() & 0xffff;
+    netif.register(ETHERTYPE_IPV4, (payload, _src, broadcast) => this.input(payload, broadcast));
+  }
+
+  register(protocol: number, handler: ProtocolHandler): void {
+    this.handlers.set(protocol, handler);
+  }
+
+  /** The largest transport segment (header included) that fits one frame. */
+  get maxPayload(): number {
+    return this.netif.mtu - IPV4_MIN_HEADER_LEN;
+  }
+
+  /**
+   * Sends `frame`, whose transport header and data start at HEADROOM. Returns false
+   * (and counts why) when the datagram can't be sent.
+   */
+  output(frame: Uint8Array, dst: Ip4, protocol: number, opts: SendOptions = {}): boolean {
+    const stats = this.netif.stats;
+    const length = frame.length - ETH_HEADER_LEN;
+    if (length > this.netif.mtu) {
+      stats.drop("ip-too-big");
+      return false;
+    }
+    encodeIpv4(
+      {
+        dscp: (opts.tos ?? 0) >>> 2,
+        ecn: 0,
+        id: this.nextId++ & 0xffff,
+        df: true,
+        mf: false,
+        fragmentOffsetBytes: 0,
+        ttl: opts.ttl ?? this.options.defaultTtl,
+        protocol,
+        src: opts.src ?? this.netif.ip,
+        dst,
+        options: NO_OPTIONS,
+        payload: frame.subarray(HEADROOM),
+      },
+      frame,
+      ETH_HEADER_LEN,
+    );
+    stats.count("ip.tx");
+    const mac = this.broadcastMac(dst);
+    if (mac) {
+      this.netif.send(frame, mac, ETHERTYPE_IPV4);
+      return true;
+    }
+    const hop = this.netif.isLocal(dst) ? dst : this.netif.gateway;
+    if (hop === 0) {
+      stats.drop("ip-no-route");
+      return false;
+    }
+    this.arp.send(frame, hop);
+    return true;
+  }
+
+  /** True when a datagram to `ip` reaches us (unicast, limited or subnet broadcast). */
+  isOurs(ip: Ip4): boolean {
+    const n = this.netif;
+    return ip === IP_BROADCAST || (n.ip !== 0 && ip === n.ip) || n.isSubnetBroadcast(ip);
+  }
+
+  private broadcastMac(dst: Ip4): Mac | undefined {
+    return dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst) ? BROADCAST_MAC : undefined;
+  }
+
+  private input(bytes: Uint8Array, linkBroadcast: boolean): void {
+    const stats = this.netif.stats;
+    const r = decodeIpv4(bytes);
+    if (!r.ok) return stats.drop(r.reason);
+    const p = r.value;
+    stats.count("ip.rx");
+    // Until DHCP gives us an address, unicast to any address may be our lease offer.
+    const unconfigured = this.netif.ip === 0 && p.protocol === 17;
+    if (!this.isOurs(p.dst) && !unconfigured) return stats.drop("ip-not-for-us");
+    const broadcast = linkBroadcast || p.dst === IP_BROADCAST || this.netif.isSubnetBroadcast(p.dst);
+    if (p.mf || p.fragmentOffsetBytes !== 0) return this.fragment(p, bytes.subarray(0, p.headerLength), broadcast);
+    this.deliver(p, bytes.subarray(0, Math.min(p.totalLength, p.headerLength + 8)), p.payload, broadcast);
+  }
+
+  private deliver(p: Ipv4Decoded, quote: Uint8Array, payload: Uint8Array, broadcast: boolean): void {
+    const d: Datagram = { src: p.src, dst: p.dst, protocol: p.protocol, ttl: p.ttl, broadcast, quote, payload };
+    const handler = this.handlers.get(p.protocol);
+    if (handler) return handler(d);
+    this.netif.stats.drop("ip-unknown-protocol");
+    this.onUnhandled?.(d);
+  }
+
+  private fragment(p: Ipv4Decoded, header: Uint8Array, broadcast: boolean): void {
+    const stats = this.netif.stats;
+    const key = `${p.src}/${p.dst}/${p.protocol}/${p.id}`;
+    let slot = this.reassembly.get(key);
+    if (!slot) {
+      if (this.reassembly.size >= this.options.reassemblySlots) return stats.drop("ip-reassembly-full");
+      const timer = this.netif.clock.setTimer(this.options.reassemblyTimeoutMs, () => {
+        this.reassembly.delete(key);
+        stats.drop("ip-reassembly-timeout");
+      });
+      slot = { parts: [], total: -1, first: undefined, timer };
+      this.reassembly.set(key, slot);
+    }
+    const end = p.fragmentOffsetBytes + p.payload.length;
+    if (end > this.options.reassemblyMaxBytes || slot.parts.length >= MAX_FRAGMENTS) {
+      this.abandon(key, slot);
+      return stats.drop("ip-reassembly-too-big");
+    }
+    slot.parts.push({ offset: p.fragmentOffsetBytes, data: p.payload.slice() });
+    if (!p.mf) slot.total = end;
+    if (p.fragmentOffsetBytes === 0) slot.first = header.slice();
+    stats.count("ip.fragments");
+    const whole = this.assemble(slot);
+    if (!whole) return;
+    this.abandon(key, slot);
+    const quote = new Uint8Array(slot.first!.length + Math.min(8, whole.length));
+    quote.set(slot.first!);
+    quote.set(whole.subarray(0, 8), slot.first!.length);
+    this.deliver(p, quote, whole, broadcast);
+  }
+
+  /** The whole datagram once every byte up to the last fragment's end is present. */
+  private assemble(slot: Reassembly): Uint8Array | undefined {
+    if (slot.total < 0 || !slot.first) return undefined;
+    const parts = [...slot.parts].sort((a, b) => a.offset - b.offset);
+    let covered = 0;
+    for (const part of parts) {
+      if (part.offset > covered) return undefined; // a hole
+      covered = Math.max(covered, part.offset + part.data.length);
+    }
+    if (covered < slot.total) return undefined;
+    const whole = new Uint8Array(slot.total);
+    for (const part of parts) whole.set(part.data.subarray(0, slot.total - part.offset), part.offset);
+    return whole;
+  }
+
+  private abandon(key: string, slot: Reassembly): void {
+    slot.timer.cancel();
+    this.reassembly.delete(key);
+  }
+}
+
+const NO_OPTIONS = new Uint8Array(0);

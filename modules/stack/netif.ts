@@ -1,0 +1,126 @@
+// The network interface: Ethernet in and out over an injected Link, the address
+// configuration, statistics and an optional trace hook. Upper layers register a
+// handler per ethertype, so this file knows nothing above Ethernet.
+
+import { type Ip4, type Mac, macEqual, isMulticastMac } from "../wire/address.ts";
+import { decodeEthernet } from "../wire/ethernet.ts";
+import type { Clock, Link, Random } from "../platform.ts";
+import { Stats } from "./stats.ts";
+
+const MIN_FRAME = 60;
+
+export type EthernetHandler = (payload: Uint8Array, src: Mac, broadcast: boolean) => void;
+
+/** What a trace hook sees: frames in and out, and protocol events in between. */
+export type NetEvent =
+  | { kind: "rx" | "tx"; frame: Uint8Array }
+  | { kind: "event"; layer: string; text: string };
+
+export interface AddressConfig {
+  ip: Ip4;
+  mask: Ip4;
+  gateway: Ip4;
+}
+
+export interface NetifOptions extends Partial<AddressConfig> {
+  mac: Mac;
+  mtu?: number;
+}
+
+export class Netif {
+  readonly mac: Mac;
+  readonly mtu: number;
+  ip: Ip4;
+  mask: Ip4;
+  gateway: Ip4;
+  readonly stats = new Stats();
+  onEvent: ((e: NetEvent) => void) | undefined;
+  private readonly handlers = new Map<number, EthernetHandler>();
+  private readonly addressListeners: Array<(old: Ip4) => void> = [];
+
+  constructor(
+    private readonly link: Link,
+    readonly clock: Clock,
+    readonly random: Random,
+    options: NetifOptions,
+  ) {
+    this.mac = options.mac.slice(0, 6);
+    this.mtu = options.mtu ?? 1500;
+    this.ip = options.ip ?? 0;
+    this.mask = options.mask ?? 0;
+    this.gateway = options.gateway ?? 0;
+    link.setReceiver((frame) => this.input(frame));
+  }
+
+  register(ethertype: number, handler: EthernetHandler): void {
+    this.handlers.set(ethertype, handler);
+  }
+
+  /** Called when the address changes (the ARP layer announces the new one). */
+  onAddressChange(listener: (old: Ip4) => void): void {
+    this.addressListeners.push(listener);
+  }
+
+  setAddress(config: AddressConfig): void {
+    const old = this.ip;
+    this.ip = config.ip >>> 0;
+    this.mask = config.mask >>> 0;
+    this.gateway = config.gateway >>> 0;
+    this.event("netif", `address ${config.ip === old ? "refreshed" : "changed"}`);
+    for (const l of this.addressListeners) l(old);
+  }
+
+  /** The single entry point for received frames. It never throws. */
+  input(frame: Uint8Array): void {
+    this.stats.count("eth.rx");
+    this.onEvent?.({ kind: "rx", frame });
+    try {
+      this.dispatch(frame);
+    } catch (e) {
+      // A bug must not take the device down; count it so tests notice.
+      this.stats.drop("internal-error");
+      this.event("netif", `internal error: ${String(e)}`);
+    }
+  }
+
+  /** Sends a frame whose first ETH_HEADER_LEN bytes are reserved for the Ethernet header. */
+  send(frame: Uint8Array, dst: Mac, ethertype: number): void {
+    if (frame.length < MIN_FRAME) {
+      const padded = new Uint8Array(MIN_FRAME); // Ethernet's minimum frame, without FCS
+      padded.set(frame);
+      frame = padded;
+    }
+    frame.set(dst.subarray(0, 6), 0);
+    frame.set(this.mac, 6);
+    frame[12] = ethertype >>> 8;
+    frame[13] = ethertype & 0xff;
+    this.stats.count("eth.tx");
+    this.onEvent?.({ kind: "tx", frame });
+    this.link.transmit(frame);
+  }
+
+  event(layer: string, text: string): void {
+    this.onEvent?.({ kind: "event", layer, text });
+  }
+
+  /** True when `ip` is on our subnet (and we have an address). */
+  isLocal(ip: Ip4): boolean {
+    return this.mask !== 0 && ((ip ^ this.ip) & this.mask) === 0;
+  }
+
+  isSubnetBroadcast(ip: Ip4): boolean {
+    return this.mask !== 0 && this.mask !== 0xffffffff && this.isLocal(ip) && ((ip | this.mask) >>> 0) === 0xffffffff;
+  }
+
+  private dispatch(frame: Uint8Array): void {
+    const r = decodeEthernet(frame);
+    if (!r.ok) return this.stats.drop(r.reason);
+    const eth = r.value;
+    const broadcast = isMulticastMac(eth.dst);
+    if (!broadcast && !macEqual(eth.dst, this.mac)) return this.stats.drop("eth-not-for-us");
+    if (macEqual(eth.src, this.mac)) return this.stats.drop("eth-own-frame");
+    const handler = this.handlers.get(eth.ethertype);
+    if (!handler) return this.stats.drop("eth-unknown-type");
+    handler(eth.payload, eth.src, broadcast);
+  }
+}

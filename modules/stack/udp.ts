@@ -1,0 +1,111 @@
+// UDP pcbs with lwIP's raw-API shape: bind, recv, sendTo, close. A datagram for a
+// port nobody has bound is answered with ICMP port unreachable.
+
+import type { Ip4 } from "../wire/address.ts";
+import { decodeUdp, encodeUdp, UDP_HEADER_LEN } from "../wire/udp.ts";
+import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
+import { type Icmp, UNREACHABLE_PORT } from "./icmp.ts";
+
+export const PROTO_UDP = 17;
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = 16384;
+
+export type UdpRecv = (data: Uint8Array, from: Ip4, fromPort: number, to: Ip4) => void;
+
+export class UdpPcb {
+  port = 0;
+  private receiver: UdpRecv | undefined;
+
+  constructor(private readonly udp: Udp) {}
+
+  /** Binds to `port`, or to a random ephemeral port when 0. Returns false if it is taken. */
+  bind(port = 0): boolean {
+    return this.udp.bindPcb(this, port);
+  }
+
+  recv(cb: UdpRecv): void {
+    this.receiver = cb;
+  }
+
+  /** Sends one datagram; binds an ephemeral port first if needed. Returns false if it could not be sent. */
+  sendTo(data: Uint8Array, addr: Ip4, port: number, src?: Ip4): boolean {
+    if (this.port === 0 && !this.bind(0)) return false;
+    return this.udp.send(this.port, data, addr, port, src);
+  }
+
+  close(): void {
+    this.udp.unbind(this);
+    this.receiver = undefined;
+  }
+
+  /** @internal delivery from the UDP layer */
+  deliver(data: Uint8Array, from: Ip4, fromPort: number, to: Ip4): void {
+    this.receiver?.(data, from, fromPort, to);
+  }
+}
+
+export class Udp {
+  private readonly pcbs = new Map<number, UdpPcb>();
+
+  constructor(
+    private readonly ip: Ipv4,
+    private readonly icmp: Icmp,
+    private readonly maxPcbs = 16,
+  ) {
+    ip.register(PROTO_UDP, (d) => this.input(d));
+  }
+
+  pcb(): UdpPcb {
+    return new UdpPcb(this);
+  }
+
+  /** @internal */
+  bindPcb(pcb: UdpPcb, port: number): boolean {
+    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return false;
+    const chosen = port || this.ephemeral();
+    if (chosen === 0 || this.pcbs.has(chosen)) return false;
+    this.unbind(pcb);
+    pcb.port = chosen;
+    this.pcbs.set(chosen, pcb);
+    return true;
+  }
+
+  /** @internal */
+  unbind(pcb: UdpPcb): void {
+    if (this.pcbs.get(pcb.port) === pcb) this.pcbs.delete(pcb.port);
+    pcb.port = 0;
+  }
+
+  /** @internal */
+  send(srcPort: number, data: Uint8Array, dst: Ip4, dstPort: number, src?: Ip4): boolean {
+    const from = src ?? this.ip.netif.ip;
+    const frame = new Uint8Array(HEADROOM + UDP_HEADER_LEN + data.length);
+    encodeUdp({ srcPort, dstPort, payload: data }, from, dst, frame, HEADROOM);
+    this.ip.netif.stats.count("udp.tx");
+    return this.ip.output(frame, dst, PROTO_UDP, { src: from });
+  }
+
+  private input(d: Datagram): void {
+    const stats = this.ip.netif.stats;
+    const r = decodeUdp(d.payload, d.src, d.dst);
+    if (!r.ok) return stats.drop(r.reason);
+    const u = r.value;
+    stats.count("udp.rx");
+    const pcb = this.pcbs.get(u.dstPort);
+    if (!pcb) {
+      stats.drop("udp-no-listener");
+      return this.icmp.unreachable(d, UNREACHABLE_PORT);
+    }
+    pcb.deliver(u.payload, d.src, u.srcPort, d.dst);
+  }
+
+  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
+  private ephemeral(): number {
+    const start = this.ip.netif.random.u32() % EPHEMERAL_COUNT;
+    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
+      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
+      if (!this.pcbs.has(port)) return port;
+    }
+    return 0;
+  }
+}
