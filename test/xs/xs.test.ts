@@ -1,0 +1,51 @@
+import test from "ava";
+import { fileURLToPath } from "node:url";
+import { XsWorker, bundleForXs } from "../../host-sim/xs.ts";
+import { entryNames, vectors } from "./vectors.ts";
+
+// The codecs bundled by esbuild run on the real XS engine (xsnap-worker from @agoric/xsnap)
+// and must produce the very lines they produce on Node.
+
+const SEED = 0x5eed;
+const entry = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+
+/** Evaluates the bundle of `file` on a fresh XS machine, then hands it to `use`. */
+async function withBundle<T>(file: string, use: (xs: XsWorker) => Promise<T>): Promise<T> {
+  const xs = new XsWorker();
+  try {
+    await xs.evaluate(await bundleForXs(entry(file)));
+    return await use(xs);
+  } finally {
+    await xs.close();
+  }
+}
+
+test("codec vectors: XS produces the same lines as Node", async (t) => {
+  const onNode = vectors(SEED);
+  const onXs = await withBundle("./vectors.ts", async (xs) => (await xs.evaluateJson<string[]>(`entry.vectors(${SEED})`)).value);
+  for (const name of entryNames) t.true(onNode.some((line) => line.startsWith(name)), `no lines from ${name}`);
+  t.is(onXs.length, onNode.length);
+  const firstDifference = onNode.findIndex((line, i) => line !== onXs[i]);
+  t.is(firstDifference, -1, `first difference at line ${firstDifference}:\nnode ${onNode[firstDifference]}\nxs   ${onXs[firstDifference]}`);
+});
+
+test("codec vectors exercise both decoded records and rejections", (t) => {
+  const decodes = vectors(SEED).filter((line) => / decode/.test(line));
+  t.true(decodes.some((line) => line.includes('{"ok":true')));
+  t.true(decodes.some((line) => line.includes('{"ok":false')));
+});
+
+test("computrons per operation on XS are positive and repeat exactly", async (t) => {
+  const names = await withBundle("./ops.ts", async (xs) => {
+    const { value } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
+    for (const name of value) {
+      const fn = `entry.ops[${JSON.stringify(name)}]`;
+      const first = await xs.computronsPerCall(fn, 20);
+      t.true(first > 0, name);
+      t.is(await xs.computronsPerCall(fn, 20), first, `${name}: metering is not deterministic`);
+      t.log(`${name}: ${first} computrons`);
+    }
+    return value;
+  });
+  t.true(names.length > 1);
+});
