@@ -24,6 +24,8 @@ export class Icmp {
   private refilled: number;
   /** Non-echo messages (errors quoting our datagrams) go here, for transports that care. */
   onError: ((src: Ip4, message: IcmpMessage) => void) | undefined;
+  /** Echo replies to our own pings. */
+  onEchoReply: ((src: Ip4, id: number, seq: number, data: Uint8Array) => void) | undefined;
 
   constructor(
     private readonly ip: Ipv4,
@@ -45,6 +47,11 @@ export class Icmp {
     stats.count("icmp.unreachable");
   }
 
+  /** Sends an echo request (a ping); the answer arrives at onEchoReply. */
+  echo(dst: Ip4, id: number, seq: number, data: Uint8Array): boolean {
+    return this.send(dst, { kind: "echo-request", code: 0, id, seq, data });
+  }
+
   private input(d: Datagram): void {
     const stats = this.ip.netif.stats;
     const r = decodeIcmp(d.payload);
@@ -56,7 +63,9 @@ export class Icmp {
       if (d.broadcast) return stats.drop("icmp-broadcast-echo");
       this.send(d.src, { kind: "echo-reply", code: 0, id: m.id, seq: m.seq, data: m.data });
       stats.count("icmp.echo");
-    } else if (m.kind !== "echo-reply") {
+    } else if (m.kind === "echo-reply") {
+      this.onEchoReply?.(d.src, m.id, m.seq, m.data);
+    } else {
       this.onError?.(d.src, m);
     }
   }
@@ -65,10 +74,10 @@ export class Icmp {
     return d.protocol === PROTO_ICMP && ERROR_TYPES.has(d.payload[0] ?? 0);
   }
 
-  private send(dst: Ip4, m: IcmpMessage): void {
+  private send(dst: Ip4, m: IcmpMessage): boolean {
     const frame = new Uint8Array(HEADROOM + icmpLength(m));
     encodeIcmp(m, frame, HEADROOM);
-    this.ip.output(frame, dst, PROTO_ICMP);
+    return this.ip.output(frame, dst, PROTO_ICMP);
   }
 
   private takeToken(): boolean {
