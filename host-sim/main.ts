@@ -13,7 +13,7 @@ import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
 import { describeFrame } from "./trace.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
-import { parseIp, parseMac, ipToString, type Ip4 } from "../modules/wire/address.ts";
+import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
 
 const { values } = parseArgs({ options: { replay: { type: "string" }, out: { type: "string", default: "out/device.pcap" }, seed: { type: "string", default: "1" } } });
@@ -39,8 +39,9 @@ startEchoService(device);
 if (values.replay) {
   const capture = readCaptureFile(values.replay);
   if (!capture.ok) fail(`cannot read ${values.replay}: ${capture.reason}`);
-  const port = lan.attach("replay");
-  const started = replay(capture.value.packets, port, clock);
+  // The device answers for itself: replay only what the other hosts sent.
+  const theirs = capture.value.packets.filter((p) => !macEqual(p.data.subarray(6, 12), device.netif.mac));
+  const started = replay(theirs, lan.attach("replay"), clock);
   if (!started.ok) fail(started.reason);
   clock.runUntilIdle();
 } else {
