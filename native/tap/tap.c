@@ -56,7 +56,8 @@ static napi_value throw_errno(napi_env env, int err, const char *what) {
   const char *hint = "";
   if (err == EPERM || err == EACCES) hint = "TAP needs root or CAP_NET_ADMIN: ";
   else if (err == ENOENT || err == ENODEV) hint = "TAP unavailable (no /dev/net/tun; is the tun module loaded?): ";
-  else if (err == EBUSY) hint = "TAP device is in use by another process: ";
+  else if (err == EBUSY) hint = "TAP device is already open: ";
+  else if (err == EINVAL) hint = "bad TAP name, or an interface that is not a TAP has it: ";
   snprintf(msg, sizeof msg, "%s%s: %s", hint, what, strerror(err));
   napi_throw_error(env, uv_err_name(-err), msg);
   return NULL;
@@ -193,11 +194,13 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     size_t argc = 1;
     args[0] = frames;
     if (err) args[argc++] = read_error(env, t, err);
-    napi_value cb, recv, result;
+    napi_value cb, self, result;
+    bool pending = false;
     napi_get_reference_value(env, t->callback, &cb);
-    napi_get_undefined(env, &recv);
+    napi_get_reference_value(env, t->self, &self);
     if (err) stop_poll(t);  // before the call, so the callback may close the device
-    if (napi_make_callback(env, t->async, recv, cb, argc, args, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, t->async, self, cb, argc, args, &result) != napi_ok &&
+        napi_is_exception_pending(env, &pending) == napi_ok && pending) {
       napi_value e;
       napi_get_and_clear_last_exception(env, &e);
       napi_fatal_exception(env, e);  // an exception from the receiver becomes an uncaught exception
