@@ -15,7 +15,6 @@ import {
   encodePcapRecord,
   pcapRecordLength,
   timestampFromMs,
-  timestampToMs,
 } from "./pcap.ts";
 
 export interface RecorderOptions {
@@ -29,14 +28,14 @@ export class PcapRecorder implements Link {
   count = 0;
   readonly #inner: Link;
   readonly #clock: Clock;
-  readonly #epochMs: number;
+  readonly #epoch: { seconds: number; nanos: number };
   #fd: number | undefined;
   #receiver?: (frame: Uint8Array) => void;
 
   constructor(inner: Link, clock: Clock, path: string, options: RecorderOptions = {}) {
     this.#inner = inner;
     this.#clock = clock;
-    this.#epochMs = options.epochMs ?? 0;
+    this.#epoch = timestampFromMs(options.epochMs ?? 0);
     this.#fd = openSync(path, "w");
     const header = new Uint8Array(PCAP_HEADER_LEN);
     encodePcapHeader(header, 0, LINKTYPE_ETHERNET);
@@ -65,11 +64,19 @@ export class PcapRecorder implements Link {
 
   #record(frame: Uint8Array): void {
     if (this.#fd === undefined) return;
-    const packet = { ...timestampFromMs(this.#epochMs + this.#clock.now()), data: frame };
+    const packet = { ...this.#stamp(), data: frame };
     const record = new Uint8Array(pcapRecordLength(packet));
     encodePcapRecord(packet, record);
     writeSync(this.#fd, record);
     this.count++;
+  }
+
+  /** Epoch plus clock, added as seconds and nanoseconds: a sum in ms would blur microseconds at today's dates. */
+  #stamp(): { seconds: number; nanos: number } {
+    const now = timestampFromMs(this.#clock.now());
+    const nanos = this.#epoch.nanos + now.nanos;
+    const carry = nanos >= 1e9 ? 1 : 0;
+    return { seconds: this.#epoch.seconds + now.seconds + carry, nanos: nanos - carry * 1e9 };
   }
 }
 
@@ -93,7 +100,9 @@ export interface Replay {
 export function replay(packets: readonly PcapPacket[], link: Link, clock: Clock, onDone?: () => void): Result<Replay> {
   if (packets.some((p) => p.linkType !== LINKTYPE_ETHERNET)) return fail("replay-not-ethernet");
   const start = clock.now();
-  const first = packets.length ? timestampToMs(packets[0]!) : 0;
+  const first = packets[0];
+  // Differences taken in seconds and nanoseconds: ms since 1970 in a double would blur microseconds.
+  const sinceFirst = (p: PcapPacket) => (p.seconds - first!.seconds) * 1000 + (p.nanos - first!.nanos) / 1e6;
   let next = 0;
   let offset = 0; // ms after start of the packet due next; never decreases
   let timer: Timer | undefined;
@@ -103,7 +112,7 @@ export function replay(packets: readonly PcapPacket[], link: Link, clock: Clock,
       onDone?.();
       return;
     }
-    offset = Math.max(offset, timestampToMs(packets[next]!) - first);
+    offset = Math.max(offset, sinceFirst(packets[next]!));
     timer = clock.setTimer(start + offset - clock.now(), () => {
       link.transmit(packets[next++]!.data.slice());
       schedule();
