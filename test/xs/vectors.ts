@@ -7,6 +7,7 @@ import { SeededRandom } from "../../host-sim/random.ts";
 import { ipToString, isMulticastMac, macToString, parseIp, parseMac, readIp, writeIp } from "../../modules/wire/address.ts";
 import { decodeArp, encodeArp, arpLength } from "../../modules/wire/arp.ts";
 import { checksum, pseudoHeaderSum, sum16, updateChecksum } from "../../modules/wire/checksum.ts";
+import { type DnsMessage, type DnsRecord, decodeDns, dnsLength, dnsQuery, encodeDns } from "../../modules/wire/dns.ts";
 import { decodeEthernet, encodeEthernet, ethernetLength } from "../../modules/wire/ethernet.ts";
 import { type IcmpMessage, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { decodeIpv4, encodeIpv4, ipv4Length } from "../../modules/wire/ipv4.ts";
@@ -134,6 +135,41 @@ function tcpOptions(rng: SeededRandom): TcpOptions {
   return o;
 }
 
+// DNS names from a few shared labels, so that messages repeat suffixes and get compressed;
+// "\u00e9" is one label byte above 0x7f, which must round-trip as the same character.
+const DNS_LABELS = ["example", "com", "Local", "ns1", "mail", "a", "x-\u00e9"];
+
+function dnsName(rng: SeededRandom): string {
+  return Array.from({ length: rng.int(4) }, () => DNS_LABELS[rng.int(DNS_LABELS.length)]!).join(".");
+}
+
+function dnsRecord(rng: SeededRandom): DnsRecord {
+  const base = { name: dnsName(rng), class: 1, ttl: rng.u32() };
+  switch (rng.int(7)) {
+    case 0:
+      return { ...base, type: "A", address: rng.u32() };
+    case 1:
+      return { ...base, type: "AAAA", address: bytes(rng, 16) };
+    case 2:
+      return { ...base, type: "CNAME", target: dnsName(rng) };
+    case 3:
+      return { ...base, type: "MX", preference: rng.int(0x10000), exchange: dnsName(rng) };
+    case 4:
+      return { ...base, type: "TXT", texts: [bytes(rng, rng.int(20)), bytes(rng, rng.int(5))] };
+    case 5:
+      return { ...base, type: "SOA", mname: dnsName(rng), rname: dnsName(rng), serial: rng.u32(), refresh: rng.u32(), retry: rng.u32(), expire: rng.u32(), minimum: rng.u32() };
+    default:
+      return { ...base, type: 99, rdata: bytes(rng, rng.int(12)) };
+  }
+}
+
+function dnsMessage(rng: SeededRandom): DnsMessage {
+  const query = dnsQuery(rng.int(0x10000), dnsName(rng), rng.chance(0.5) ? "A" : "AAAA");
+  if (rng.chance(0.3)) return query;
+  const records = () => Array.from({ length: rng.int(3) }, () => dnsRecord(rng));
+  return { ...query, qr: true, aa: rng.chance(0.5), ra: true, rcode: rng.int(6), answers: records(), authorities: records(), additionals: records() };
+}
+
 const entries: [string, Entry][] = [
   ["checksum", checksumEntry],
   ["address", addressEntry],
@@ -203,6 +239,7 @@ const entries: [string, Entry][] = [
     encode: (s, buf, off) => encodeTcp(s.segment, s.src, s.dst, buf, off),
     decode: (b, s) => decodeTcp(b, s.src, s.dst),
   }),
+  codec("dns", { sample: dnsMessage, length: dnsLength, encode: encodeDns, decode: decodeDns }),
 ];
 
 /** Every entry's lines, `name output`, from one seed. */
