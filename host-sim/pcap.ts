@@ -147,7 +147,7 @@ interface Interface {
 /** pcapng: a sequence of sections, each a section header block followed by blocks in its byte order. */
 export function decodePcapng(b: Uint8Array): Result<Capture> {
   const v = view(b);
-  if (b.length < 12 || v.getUint32(0) !== PCAPNG_SHB) return fail("pcapng-bad-magic");
+  if (b.length < 4 || v.getUint32(0) !== PCAPNG_SHB) return fail("pcapng-bad-magic");
   const capture: Capture = { format: "pcapng", packets: [] };
   const stop = (error: string) => ok({ ...capture, error });
   let le = true;

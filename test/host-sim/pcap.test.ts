@@ -97,13 +97,14 @@ test("a truncated pcap keeps the complete records and reports the error", (t) =>
   t.is(decoded(decodePcap(bytes.subarray(0, thirdStart))).error, undefined, "ending on a record boundary is not an error");
 });
 
-test("pcap headers that are not pcap fail with a reason", (t) => {
+test("headers that are not pcap or pcapng fail with a reason; a cut-off one reads as truncated", (t) => {
   t.deepEqual(decodePcap(new Uint8Array(23)), { ok: false, reason: "pcap-short" });
   t.deepEqual(decodePcap(new Uint8Array(24)), { ok: false, reason: "pcap-bad-magic" });
   const v1 = handPcap(true, false);
   v1[4] = 1;
   t.deepEqual(decodePcap(v1), { ok: false, reason: "pcap-bad-version" });
   t.deepEqual(decodePcapng(handPcap(true, false)), { ok: false, reason: "pcapng-bad-magic" });
+  t.deepEqual(decodeCapture(hex("0a0d0d0a 1c000000")), { ok: true, value: { format: "pcapng", packets: [], error: "pcapng-truncated" } });
 });
 
 /** Writes little pieces of a pcapng file in one byte order. */
