@@ -7,6 +7,7 @@ import { SeededRandom } from "../../host-sim/random.ts";
 import { ipToString, isMulticastMac, macToString, parseIp, parseMac, readIp, writeIp } from "../../modules/wire/address.ts";
 import { decodeArp, encodeArp, arpLength } from "../../modules/wire/arp.ts";
 import { checksum, pseudoHeaderSum, sum16, updateChecksum } from "../../modules/wire/checksum.ts";
+import { type DhcpMessage, type DhcpOptions, bootRequest, decodeDhcp, dhcpLength, encodeDhcp } from "../../modules/wire/dhcp.ts";
 import { type DnsMessage, type DnsRecord, decodeDns, dnsLength, dnsQuery, encodeDns } from "../../modules/wire/dns.ts";
 import { decodeEthernet, encodeEthernet, ethernetLength } from "../../modules/wire/ethernet.ts";
 import { type IcmpMessage, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
@@ -170,6 +171,27 @@ function dnsMessage(rng: SeededRandom): DnsMessage {
   return { ...query, qr: true, aa: rng.chance(0.5), ra: true, rcode: rng.int(6), answers: records(), authorities: records(), additionals: records() };
 }
 
+function dhcpOptions(rng: SeededRandom): DhcpOptions {
+  const ips = () => Array.from({ length: 1 + rng.int(3) }, () => rng.u32());
+  const o: DhcpOptions = { messageType: 1 + rng.int(8) };
+  if (rng.chance(0.5)) o.clientId = bytes(rng, 7);
+  if (rng.chance(0.5)) o.requestedIp = rng.u32();
+  if (rng.chance(0.5)) o.serverId = rng.u32();
+  if (rng.chance(0.5)) o.parameterRequestList = [1, 3, 6, 15, 51];
+  if (rng.chance(0.5)) o.hostName = dnsName(rng);
+  if (rng.chance(0.5)) Object.assign(o, { leaseTime: rng.u32(), renewalTime: rng.u32(), rebindingTime: rng.u32() });
+  if (rng.chance(0.5)) Object.assign(o, { subnetMask: rng.u32(), routers: ips(), dnsServers: ips(), domainName: dnsName(rng) });
+  // An option longer than 255 bytes goes out split and must come back joined.
+  if (rng.chance(0.4)) o.other = [{ code: 43, data: bytes(rng, rng.chance(0.5) ? 300 : 9) }];
+  return o;
+}
+
+function dhcpMessage(rng: SeededRandom): DhcpMessage {
+  const request = bootRequest(rng.u32(), mac(rng), dhcpOptions(rng));
+  if (rng.chance(0.5)) return request;
+  return { ...request, op: 2, hops: rng.int(4), secs: rng.int(0x10000), broadcast: rng.chance(0.5), yiaddr: rng.u32(), siaddr: rng.u32(), sname: dnsName(rng), file: "boot/pxelinux.0" };
+}
+
 const entries: [string, Entry][] = [
   ["checksum", checksumEntry],
   ["address", addressEntry],
@@ -240,6 +262,7 @@ const entries: [string, Entry][] = [
     decode: (b, s) => decodeTcp(b, s.src, s.dst),
   }),
   codec("dns", { sample: dnsMessage, length: dnsLength, encode: encodeDns, decode: decodeDns }),
+  codec("dhcp", { sample: dhcpMessage, length: dhcpLength, encode: encodeDhcp, decode: decodeDhcp }),
 ];
 
 /** Every entry's lines, `name output`, from one seed. */
