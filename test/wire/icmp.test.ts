@@ -123,7 +123,7 @@ test("damaged or truncated encodings fail or decode within the shorter bytes", (
       const r = decodeIcmp(b);
       if (!r.ok) return r.reason === "icmp-short" || r.reason === "icmp-bad-checksum";
       const v = r.value;
-      const views = v.kind === "other" ? [v.rest, v.body] : [v.kind === "echo-request" || v.kind === "echo-reply" ? v.data : v.quoted];
+      const views = v.kind === "other" ? [v.rest, v.body] : ["data" in v ? v.data : v.quoted];
       // What decoded must re-encode to these bytes, except the unused bytes 4-5 of an
       // unreachable (written as zero) and so the checksum.
       const again = encoded(v);
