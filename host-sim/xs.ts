@@ -30,6 +30,7 @@ const PLATFORMS: Partial<Record<NodeJS.Platform, string>> = { linux: "lin", darw
 
 // Exit codes of xsnap-worker (its ExitCode enum).
 const EXIT_REASONS: Record<number, string> = {
+  0: "closed",
   1: "bad usage",
   2: "I/O error",
   11: "out of memory",
@@ -88,7 +89,7 @@ interface Pending {
 
 /** One XS machine in a child process. Evaluations run one at a time, in order. */
 export class XsWorker {
-  /** Lines the scripts printed with `print(...)`. */
+  /** Lines the scripts printed with `print(...)`; complete once close() has resolved. */
   readonly printed: string[] = [];
   readonly #child: ChildProcess;
   readonly #toXs: Writable;
@@ -133,7 +134,7 @@ export class XsWorker {
 
   /** Evaluates an expression and returns its value passed through JSON. */
   async evaluateJson<T>(expression: string): Promise<{ value: T; computrons: number }> {
-    const reply = await this.evaluate(`new TextEncoder().encode(JSON.stringify(${expression}) ?? "null").buffer`);
+    const reply = await this.evaluate(`new TextEncoder().encode(JSON.stringify((${expression})) ?? "null").buffer`);
     return { value: JSON.parse(new TextDecoder().decode(reply.bytes)) as T, computrons: reply.computrons };
   }
 
@@ -228,14 +229,16 @@ export class XsWorker {
   }
 }
 
-/** Bundles `entry`, evaluates it on a fresh XS machine, and returns `expression` (which may use `entry`) as JSON. */
-export async function runOnXs<T>(entry: string, expression: string, options?: XsOptions): Promise<{ value: T; computrons: number; printed: string[] }> {
+/**
+ * Bundles `entry` (its exports become the global `entry`), evaluates it on a fresh XS
+ * machine, hands that machine to `use`, and closes it whatever happens.
+ */
+export async function withXsBundle<T>(entry: string, use: (xs: XsWorker) => Promise<T>, options?: XsOptions): Promise<T> {
   const code = await bundleForXs(entry);
   const xs = new XsWorker(options);
   try {
     await xs.evaluate(code);
-    const { value, computrons } = await xs.evaluateJson<T>(expression);
-    return { value, computrons, printed: xs.printed };
+    return await use(xs);
   } finally {
     await xs.close();
   }

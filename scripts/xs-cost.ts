@@ -2,17 +2,13 @@
 // computrons per call (deterministic, unlike time). Usage: npx tsx scripts/xs-cost.ts [repeats]
 
 import { fileURLToPath } from "node:url";
-import { XsWorker, bundleForXs } from "../host-sim/xs.ts";
+import { withXsBundle } from "../host-sim/xs.ts";
 
 const repeats = Number(process.argv[2] ?? 100);
-const xs = new XsWorker();
-try {
-  await xs.evaluate(await bundleForXs(fileURLToPath(new URL("../test/xs/ops.ts", import.meta.url))));
+await withXsBundle(fileURLToPath(new URL("../test/xs/ops.ts", import.meta.url)), async (xs) => {
   const { value: names } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
   for (const name of names) {
     const perCall = await xs.computronsPerCall(`entry.ops[${JSON.stringify(name)}]`, repeats);
     console.log(`${String(perCall).padStart(10)}  ${name}`);
   }
-} finally {
-  await xs.close();
-}
+});

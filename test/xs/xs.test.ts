@@ -1,6 +1,6 @@
 import test from "ava";
 import { fileURLToPath } from "node:url";
-import { XsWorker, bundleForXs } from "../../host-sim/xs.ts";
+import { withXsBundle } from "../../host-sim/xs.ts";
 import { entryNames, vectors } from "./vectors.ts";
 
 // The codecs bundled by esbuild run on the real XS engine (xsnap-worker from @agoric/xsnap)
@@ -9,20 +9,9 @@ import { entryNames, vectors } from "./vectors.ts";
 const SEED = 0x5eed;
 const entry = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
-/** Evaluates the bundle of `file` on a fresh XS machine, then hands it to `use`. */
-async function withBundle<T>(file: string, use: (xs: XsWorker) => Promise<T>): Promise<T> {
-  const xs = new XsWorker();
-  try {
-    await xs.evaluate(await bundleForXs(entry(file)));
-    return await use(xs);
-  } finally {
-    await xs.close();
-  }
-}
-
 test("codec vectors: XS produces the same lines as Node", async (t) => {
   const onNode = vectors(SEED);
-  const onXs = await withBundle("./vectors.ts", async (xs) => (await xs.evaluateJson<string[]>(`entry.vectors(${SEED})`)).value);
+  const onXs = await withXsBundle(entry("./vectors.ts"), async (xs) => (await xs.evaluateJson<string[]>(`entry.vectors(${SEED})`)).value);
   for (const name of entryNames) t.true(onNode.some((line) => line.startsWith(name)), `no lines from ${name}`);
   t.is(onXs.length, onNode.length);
   const firstDifference = onNode.findIndex((line, i) => line !== onXs[i]);
@@ -43,7 +32,7 @@ test("each codec's vectors include both decoded records and rejections", (t) => 
 });
 
 test("computrons per operation on XS are positive and repeat exactly", async (t) => {
-  const names = await withBundle("./ops.ts", async (xs) => {
+  const names = await withXsBundle(entry("./ops.ts"), async (xs) => {
     const { value } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
     for (const name of value) {
       const fn = `entry.ops[${JSON.stringify(name)}]`;
