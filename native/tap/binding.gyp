@@ -5,7 +5,7 @@
       "conditions": [
         ["OS=='linux'", {
           "sources": ["tap.c"],
-          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2"]
+          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
         }, {
           "type": "none"
         }]
