@@ -10,6 +10,7 @@
 
 import { type Ip4, type Mac, readIp, writeIp } from "./address.ts";
 import { type Result, ok, fail } from "./result.ts";
+import { latin1 as text, writeLatin1 } from "./text.ts";
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
@@ -199,10 +200,6 @@ function cString(field: Uint8Array): string {
   return text(nul < 0 ? field : field.subarray(0, nul));
 }
 
-function text(b: Uint8Array): string {
-  return String.fromCharCode(...b);
-}
-
 /** The typed view of the collected options, or undefined if a typed one has the wrong length. */
 function typedOptions(found: Map<number, Uint8Array>): DhcpOptions | undefined {
   const options: Record<string, unknown> = {};
@@ -271,7 +268,9 @@ function encodeValue(kind: Kind, v: unknown): Uint8Array {
 }
 
 function bytesOf(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const b = new Uint8Array(s.length);
+  writeLatin1(b, 0, s);
+  return b;
 }
 
 /** The options in the order they go out, typed ones first. */

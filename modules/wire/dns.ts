@@ -10,6 +10,7 @@
 
 import { type Ip4, readIp, writeIp } from "./address.ts";
 import { type Result, ok, fail } from "./result.ts";
+import { latin1 } from "./text.ts";
 
 export const DNS_PORT = 53;
 export const DNS_HEADER_LEN = 12;
@@ -191,7 +192,7 @@ function readName(b: Uint8Array, off: number): Result<Decoded<string>> {
     if (p + 1 + len > b.length) return fail("dns-short");
     octets += len + 1;
     if (octets > DNS_MAX_NAME) return fail("dns-name-too-long");
-    labels.push(String.fromCharCode(...b.subarray(p + 1, p + 1 + len)));
+    labels.push(latin1(b.subarray(p + 1, p + 1 + len)));
     p += len + 1;
   }
   return ok({ value: labels.join("."), end: end < 0 ? p + 1 : end });

@@ -6,6 +6,7 @@
 // the name and value as sent. Range checks on option values are the server's choice.
 
 import { type Result, ok, fail } from "./result.ts";
+import { latin1, writeLatin1 } from "./text.ts";
 
 export const TFTP_PORT = 69;
 export const TFTP_DEFAULT_BLKSIZE = 512;
@@ -77,7 +78,7 @@ function strings(b: Uint8Array, off: number): string[] | undefined {
   while (off < b.length) {
     const nul = b.indexOf(0, off);
     if (nul < 0) return undefined;
-    list.push(String.fromCharCode(...b.subarray(off, nul)));
+    list.push(latin1(b.subarray(off, nul)));
     off = nul + 1;
   }
   return list;
@@ -140,7 +141,7 @@ export function encodeTftp(p: TftpPacket, buf: Uint8Array, off = 0): number {
     buf[i++] = w & 0xff;
   }
   for (const s of strings) {
-    for (let c = 0; c < s.length; c++) buf[i++] = s.charCodeAt(c);
+    i = writeLatin1(buf, i, s);
     buf[i++] = 0;
   }
   if (data) {
