@@ -13,6 +13,7 @@ import { decodeEthernet, encodeEthernet, ethernetLength } from "../../modules/wi
 import { type IcmpMessage, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { decodeIpv4, encodeIpv4, ipv4Length } from "../../modules/wire/ipv4.ts";
 import type { Result } from "../../modules/wire/result.ts";
+import { type TftpPacket, decodeTftp, encodeTftp, tftpLength } from "../../modules/wire/tftp.ts";
 import { type TcpOptions, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
 import { decodeUdp, encodeUdp, udpLength } from "../../modules/wire/udp.ts";
 
@@ -182,7 +183,7 @@ function dhcpOptions(rng: SeededRandom): DhcpOptions {
   if (rng.chance(0.5)) Object.assign(o, { leaseTime: rng.u32(), renewalTime: rng.u32(), rebindingTime: rng.u32() });
   if (rng.chance(0.5)) Object.assign(o, { subnetMask: rng.u32(), routers: ips(), dnsServers: ips(), domainName: dnsName(rng) });
   // An option longer than 255 bytes goes out split and must come back joined.
-  if (rng.chance(0.4)) o.other = [{ code: 43, data: bytes(rng, rng.chance(0.5) ? 300 : 9) }];
+  if (rng.chance(0.6)) o.other = [{ code: 43, data: bytes(rng, rng.chance(0.5) ? 256 + rng.int(200) : rng.int(256)) }];
   return o;
 }
 
@@ -191,6 +192,15 @@ function dhcpMessage(rng: SeededRandom): DhcpMessage {
   if (rng.chance(0.5)) return request;
   return { ...request, op: 2, hops: rng.int(4), secs: rng.int(0x10000), broadcast: rng.chance(0.5), yiaddr: rng.u32(), siaddr: rng.u32(), sname: dnsName(rng), file: "boot/pxelinux.0" };
 }
+
+const tftpSamples: ((rng: SeededRandom) => TftpPacket)[] = [
+  (rng) => ({ op: "rrq", filename: `boot/${dnsName(rng)}.bin`, mode: "octet", options: { blksize: 8 + rng.int(65457), tsize: 0 } }),
+  (rng) => ({ op: "wrq", filename: "upload.txt", mode: "netascii", options: rng.chance(0.5) ? {} : { timeout: 1 + rng.int(255), other: [{ name: "X-Note", value: "Caf\u00e9" }] } }),
+  (rng) => ({ op: "data", block: rng.int(0x10000), data: bytes(rng, rng.int(100)) }),
+  (rng) => ({ op: "ack", block: rng.int(0x10000) }),
+  (rng) => ({ op: "error", code: rng.int(9), message: "File not found" }),
+  (rng) => ({ op: "oack", options: { blksize: 1428, windowsize: 1 + rng.int(64) } }),
+];
 
 const entries: [string, Entry][] = [
   ["checksum", checksumEntry],
@@ -263,6 +273,12 @@ const entries: [string, Entry][] = [
   }),
   codec("dns", { sample: dnsMessage, length: dnsLength, encode: encodeDns, decode: decodeDns }),
   codec("dhcp", { sample: dhcpMessage, length: dhcpLength, encode: encodeDhcp, decode: decodeDhcp }),
+  codec("tftp", {
+    sample: (rng) => tftpSamples[rng.int(tftpSamples.length)]!(rng),
+    length: tftpLength,
+    encode: encodeTftp,
+    decode: decodeTftp,
+  }),
 ];
 
 /** Every entry's lines, `name output`, from one seed. */
