@@ -13,8 +13,8 @@ import { decodeEthernet, encodeEthernet, ethernetLength } from "../../modules/wi
 import { type IcmpMessage, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { decodeIpv4, encodeIpv4, ipv4Length } from "../../modules/wire/ipv4.ts";
 import type { Result } from "../../modules/wire/result.ts";
-import { type TftpPacket, decodeTftp, encodeTftp, tftpLength } from "../../modules/wire/tftp.ts";
 import { type TcpOptions, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
+import { type TftpPacket, decodeTftp, encodeTftp, tftpLength } from "../../modules/wire/tftp.ts";
 import { decodeUdp, encodeUdp, udpLength } from "../../modules/wire/udp.ts";
 
 type Entry = (rng: SeededRandom) => string[];
