@@ -1,0 +1,924 @@
+// One TCP connection (RFC 9293): its state machine; sending from a bounded buffer with
+// retransmission (RFC 6298), fast retransmit and NewReno congestion control (RFC 5681,
+// RFC 6582) and zero-window probes; receiving into a window the application reopens, with
+// out-of-order reassembly and delayed ACKs; keepalive; and RFC 5961's defences against
+// blind RST, SYN and ACK injection. The application sees lwIP's raw-API callbacks.
+
+import type { Ip4 } from "../wire/address.ts";
+import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
+import type { Timer } from "../platform.ts";
+import type { Stats } from "./stats.ts";
+import type { Tcp, TcpListener } from "./tcp.ts";
+import { Deadline } from "./tcp-deadline.ts";
+import { Reassembly } from "./tcp-reassembly.ts";
+import { RtoEstimator } from "./tcp-rto.ts";
+
+export type TcpState =
+  | "closed"
+  | "syn-sent"
+  | "syn-received"
+  | "established"
+  | "fin-wait-1"
+  | "fin-wait-2"
+  | "close-wait"
+  | "closing"
+  | "last-ack"
+  | "time-wait";
+
+/** Why a connection died, as err and connect callbacks report it. */
+export type TcpError = "reset" | "refused" | "timeout" | "abort" | "address-changed";
+
+/** Sequence numbers are modulo 2^32. */
+export function seqAdd(a: number, n: number): number {
+  return (a + n) >>> 0;
+}
+
+/** a - b as a signed distance: negative when a comes before b. */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: SegmentOptions = {};
+const MAX_WINDOW = 0xffff;
+const MAX_SHIFT = 14; // RFC 7323's largest window scale
+const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
+
+/** States where our SYN has been acknowledged and data may flow out. */
+const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "closing", "last-ack"]);
+/** States where the peer's data is still expected. */
+const RECEIVING = new Set<TcpState>(["established", "fin-wait-1", "fin-wait-2"]);
+
+export class TcpPcb {
+  state: TcpState = "closed";
+  /** Send small writes at once instead of holding them while data is unacknowledged (Nagle). */
+  nodelay = false;
+
+  private recvCb: ((data: Uint8Array | null) => void) | undefined;
+  private sentCb: ((n: number) => void) | undefined;
+  private errCb: ((reason: TcpError) => void) | undefined;
+  private pollCb: (() => void) | undefined;
+  private pollTimer: Timer | undefined;
+  /** @internal connect's callback, until the handshake ends */
+  connectCb: ((err?: TcpError) => void) | undefined;
+  /** @internal the application holds the pcb (from connect, or once accepted) */
+  given = false;
+  private released = false; // close() or abort() was called: no more callbacks
+  private announce = false; // a passive pcb just got established: offer it to the listener
+
+  // Send side. The bytes from bufSeq on (unacknowledged, then unsent) sit in sbuf[sHead, sHead + sLen).
+  private iss = 0;
+  private sndUna = 0;
+  private sndNxt = 0;
+  private sndMax = 0; // highest sequence sent, past sndNxt after a timeout rewinds it
+  private sndWnd = 0;
+  private maxSndWnd = 0;
+  private wl1 = 0; // seq and ack of the segment that last updated sndWnd
+  private wl2 = 0;
+  private sndShift = 0;
+  private sbuf: Uint8Array | undefined;
+  private sHead = 0;
+  private sLen = 0;
+  private bufSeq = 0;
+  private finQueued = false;
+  private scaleSeen = false; // the peer's SYN offered window scale
+  private mss = DEFAULT_MSS;
+  // NewReno congestion control, in bytes.
+  private cwnd = 0;
+  private ssthresh = 0x3fffffff;
+  private caAcked = 0; // bytes acknowledged toward the next congestion-avoidance increase
+  private dupAcks = 0;
+  private recover = 0; // sndMax when loss recovery began
+  private recovering = false;
+  private partialAcked = false; // RFC 6582's "impatient" timer: restarted on the first partial ACK only
+  // Retransmission.
+  private readonly rto: RtoEstimator;
+  private timing: { seq: number; at: number } | undefined;
+  private retries = 0;
+  private persisting = false;
+  private probes = 0;
+
+  // Receive side.
+  private irs = 0;
+  private rcvNxt = 0;
+  private rcvRight = 0; // right edge of the window we announced; never moves left
+  private rcvShift = 0;
+  private unrecved = 0; // delivered (or waiting for delivery) and not yet recved()
+  private readonly reasm: Reassembly;
+  private finAt: number | undefined; // sequence of a FIN that arrived beyond a hole
+  private readonly rxQueue: Array<Uint8Array | null> = [];
+  private rxFlush: Timer | undefined;
+  private unacked = 0; // segments received since our last ACK
+  private ackNow = false;
+  private sentPending = 0; // bytes acknowledged, for the sent callback
+
+  private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
+  private readonly delack: Deadline;
+  private readonly keep: Deadline;
+  private keepOn: boolean;
+  private keepProbes = 0;
+  private tokens: number; // challenge ACK budget (RFC 5961 section 7)
+  private refilled: number;
+
+  constructor(
+    private readonly tcp: Tcp,
+    readonly localIp: Ip4,
+    readonly localPort: number,
+    readonly remoteIp: Ip4,
+    readonly remotePort: number,
+    /** @internal the listener a passive pcb came from */
+    readonly listener?: TcpListener,
+  ) {
+    const c = tcp.config;
+    const clock = tcp.netif.clock;
+    this.keepOn = c.keepalive;
+    this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
+    this.reasm = new Reassembly(c.wnd, c.maxGaps);
+    this.rtx = new Deadline(clock, () => this.onRtx());
+    this.delack = new Deadline(clock, () => this.sendAck());
+    this.keep = new Deadline(clock, () => this.onKeepalive());
+    this.tokens = c.challengeAcksPerSecond;
+    this.refilled = clock.now();
+  }
+
+  // ---- Application API ----
+
+  /** Probe an idle connection (config.keepIdleMs) and give up after config.keepCount silent probes. */
+  get keepalive(): boolean {
+    return this.keepOn;
+  }
+
+  set keepalive(on: boolean) {
+    this.keepOn = on;
+    if (on && this.state !== "closed" && this.state !== "time-wait") this.restartKeepalive();
+    else this.keep.clear();
+  }
+
+  /** Bytes write() accepts now. */
+  get sndbuf(): number {
+    return this.writable() ? this.tcp.config.sndbuf - this.sLen : 0;
+  }
+
+  /** Bytes written and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.sLen;
+  }
+
+  /** Called with data in order, then null once when the peer has sent FIN. */
+  recv(cb: (data: Uint8Array | null) => void): void {
+    this.recvCb = cb;
+    if (this.rxQueue.length) this.scheduleFlush();
+  }
+
+  /** Reopens the receive window by `n` bytes the application has consumed. */
+  recved(n: number): void {
+    this.unrecved = Math.max(0, this.unrecved - n);
+    if (!RECEIVING.has(this.state)) return;
+    // Tell the peer at once only when it is close to stalling, so reads don't cost an ACK each.
+    const right = seqAdd(this.rcvNxt, this.windowRoom());
+    const announced = seqDiff(this.rcvRight, this.rcvNxt);
+    if (seqDiff(right, this.rcvRight) >= this.swsThreshold() && announced < 2 * this.mss) this.sendAck();
+  }
+
+  /** Copies up to `sndbuf` bytes of `data` for sending; returns how many it took. */
+  write(data: Uint8Array): number {
+    const n = Math.min(data.length, this.sndbuf);
+    if (n === 0) return 0;
+    const cap = this.tcp.config.sndbuf;
+    const buf = (this.sbuf ??= new Uint8Array(cap));
+    if (this.sHead + this.sLen + n > cap) {
+      buf.copyWithin(0, this.sHead, this.sHead + this.sLen);
+      this.sHead = 0;
+    }
+    buf.set(data.subarray(0, n), this.sHead + this.sLen);
+    this.sLen += n;
+    this.output();
+    return n;
+  }
+
+  /** Called with the number of bytes the peer acknowledged. */
+  sent(cb: (n: number) => void): void {
+    this.sentCb = cb;
+  }
+
+  /** Called once when the connection dies under the application: reset, timeout or abort. */
+  err(cb: (reason: TcpError) => void): void {
+    this.errCb = cb;
+  }
+
+  /** Calls `cb` every `intervalMs` while the connection lives (to retry writes, time out idle peers). */
+  poll(cb: () => void, intervalMs: number): void {
+    this.pollTimer?.cancel();
+    this.pollCb = cb;
+    const tick = () => {
+      this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+      if (this.callable()) this.pollCb?.();
+    };
+    this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+  }
+
+  /**
+   * Sends FIN after the queued data and gives the pcb back to the stack: no callback is
+   * called again. Unread received data makes it a reset instead (RFC 9293 3.10.4).
+   */
+  close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.stopPoll();
+    if (this.rxQueue.some((d) => d !== null)) return this.reset();
+    this.rxQueue.length = 0;
+    switch (this.state) {
+      case "syn-sent":
+        return this.destroy();
+      case "syn-received":
+        return this.reset();
+      case "fin-wait-2":
+        this.rtx.set(this.tcp.config.finWait2Ms);
+        return;
+      default:
+        return this.shutdown();
+    }
+  }
+
+  /** Half-close: sends FIN after the queued data and keeps receiving. */
+  shutdown(): void {
+    if (this.finQueued) return;
+    if (this.state === "established") this.state = "fin-wait-1";
+    else if (this.state === "close-wait") this.state = "last-ack";
+    else return;
+    this.finQueued = true;
+    this.output();
+  }
+
+  /** Sends RST and kills the connection; err("abort") is called, as in lwIP. */
+  abort(): void {
+    if (this.state === "closed") return;
+    this.sendRst();
+    this.fail("abort");
+  }
+
+  // ---- Opening ----
+
+  /** @internal active open */
+  open(): void {
+    this.state = "syn-sent";
+    this.initSend();
+    this.sendSyn();
+  }
+
+  /** @internal passive open from a listener's SYN */
+  openFrom(seg: TcpDecoded): void {
+    this.state = "syn-received";
+    this.initSend();
+    this.takeSyn(seg);
+    this.sndWnd = this.maxSndWnd = seg.window; // a SYN's window is never scaled
+    this.wl1 = seg.seq;
+    this.sendSyn();
+  }
+
+  private initSend(): void {
+    this.iss = this.tcp.netif.random.u32();
+    this.sndUna = this.iss;
+    this.sndNxt = this.sndMax = this.recover = seqAdd(this.iss, 1);
+    this.bufSeq = seqAdd(this.iss, 1);
+  }
+
+  /** Learns the peer's sequence, MSS and window scale from its SYN. */
+  private takeSyn(seg: TcpDecoded): void {
+    const c = this.tcp.config;
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.mss = Math.max(64, Math.min(seg.options.mss ?? DEFAULT_MSS, this.tcp.mss));
+    const scale = seg.options.windowScale;
+    this.scaleSeen = scale !== undefined;
+    if (scale !== undefined && this.offersScale()) {
+      this.sndShift = Math.min(scale, MAX_SHIFT);
+      this.rcvShift = this.ourShift();
+    }
+    this.rcvRight = seqAdd(this.rcvNxt, Math.min(c.wnd, MAX_WINDOW));
+  }
+
+  private sendSyn(): void {
+    this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+    this.rtx.set(this.rto.value);
+    this.timing = { seq: this.iss, at: this.tcp.netif.clock.now() };
+  }
+
+  /** MSS always; window scale offered when we want it, and answered only when the peer offered it. */
+  private synOptions(): SegmentOptions {
+    const o: SegmentOptions = { mss: this.tcp.mss };
+    if (this.offersScale() && (this.state === "syn-sent" || this.scaleSeen)) o.windowScale = this.ourShift();
+    return o;
+  }
+
+  /** Window scale is offered only when a window beyond 64 KiB is wanted in either direction. */
+  private offersScale(): boolean {
+    const c = this.tcp.config;
+    return Math.max(c.wnd, c.sndbuf) > MAX_WINDOW;
+  }
+
+  private ourShift(): number {
+    let shift = 0;
+    while (shift < MAX_SHIFT && this.tcp.config.wnd >>> shift > MAX_WINDOW) shift++;
+    return shift;
+  }
+
+  private established(): void {
+    this.state = "established";
+    this.retries = 0;
+    // RFC 5681's initial window: 2 to 4 segments, depending on their size.
+    this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
+    this.tcp.netif.stats.count("tcp.established");
+    this.announce = this.listener !== undefined;
+    this.restartKeepalive();
+  }
+
+  // ---- Input ----
+
+  /** @internal a segment for this connection, checksummed and demultiplexed */
+  input(seg: TcpDecoded): void {
+    if (this.state === "closed") return;
+    if (this.state === "syn-sent") this.inputSynSent(seg);
+    else this.inputSynchronized(seg);
+    if (!this.dead) this.finishInput();
+  }
+
+  private inputSynSent(seg: TcpDecoded): void {
+    const f = seg.flags;
+    const stats = this.stats;
+    if (f & ACK && (seqDiff(seg.ack, this.iss) <= 0 || seqDiff(seg.ack, this.sndMax) > 0)) {
+      if (!(f & RST)) this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
+      return stats.drop("tcp-bad-ack");
+    }
+    if (f & RST) {
+      if (f & ACK) return this.fail("refused");
+      return stats.drop("tcp-rst-without-ack");
+    }
+    if (!(f & SYN)) return stats.drop("tcp-no-syn");
+    this.takeSyn(seg);
+    this.sndWnd = this.maxSndWnd = seg.window;
+    this.wl1 = seg.seq;
+    this.wl2 = seg.ack;
+    if (!(f & ACK)) {
+      // Simultaneous open: answer with our SYN again, now acknowledging theirs.
+      this.state = "syn-received";
+      this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+      return;
+    }
+    this.sampleRtt(seg.ack);
+    this.sndUna = seg.ack;
+    this.rtx.clear();
+    this.established();
+    this.ackNow = true;
+    const cb = this.connectCb;
+    this.connectCb = undefined;
+    if (this.callable()) cb?.();
+  }
+
+  private inputSynchronized(seg: TcpDecoded): void {
+    const f = seg.flags;
+    const stats = this.stats;
+    if (f & RST) {
+      if (!this.acceptable(seg)) return stats.drop("tcp-out-of-window");
+      if (seg.seq === this.rcvNxt) return this.resetReceived();
+      this.challengeAck();
+      return stats.drop("tcp-rst-not-exact");
+    }
+    if (f & SYN) {
+      // The peer lost our SYN-ACK and sent its SYN again.
+      if (this.state === "syn-received" && seg.seq === this.irs && !(f & ACK)) {
+        this.timing = undefined;
+        this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+        return stats.count("tcp.syn-ack-resent");
+      }
+      this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
+      return stats.drop("tcp-syn-in-window");
+    }
+    if (!this.acceptable(seg)) {
+      if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
+      // Data or FIN already received: the peer missed our ACK, so answer. Anything else
+      // answers only within the challenge budget, so two confused stacks can't ACK forever.
+      if (seg.payload.length || f & FIN) this.ackNow = true;
+      else this.challengeAck();
+      const old = seqDiff(seg.seq, this.rcvNxt) < 0;
+      return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
+    }
+    if (!(f & ACK)) return stats.drop("tcp-no-ack");
+    this.restartKeepalive();
+    if (this.state === "syn-received") {
+      if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
+        this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
+        return stats.drop("tcp-bad-ack");
+      }
+      this.established();
+    }
+    if (seqDiff(seg.ack, this.sndMax) > 0) {
+      this.challengeAck();
+      return stats.drop("tcp-ack-unsent");
+    }
+    if (seqDiff(seg.ack, this.sndUna) < -this.maxSndWnd) {
+      this.challengeAck(); // RFC 5961 5.2: too old to be a real ACK
+      return stats.drop("tcp-ack-too-old");
+    }
+    this.processAck(seg);
+    if (this.dead) return;
+    if (RECEIVING.has(this.state)) this.processText(seg);
+  }
+
+  /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
+  private acceptable(seg: TcpDecoded): boolean {
+    const wnd = Math.max(0, seqDiff(this.rcvRight, this.rcvNxt));
+    const off = seqDiff(seg.seq, this.rcvNxt);
+    const len = seg.payload.length;
+    if (len === 0) return off >= 0 && off <= wnd;
+    return wnd > 0 && off < wnd && off + len > 0;
+  }
+
+  private processAck(seg: TcpDecoded): void {
+    const ack = seg.ack;
+    let windowChanged = false;
+    if (seqDiff(ack, this.sndUna) >= 0 && (seqDiff(this.wl1, seg.seq) < 0 || (this.wl1 === seg.seq && seqDiff(this.wl2, ack) <= 0))) {
+      const wnd = seg.window << this.sndShift;
+      windowChanged = wnd !== this.sndWnd;
+      this.sndWnd = wnd;
+      this.maxSndWnd = Math.max(this.maxSndWnd, wnd);
+      this.wl1 = seg.seq;
+      this.wl2 = ack;
+    }
+    const acked = seqDiff(ack, this.sndUna);
+    if (acked > 0) return this.newAck(ack);
+    const pure = seg.payload.length === 0 && !(seg.flags & (SYN | FIN));
+    if (acked === 0 && pure && !windowChanged && this.sndMax !== this.sndUna && !this.persisting) this.dupAck();
+  }
+
+  private newAck(ack: number): void {
+    this.sampleRtt(ack);
+    this.retries = 0;
+    const intoBuffer = seqDiff(ack, this.bufSeq);
+    const data = Math.max(0, Math.min(intoBuffer, this.sLen));
+    const finAcked = this.finQueued && intoBuffer === this.sLen + 1;
+    this.sHead += data;
+    this.sLen -= data;
+    this.bufSeq = seqAdd(this.bufSeq, data);
+    this.sndUna = ack;
+    if (seqDiff(this.sndNxt, ack) < 0) this.sndNxt = ack;
+    this.sentPending += data;
+    this.congestionOnAck(data);
+    if (this.sndUna === this.sndMax) this.rtx.clear();
+    else if (!this.recovering || !this.partialAcked) this.rtx.set(this.rto.value);
+    if (this.recovering) this.partialAcked = true;
+    if (this.sLen === 0 && this.sndUna === this.sndMax) this.persisting = false;
+    if (this.sndWnd > 0) this.probes = 0;
+    if (finAcked) this.ourFinAcked();
+    if (this.sLen === 0) this.sHead = 0;
+  }
+
+  private ourFinAcked(): void {
+    switch (this.state) {
+      case "fin-wait-1":
+        this.state = "fin-wait-2";
+        if (this.released) this.rtx.set(this.tcp.config.finWait2Ms); // an orphan must not wait forever
+        break;
+      case "closing":
+        this.enterTimeWait();
+        break;
+      case "last-ack":
+        this.destroy();
+        break;
+    }
+  }
+
+  private congestionOnAck(acked: number): void {
+    const mss = this.mss;
+    if (this.recovering) {
+      if (seqDiff(this.sndUna, this.recover) >= 0) {
+        // Full ACK: leave recovery with the window halved (RFC 6582 3.2 step 3).
+        this.recovering = false;
+        this.cwnd = Math.min(this.ssthresh, Math.max(seqDiff(this.sndMax, this.sndUna), mss) + mss);
+        this.dupAcks = 0;
+      } else {
+        // Partial ACK: the next hole was lost too; resend it at once.
+        this.retransmitFirst();
+        this.cwnd = Math.max(mss, this.cwnd - acked + (acked >= mss ? mss : 0));
+      }
+      return;
+    }
+    this.dupAcks = 0;
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, mss);
+    } else {
+      this.caAcked += acked;
+      if (this.caAcked >= this.cwnd) {
+        this.caAcked -= this.cwnd;
+        this.cwnd += mss;
+      }
+    }
+    // Growth beyond what the buffer can ever fill means nothing; cap it so it stays meaningful.
+    this.cwnd = Math.min(this.cwnd, 2 * Math.max(this.tcp.config.sndbuf, this.maxSndWnd));
+  }
+
+  private dupAck(): void {
+    const mss = this.mss;
+    this.dupAcks++;
+    if (this.recovering) {
+      this.cwnd += mss; // each duplicate says a segment left the network
+      return;
+    }
+    if (this.dupAcks !== 3 || seqDiff(this.sndUna, this.recover) < 0) return;
+    this.ssthresh = Math.max(seqDiff(this.sndMax, this.sndUna) / 2, 2 * mss);
+    this.recover = this.sndMax;
+    this.recovering = true;
+    this.partialAcked = false;
+    this.stats.count("tcp.fast-retransmits");
+    this.retransmitFirst();
+    this.cwnd = this.ssthresh + 3 * mss;
+  }
+
+  private sampleRtt(ack: number): void {
+    if (this.timing && seqDiff(ack, this.timing.seq) > 0) {
+      this.rto.sample(this.tcp.netif.clock.now() - this.timing.at);
+      this.timing = undefined;
+    }
+  }
+
+  /** Takes the segment's data and FIN, in order or into the reassembly. */
+  private processText(seg: TcpDecoded): void {
+    let data = seg.payload;
+    let seq = seg.seq;
+    let fin = (seg.flags & FIN) !== 0;
+    const early = seqDiff(this.rcvNxt, seq);
+    if (early > 0) {
+      if (early > data.length) fin = false; // that FIN was taken already
+      data = data.subarray(Math.min(early, data.length));
+      seq = this.rcvNxt;
+    }
+    const room = seqDiff(this.rcvRight, seq);
+    if (data.length > room) {
+      data = data.subarray(0, Math.max(0, room));
+      fin = false;
+      this.stats.count("tcp.rx-trimmed");
+    }
+    if (data.length === 0 && !fin) return;
+    this.unacked++;
+    if (seq !== this.rcvNxt) {
+      const ok = this.reasm.insert(seqDiff(seq, this.rcvNxt), data);
+      if (!ok) this.stats.drop("tcp-ooo-full");
+      else if (fin) this.finAt = seqAdd(seq, data.length);
+      this.stats.count("tcp.rx-out-of-order");
+      this.ackNow = true; // a duplicate ACK tells the sender about the hole
+      return;
+    }
+    const hadGap = !this.reasm.empty;
+    this.take(data);
+    const more = this.reasm.advance(data.length);
+    if (more) this.take(more);
+    if (hadGap) this.ackNow = true; // RFC 5681 4.2: ACK at once when a hole fills
+    if (fin || this.rcvNxt === this.finAt) this.finReceived();
+  }
+
+  private take(data: Uint8Array): void {
+    if (!data.length) return;
+    this.rcvNxt = seqAdd(this.rcvNxt, data.length);
+    if (this.released) return this.stats.count("tcp.rx-discarded", data.length); // nobody reads any more
+    this.unrecved += data.length;
+    this.rxQueue.push(data);
+  }
+
+  private finReceived(): void {
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.finAt = undefined;
+    this.ackNow = true;
+    if (!this.released) this.rxQueue.push(null);
+    if (this.state === "established") this.state = "close-wait";
+    else if (this.state === "fin-wait-1") this.state = "closing";
+    else if (this.state === "fin-wait-2") this.enterTimeWait();
+  }
+
+  private resetReceived(): void {
+    this.stats.count("tcp.rst-received");
+    if (this.state === "syn-received" && this.listener) return this.destroy(); // back to listening
+    this.fail(this.state === "syn-received" ? "refused" : "reset");
+  }
+
+  /** Application callbacks, then whatever the segment asks us to send. */
+  private finishInput(): void {
+    if (this.announce) {
+      this.announce = false;
+      this.listener!.ready(this);
+    }
+    const n = this.sentPending;
+    this.sentPending = 0;
+    if (n && this.callable()) this.sentCb?.(n);
+    if (this.dead) return;
+    this.flushRx();
+    if (this.dead) return;
+    this.output();
+    if (this.ackNow || this.unacked >= 2) this.sendAck();
+    else if (this.unacked > 0 && !this.delack.armed) this.delack.set(this.tcp.config.delayedAckMs);
+  }
+
+  private flushRx(): void {
+    while (this.rxQueue.length && this.recvCb && this.callable()) this.recvCb(this.rxQueue.shift()!);
+  }
+
+  private scheduleFlush(): void {
+    this.rxFlush ??= this.tcp.netif.clock.setTimer(0, () => {
+      this.rxFlush = undefined;
+      if (this.state === "closed") return;
+      this.flushRx();
+    });
+  }
+
+  // ---- Output ----
+
+  /** Sends what the windows, Nagle and sender SWS avoidance allow. */
+  private output(): void {
+    if (!SENDING.has(this.state)) return;
+    for (;;) {
+      const sent = seqDiff(this.sndNxt, this.bufSeq);
+      if (sent > this.sLen) break; // FIN is out
+      const unsent = this.sLen - sent;
+      const flight = seqDiff(this.sndNxt, this.sndUna);
+      const usable = Math.min(this.sndWnd, this.cwnd) - flight;
+      const len = Math.max(0, Math.min(unsent, this.mss, usable));
+      const fin = this.finQueued && len === unsent;
+      if (!fin && !this.worthSending(len, unsent, flight)) break;
+      const seq = this.sndNxt;
+      this.sendData(seq, len, fin);
+      this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+      if (seqDiff(this.sndNxt, this.sndMax) > 0) {
+        if (!this.timing && seqDiff(seq, this.sndMax) >= 0) this.timing = { seq, at: this.tcp.netif.clock.now() };
+        this.sndMax = this.sndNxt;
+      }
+      if (this.persisting || !this.rtx.armed) {
+        this.persisting = false;
+        this.rtx.set(this.rto.value);
+      }
+      if (fin) break;
+    }
+    const waiting = this.sLen - seqDiff(this.sndNxt, this.bufSeq) > 0;
+    if (waiting && this.sndNxt === this.sndUna && !this.rtx.armed) {
+      // Nothing in flight to bring an ACK, yet the window keeps us from sending: probe it.
+      this.persisting = true;
+      this.rtx.set(this.persistInterval());
+    }
+  }
+
+  /** RFC 1122 4.2.3.4: full segments, the tail when Nagle allows, or half the peer's largest window. */
+  private worthSending(len: number, unsent: number, flight: number): boolean {
+    if (len === 0) return false;
+    if (len === this.mss) return true;
+    if (len === unsent && (this.nodelay || flight === 0)) return true;
+    return len >= this.maxSndWnd / 2;
+  }
+
+  private sendData(seq: number, len: number, fin: boolean): void {
+    const off = seqDiff(seq, this.bufSeq);
+    const payload = len ? this.sbuf!.subarray(this.sHead + off, this.sHead + off + len) : EMPTY;
+    let flags = ACK;
+    if (fin) flags |= FIN;
+    if (len && off + len === this.sLen) flags |= PSH;
+    this.emit(seq, flags, payload);
+  }
+
+  /** Resends the first unacknowledged segment, leaving sndNxt where it is. */
+  private retransmitFirst(): void {
+    const len = Math.min(this.sLen, this.mss);
+    const fin = this.finQueued && len === this.sLen && seqDiff(this.sndMax, this.bufSeq) > this.sLen;
+    if (len === 0 && !fin) return;
+    this.timing = undefined; // Karn: an ACK for a resent segment says nothing about the RTT
+    this.stats.count("tcp.retransmits");
+    this.sendData(this.sndUna, len, fin);
+  }
+
+  private sendAck(): void {
+    if (this.state === "closed" || this.state === "syn-sent") return;
+    this.emit(this.ackSeq(), ACK);
+  }
+
+  /**
+   * The sequence number for a segment without data: the highest we sent, not sndNxt, which a
+   * timeout rewinds below what the peer holds (it would drop the ACK as old), but never
+   * beyond the peer's window, which a zero-window probe goes past.
+   */
+  private ackSeq(): number {
+    const edge = seqAdd(this.sndUna, this.sndWnd);
+    return seqDiff(this.sndMax, edge) > 0 ? edge : this.sndMax;
+  }
+
+  private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
+    const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.advertise();
+    this.tcp.transmit(this, {
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq,
+      ack: flags & ACK ? this.rcvNxt : 0,
+      flags,
+      window,
+      urgent: 0,
+      options,
+      payload,
+    });
+    if (flags & ACK) {
+      this.unacked = 0;
+      this.ackNow = false;
+      this.delack.clear();
+    }
+  }
+
+  /** The window field: the right edge moves only by worthwhile steps (receiver SWS avoidance). */
+  private advertise(): number {
+    const right = seqAdd(this.rcvNxt, this.windowRoom());
+    if (seqDiff(right, this.rcvRight) >= this.swsThreshold()) this.rcvRight = right;
+    return Math.max(0, seqDiff(this.rcvRight, this.rcvNxt)) >>> this.rcvShift;
+  }
+
+  private windowRoom(): number {
+    return Math.min(this.tcp.config.wnd - this.unrecved, MAX_WINDOW << this.rcvShift);
+  }
+
+  private swsThreshold(): number {
+    return Math.min(this.tcp.config.wnd / 2, this.mss);
+  }
+
+  private challengeAck(): void {
+    const c = this.tcp.config;
+    const now = this.tcp.netif.clock.now();
+    this.tokens = Math.min(c.challengeAcksPerSecond, this.tokens + ((now - this.refilled) * c.challengeAcksPerSecond) / 1000);
+    this.refilled = now;
+    if (this.tokens < 1) return this.stats.drop("tcp-challenge-ack-limited");
+    this.tokens--;
+    this.stats.count("tcp.challenge-acks");
+    this.sendAck();
+  }
+
+  /** Sends RST and forgets the connection without a callback. */
+  private reset(): void {
+    this.sendRst();
+    this.destroy();
+  }
+
+  private sendRst(): void {
+    if (this.state === "syn-sent" || this.state === "time-wait" || this.state === "closed") return;
+    this.stats.count("tcp.resets-sent");
+    this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcvNxt, RST | ACK);
+  }
+
+  // ---- Timers ----
+
+  private onRtx(): void {
+    const c = this.tcp.config;
+    switch (this.state) {
+      case "time-wait":
+      case "fin-wait-2":
+        return this.destroy();
+      case "syn-sent":
+      case "syn-received":
+        if (++this.retries > c.synRetries) return this.fail("timeout");
+        this.rto.backoff();
+        this.timing = undefined;
+        this.stats.count("tcp.retransmits");
+        this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+        this.rtx.set(this.rto.value);
+        return;
+    }
+    if (this.persisting) return this.probe();
+    if (++this.retries > c.maxRetries) return this.fail("timeout");
+    // RFC 5681 3.1 and RFC 6582: back to one segment, and start again from the first hole.
+    const flight = seqDiff(this.sndMax, this.sndUna);
+    this.ssthresh = Math.max(flight / 2, 2 * this.mss);
+    this.cwnd = this.mss;
+    this.caAcked = 0;
+    this.dupAcks = 0;
+    this.recovering = false;
+    this.recover = this.sndMax;
+    this.rto.backoff();
+    this.timing = undefined;
+    this.sndNxt = this.sndUna;
+    this.stats.count("tcp.timeouts");
+    this.stats.count("tcp.retransmits");
+    this.rtx.clear();
+    this.output();
+    if (!this.rtx.armed) this.rtx.set(this.rto.value);
+  }
+
+  /** A zero-window probe: one byte beyond the window, or what a too-small window takes. */
+  private probe(): void {
+    const unsent = this.sLen - seqDiff(this.sndNxt, this.bufSeq);
+    if (unsent <= 0) {
+      this.persisting = false;
+      return;
+    }
+    const usable = Math.min(this.sndWnd, this.cwnd) - seqDiff(this.sndNxt, this.sndUna);
+    if (usable > 0) {
+      // The window is open but too small for the SWS rules: send what fits (RFC 1122's override).
+      this.persisting = false;
+      const len = Math.min(usable, unsent, this.mss);
+      const seq = this.sndNxt;
+      this.sendData(seq, len, false);
+      this.sndNxt = seqAdd(seq, len);
+      if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
+      this.rtx.set(this.rto.value);
+      return;
+    }
+    this.stats.count("tcp.window-probes");
+    this.timing = undefined;
+    this.sendData(this.sndNxt, 1, false);
+    const end = seqAdd(this.sndNxt, 1);
+    if (seqDiff(end, this.sndMax) > 0) this.sndMax = end;
+    this.probes++;
+    this.rtx.set(this.persistInterval());
+  }
+
+  private persistInterval(): number {
+    return Math.min(this.tcp.config.maxRtoMs, this.rto.value * 2 ** this.probes);
+  }
+
+  private restartKeepalive(): void {
+    this.keepProbes = 0;
+    if (this.keepOn) this.keep.set(this.tcp.config.keepIdleMs);
+  }
+
+  private onKeepalive(): void {
+    const c = this.tcp.config;
+    if (this.state === "closed") return;
+    if (this.keepProbes >= c.keepCount) return this.fail("timeout");
+    this.keepProbes++;
+    this.stats.count("tcp.keepalives");
+    this.emit(seqAdd(this.sndUna, -1), ACK); // an old sequence number the peer must answer
+    this.keep.set(c.keepIntervalMs);
+  }
+
+  private timeWaitMs(): number {
+    return 2 * this.tcp.config.mslMs;
+  }
+
+  // ---- Endings ----
+
+  private enterTimeWait(): void {
+    this.state = "time-wait";
+    this.delack.clear();
+    this.keep.clear();
+    this.rtx.set(this.timeWaitMs());
+    this.tcp.timeWait();
+  }
+
+  /** Dies with a reason the application hears, through connect's callback or err. */
+  private fail(reason: TcpError): void {
+    const connecting = this.connectCb;
+    const tell = this.callable();
+    this.connectCb = undefined;
+    this.destroy();
+    if (!tell) return;
+    if (connecting) connecting(reason);
+    else this.errCb?.(reason);
+  }
+
+  /** @internal the stack drops the connection (address change, TIME_WAIT recycling, listener closed) */
+  kill(reason?: TcpError): void {
+    if (reason) return this.fail(reason);
+    this.destroy();
+  }
+
+  /** @internal the listener closed before the application accepted this pcb */
+  refuse(): void {
+    this.reset();
+  }
+
+  private destroy(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.rtx.clear();
+    this.delack.clear();
+    this.keep.clear();
+    this.stopPoll();
+    this.rxFlush?.cancel();
+    this.rxQueue.length = 0;
+    this.sbuf = undefined;
+    this.tcp.remove(this);
+  }
+
+  private stopPoll(): void {
+    this.pollTimer?.cancel();
+    this.pollTimer = undefined;
+  }
+
+  /** True while callbacks may be called: the application holds a live pcb. */
+  private callable(): boolean {
+    return this.given && !this.released && !this.dead;
+  }
+
+  /** A getter, so TypeScript does not assume callbacks left the state alone. */
+  private get dead(): boolean {
+    return this.state === "closed";
+  }
+
+  /** write() takes data until FIN is queued, from the first SYN on. */
+  private writable(): boolean {
+    return !this.finQueued && !this.released && (this.state === "syn-sent" || this.state === "syn-received" || this.state === "established" || this.state === "close-wait");
+  }
+
+  private get stats(): Stats {
+    return this.tcp.netif.stats;
+  }
+}

@@ -1,0 +1,299 @@
+// TCP (RFC 9293) for the stack: listeners with a backlog, active opens, and the
+// demultiplexing of segments to connections (tcp-pcb.ts). A segment for no connection is
+// answered with RST. Limits on listeners, connections and TIME-WAIT pcbs bound the memory
+// peers can make us spend.
+
+import type { Ip4 } from "../wire/address.ts";
+import { IP_PROTO_TCP } from "../wire/ipv4.ts";
+import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
+import type { Timer } from "../platform.ts";
+import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
+import type { Netif } from "./netif.ts";
+import { TcpPcb } from "./tcp-pcb.ts";
+
+export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
+
+export interface TcpConfig {
+  maxPcbs: number; // connections at once, TIME-WAIT ones not counted
+  maxTimeWait: number; // TIME-WAIT pcbs kept; beyond it the oldest is forgotten
+  maxListeners: number;
+  sndbuf: number; // bytes a connection buffers for sending: unacknowledged plus unsent
+  wnd: number; // receive window in bytes; beyond 65535 the window scale option is offered
+  maxGaps: number; // separate out-of-order ranges held per connection
+  initialRtoMs: number;
+  minRtoMs: number; // above the peer's delayed-ACK timer, so a lone segment is not resent early
+  maxRtoMs: number;
+  maxRetries: number; // consecutive timeouts of the same data before err("timeout")
+  synRetries: number;
+  delayedAckMs: number;
+  mslMs: number; // TIME-WAIT lasts twice this
+  finWait2Ms: number; // how long a closed pcb waits for the peer's FIN
+  keepalive: boolean; // the default for new pcbs
+  keepIdleMs: number;
+  keepIntervalMs: number;
+  keepCount: number;
+  challengeAcksPerSecond: number; // per connection (RFC 5961 section 7)
+}
+
+/** Sized for an ESP32: four full segments of buffer each way, eight connections. */
+export const TCP_DEFAULTS: TcpConfig = {
+  maxPcbs: 8,
+  maxTimeWait: 8,
+  maxListeners: 4,
+  sndbuf: 5840,
+  wnd: 5840,
+  maxGaps: 4,
+  initialRtoMs: 1000,
+  minRtoMs: 250,
+  maxRtoMs: 60_000,
+  maxRetries: 12,
+  synRetries: 6,
+  delayedAckMs: 200,
+  mslMs: 30_000,
+  finWait2Ms: 60_000,
+  keepalive: false,
+  keepIdleMs: 7_200_000,
+  keepIntervalMs: 75_000,
+  keepCount: 9,
+  challengeAcksPerSecond: 10,
+};
+
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = 16384;
+
+/** A listening pcb. Connections are offered to accept() once their handshake completes. */
+export class TcpListener {
+  private acceptCb: ((pcb: TcpPcb) => void) | undefined;
+  private readonly halfOpen = new Set<TcpPcb>();
+  private readonly queue: TcpPcb[] = []; // established, waiting for an accept callback
+  private flush: Timer | undefined;
+  private open = true;
+
+  constructor(
+    private readonly tcp: Tcp,
+    readonly port: number,
+    readonly backlog: number,
+  ) {}
+
+  get state(): "listen" | "closed" {
+    return this.open ? "listen" : "closed";
+  }
+
+  /** Connections handshaking or waiting for the application, which the backlog limits. */
+  get pending(): number {
+    return this.halfOpen.size + this.queue.length;
+  }
+
+  accept(cb: (pcb: TcpPcb) => void): void {
+    this.acceptCb = cb;
+    if (this.queue.length) {
+      this.flush ??= this.tcp.netif.clock.setTimer(0, () => {
+        this.flush = undefined;
+        while (this.queue.length && this.acceptCb && this.open) this.give(this.queue.shift()!);
+      });
+    }
+  }
+
+  /** Stops listening; connections not yet accepted are reset. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.flush?.cancel();
+    this.tcp.unlisten(this);
+    for (const pcb of [...this.halfOpen, ...this.queue]) pcb.refuse();
+  }
+
+  /** @internal */
+  full(): boolean {
+    return this.pending >= this.backlog;
+  }
+
+  /** @internal a SYN created a pcb for us */
+  opened(pcb: TcpPcb): void {
+    this.halfOpen.add(pcb);
+  }
+
+  /** @internal the pcb finished its handshake */
+  ready(pcb: TcpPcb): void {
+    this.halfOpen.delete(pcb);
+    if (this.acceptCb && this.queue.length === 0) this.give(pcb);
+    else this.queue.push(pcb);
+  }
+
+  /** @internal the pcb died before the application took it */
+  lost(pcb: TcpPcb): void {
+    this.halfOpen.delete(pcb);
+    const i = this.queue.indexOf(pcb);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private give(pcb: TcpPcb): void {
+    pcb.given = true;
+    this.tcp.netif.stats.count("tcp.accepted");
+    this.acceptCb!(pcb);
+  }
+}
+
+export class Tcp {
+  readonly config: TcpConfig;
+  readonly netif: Netif;
+  private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included, oldest first
+  private readonly listeners = new Map<number, TcpListener>();
+
+  constructor(
+    private readonly ip: Ipv4,
+    config: Partial<TcpConfig> = {},
+  ) {
+    this.config = { ...TCP_DEFAULTS, ...config };
+    this.netif = ip.netif;
+    ip.register(IP_PROTO_TCP, (d) => this.input(d));
+    this.netif.onAddressChange((old) => {
+      if (old === this.netif.ip) return;
+      for (const pcb of [...this.pcbs]) if (pcb.localIp === old) pcb.kill("address-changed");
+    });
+  }
+
+  /** Our MSS: the payload of a full-size frame. */
+  get mss(): number {
+    return this.ip.maxPayload - TCP_MIN_HEADER_LEN;
+  }
+
+  /** Live connections, for inspection. */
+  get connections(): readonly TcpPcb[] {
+    return this.pcbs;
+  }
+
+  /** Listens on `port` for any local address; undefined if the port is taken or too many listen. */
+  listen(port: number, backlog = 4): TcpListener | undefined {
+    if (this.listeners.has(port) || this.listeners.size >= this.config.maxListeners || port <= 0 || port > 0xffff) return undefined;
+    const l = new TcpListener(this, port, Math.max(1, backlog));
+    this.listeners.set(port, l);
+    return l;
+  }
+
+  /**
+   * Opens a connection from a random ephemeral port. `cb` is called once: with no
+   * argument when established, or with the reason it failed. Returns undefined when no
+   * pcb is free or the interface has no address.
+   */
+  connect(addr: Ip4, port: number, cb: (err?: "refused" | "timeout" | "reset" | "abort" | "address-changed") => void): TcpPcb | undefined {
+    const localIp = this.netif.ip;
+    if (localIp === 0 || this.active() >= this.config.maxPcbs) return undefined;
+    const localPort = this.ephemeral();
+    if (localPort === 0) return undefined;
+    const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
+    pcb.given = true;
+    pcb.connectCb = cb;
+    this.pcbs.push(pcb);
+    pcb.open();
+    return pcb;
+  }
+
+  /** @internal */
+  unlisten(l: TcpListener): void {
+    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+  }
+
+  /** @internal */
+  transmit(pcb: TcpPcb, seg: TcpSegment): void {
+    this.send(pcb.localIp, pcb.remoteIp, seg);
+  }
+
+  /** @internal a RST with the given numbers; flags are RST or RST|ACK */
+  sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void {
+    this.netif.stats.count("tcp.rst-tx");
+    this.send(localIp, remoteIp, { srcPort: localPort, dstPort: remotePort, seq, ack, flags, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) });
+  }
+
+  /** @internal the pcb entered TIME-WAIT: make room if too many wait */
+  timeWait(): void {
+    const waiting = this.pcbs.filter((p) => p.state === "time-wait");
+    if (waiting.length > this.config.maxTimeWait) {
+      this.netif.stats.count("tcp.time-wait-recycled");
+      waiting[0]!.kill();
+    }
+  }
+
+  /** @internal the pcb is closed */
+  remove(pcb: TcpPcb): void {
+    const i = this.pcbs.indexOf(pcb);
+    if (i >= 0) this.pcbs.splice(i, 1);
+    if (!pcb.given) pcb.listener?.lost(pcb);
+  }
+
+  private send(src: Ip4, dst: Ip4, seg: TcpSegment): void {
+    const frame = new Uint8Array(HEADROOM + tcpLength(seg));
+    encodeTcp(seg, src, dst, frame, HEADROOM);
+    this.netif.stats.count("tcp.tx");
+    this.ip.output(frame, dst, IP_PROTO_TCP, { src });
+  }
+
+  private input(d: Datagram): void {
+    const stats = this.netif.stats;
+    if (d.broadcast) return stats.drop("tcp-broadcast");
+    const r = decodeTcp(d.payload, d.src, d.dst);
+    if (!r.ok) return stats.drop(r.reason);
+    const seg = r.value;
+    stats.count("tcp.rx");
+    if (!unicastSource(d.src)) return stats.drop("tcp-bad-source");
+    const pcb = this.find(d.dst, seg.dstPort, d.src, seg.srcPort);
+    if (pcb) return pcb.input(seg);
+    const l = this.listeners.get(seg.dstPort);
+    if (l) return this.passiveOpen(l, d, seg);
+    stats.drop("tcp-no-listener");
+    this.refuse(d, seg);
+  }
+
+  private passiveOpen(l: TcpListener, d: Datagram, seg: TcpDecoded): void {
+    const stats = this.netif.stats;
+    const f = seg.flags;
+    if (f & RST) return stats.drop("tcp-listen-rst");
+    if (f & ACK) {
+      stats.drop("tcp-listen-ack"); // an ACK for a connection we don't have
+      return this.refuse(d, seg);
+    }
+    if (!(f & SYN)) return stats.drop("tcp-listen-no-syn");
+    if (l.full()) return stats.drop("tcp-backlog-full");
+    if (this.active() >= this.config.maxPcbs) return stats.drop("tcp-pcb-limit");
+    const pcb = new TcpPcb(this, d.dst, seg.dstPort, d.src, seg.srcPort, l);
+    this.pcbs.push(pcb);
+    l.opened(pcb);
+    pcb.openFrom(seg);
+  }
+
+  /** RST for a segment nobody takes (RFC 9293 3.10.7.1); never in answer to a RST. */
+  private refuse(d: Datagram, seg: TcpDecoded): void {
+    if (seg.flags & RST) return;
+    if (seg.flags & ACK) return this.sendReset(d.dst, seg.dstPort, d.src, seg.srcPort, seg.ack, 0, RST);
+    const len = seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+    this.sendReset(d.dst, seg.dstPort, d.src, seg.srcPort, 0, (seg.seq + len) >>> 0, RST | ACK);
+  }
+
+  private find(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number): TcpPcb | undefined {
+    for (const p of this.pcbs) {
+      if (p.localPort === localPort && p.remotePort === remotePort && p.remoteIp === remoteIp && p.localIp === localIp) return p;
+    }
+    return undefined;
+  }
+
+  private active(): number {
+    let n = 0;
+    for (const p of this.pcbs) if (p.state !== "time-wait") n++;
+    return n;
+  }
+
+  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
+  private ephemeral(): number {
+    const start = this.netif.random.u32() % EPHEMERAL_COUNT;
+    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
+      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
+      if (!this.listeners.has(port) && !this.pcbs.some((p) => p.localPort === port)) return port;
+    }
+    return 0;
+  }
+}
+
+/** Never answer or connect to a broadcast, multicast or unset source. */
+function unicastSource(ip: Ip4): boolean {
+  return ip !== 0 && ip !== 0xffffffff && ip >>> 28 !== 0xe;
+}

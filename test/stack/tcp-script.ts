@@ -1,0 +1,189 @@
+// Scripted TCP tests in the manner of smoltcp's: one stack on a link we hold, driven with
+// hand-built frames from a peer at virtual times, and every segment it sends written as
+// one tcpdump-like line. Sequence numbers are relative to each side's ISN, as Wireshark
+// shows them: the stack's ISN is learned from its SYN, the peer's is PEER_ISS.
+
+import { VirtualClock } from "../../host-sim/clock.ts";
+import { SeededRandom } from "../../host-sim/random.ts";
+import { createStack, type Stack } from "../../modules/stack/stack.ts";
+import type { TcpConfig } from "../../modules/stack/tcp.ts";
+import { BROADCAST_MAC, ZERO_MAC } from "../../modules/wire/address.ts";
+import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../modules/wire/ethernet.ts";
+import { decodeIpv4, encodeIpv4, IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
+import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
+import { ip, mac } from "./bench.ts";
+
+export const US = ip("10.0.0.2");
+export const PEER = ip("10.0.0.9");
+export const PEER_PORT = 40000;
+export const SERVER_PORT = 80;
+export const PEER_ISS = 1000;
+
+const FLAG_LETTERS: Array<[number, string]> = [
+  [SYN, "S"],
+  [FIN, "F"],
+  [PSH, "P"],
+  [RST, "R"],
+  [ACK, "."],
+];
+
+function flagsFrom(text: string): number {
+  let f = 0;
+  for (const [bit, letter] of FLAG_LETTERS) if (text.includes(letter)) f |= bit;
+  return f;
+}
+
+function flagsText(f: number): string {
+  return FLAG_LETTERS.filter(([bit]) => f & bit)
+    .map(([, l]) => l)
+    .join("");
+}
+
+export interface PeerSegment {
+  /** tcpdump letters: S F P R and "." for ACK, e.g. "S", "S.", ".", "P.", "F.", "R". */
+  flags: string;
+  seq?: number; // relative to PEER_ISS; default: what the peer would send next
+  ack?: number; // relative to the stack's ISN
+  window?: number;
+  data?: Uint8Array | string;
+  options?: TcpOptions;
+  srcPort?: number;
+  dstPort?: number;
+}
+
+export class Script {
+  readonly clock = new VirtualClock();
+  readonly stack: Stack;
+  readonly lines: string[] = [];
+  readonly segments: TcpDecoded[] = [];
+  /** The stack's port for segments we send (learned from its SYN when it is the client). */
+  stackPort = SERVER_PORT;
+  private readonly isn = new Map<number, number>(); // the stack's ISN, by its port
+  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private taken = 0;
+  private next = 0; // the peer's next relative sequence number
+
+  constructor(tcp: Partial<TcpConfig> = {}, seed = 7, mtu = 1500) {
+    const link = {
+      transmit: (frame: Uint8Array) => this.capture(frame),
+      setReceiver: (r: (frame: Uint8Array) => void) => (this.receiver = r),
+    };
+    this.stack = createStack(link, this.clock, new SeededRandom(seed), {
+      mac: mac(2),
+      ip: US,
+      mask: ip("255.255.255.0"),
+      gateway: ip("10.0.0.1"),
+      mtu,
+      tcp,
+    });
+    this.introducePeer();
+  }
+
+  get tcp() {
+    return this.stack.tcp;
+  }
+
+  get stats() {
+    return this.stack.netif.stats;
+  }
+
+  /** Delivers a segment from the peer now; seq defaults to the peer's next byte and advances past what this sends. */
+  send(s: PeerSegment): void {
+    const flags = flagsFrom(s.flags);
+    const payload = typeof s.data === "string" ? new TextEncoder().encode(s.data) : (s.data ?? new Uint8Array(0));
+    const rel = s.seq ?? this.next;
+    this.next = rel + payload.length + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+    const dstPort = s.dstPort ?? this.stackPort;
+    const iss = this.isn.get(dstPort) ?? 0;
+    const seg = {
+      srcPort: s.srcPort ?? PEER_PORT,
+      dstPort,
+      seq: (PEER_ISS + rel) >>> 0,
+      ack: flags & ACK ? ((s.ack ?? 0) + iss) >>> 0 : 0,
+      flags,
+      window: s.window ?? 8192,
+      urgent: 0,
+      options: s.options ?? {},
+      payload,
+    };
+    const tcp = new Uint8Array(tcpLength(seg));
+    encodeTcp(seg, PEER, US, tcp);
+    this.receiver!(this.ipFrame(tcp));
+  }
+
+  /** Delivers raw TCP bytes (already encoded) from the peer. */
+  sendRaw(tcp: Uint8Array): void {
+    this.receiver!(this.ipFrame(tcp));
+  }
+
+  /** Runs the clock for `ms` (timers fire at their exact times). */
+  run(ms: number): void {
+    this.clock.runUntil(this.clock.now() + ms);
+  }
+
+  /** The stack's segments since the last call, one line each: "1200 [P.] seq=1 ack=6 win=5840 len=100". */
+  take(): string[] {
+    const out = this.lines.slice(this.taken);
+    this.taken = this.lines.length;
+    return out;
+  }
+
+  /** The stack's ISN on `port`. */
+  issOf(port = this.stackPort): number {
+    return this.isn.get(port)!;
+  }
+
+  /** Peer data as bytes of a given length, distinct per offset so misordering shows. */
+  static bytes(length: number, from = 0): Uint8Array {
+    return Uint8Array.from({ length }, (_, i) => (from + i) * 7 + 3);
+  }
+
+  private capture(frame: Uint8Array): void {
+    const eth = decodeEthernet(frame);
+    if (!eth.ok || eth.value.ethertype !== ETHERTYPE_IPV4) return;
+    const p = decodeIpv4(eth.value.payload);
+    if (!p.ok || p.value.protocol !== IP_PROTO_TCP) return;
+    const r = decodeTcp(p.value.payload, p.value.src, p.value.dst);
+    if (!r.ok) throw new Error(`the stack sent a bad segment: ${r.reason}`);
+    const seg = r.value;
+    if (seg.flags & SYN && !(seg.flags & ACK)) this.stackPort = seg.srcPort;
+    if (seg.flags & SYN) this.isn.set(seg.srcPort, seg.seq);
+    this.segments.push(seg);
+    this.lines.push(this.describe(seg));
+  }
+
+  private describe(seg: TcpDecoded): string {
+    const iss = this.isn.get(seg.srcPort);
+    const seq = iss === undefined ? seg.seq : (seg.seq - iss) | 0;
+    let s = `${this.clock.now()} [${flagsText(seg.flags)}]`;
+    if (seg.srcPort !== this.stackPort || seg.dstPort !== PEER_PORT) s += ` ${seg.srcPort}>${seg.dstPort}`;
+    s += ` seq=${seq}`;
+    if (seg.flags & ACK) s += ` ack=${(seg.ack - PEER_ISS) | 0}`;
+    s += ` win=${seg.window}`;
+    if (seg.options.mss !== undefined) s += ` mss=${seg.options.mss}`;
+    if (seg.options.windowScale !== undefined) s += ` ws=${seg.options.windowScale}`;
+    if (seg.payload.length) s += ` len=${seg.payload.length}`;
+    return s;
+  }
+
+  private ipFrame(tcp: Uint8Array): Uint8Array {
+    const ipBytes = new Uint8Array(20 + tcp.length);
+    encodeIpv4(
+      { dscp: 0, ecn: 0, id: 1, df: true, mf: false, fragmentOffsetBytes: 0, ttl: 64, protocol: IP_PROTO_TCP, src: PEER, dst: US, options: new Uint8Array(0), payload: tcp },
+      ipBytes,
+    );
+    const frame = new Uint8Array(14 + ipBytes.length);
+    encodeEthernet({ dst: mac(2), src: mac(9), ethertype: ETHERTYPE_IPV4, payload: ipBytes }, frame);
+    return frame;
+  }
+
+  /** An ARP request from the peer for our address, so the stack knows its MAC. */
+  private introducePeer(): void {
+    const arp = new Uint8Array(28);
+    encodeArp({ op: ARP_REQUEST, senderMac: mac(9), senderIp: PEER, targetMac: ZERO_MAC, targetIp: US }, arp);
+    const frame = new Uint8Array(60);
+    encodeEthernet({ dst: BROADCAST_MAC, src: mac(9), ethertype: ETHERTYPE_ARP, payload: arp }, frame);
+    this.receiver!(frame);
+  }
+}
