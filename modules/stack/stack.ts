@@ -6,11 +6,13 @@ import { Arp, type ArpOptions } from "./arp.ts";
 import { Ipv4, type Ipv4Options } from "./ipv4.ts";
 import { Icmp, type IcmpOptions } from "./icmp.ts";
 import { Udp } from "./udp.ts";
+import { Tcp, type TcpConfig } from "./tcp.ts";
 
 export interface StackOptions extends NetifOptions {
   arp?: Partial<ArpOptions>;
   ipv4?: Partial<Ipv4Options>;
   icmp?: Partial<IcmpOptions>;
+  tcp?: Partial<TcpConfig>;
 }
 
 export interface Stack {
@@ -19,6 +21,7 @@ export interface Stack {
   ip: Ipv4;
   icmp: Icmp;
   udp: Udp;
+  tcp: Tcp;
 }
 
 export function createStack(link: Link, clock: Clock, random: Random, options: StackOptions): Stack {
@@ -27,5 +30,5 @@ export function createStack(link: Link, clock: Clock, random: Random, options: S
   const ip = new Ipv4(netif, arp, options.ipv4);
   const icmp = new Icmp(ip, options.icmp);
   const udp = new Udp(ip, icmp);
-  return { netif, arp, ip, icmp, udp };
+  return { netif, arp, ip, icmp, udp, tcp: new Tcp(ip, options.tcp) };
 }
