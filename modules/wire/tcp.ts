@@ -216,12 +216,13 @@ function writeOptions(o: TcpOptions, v: DataView, p: number): void {
     v.setUint8(p++, o.windowScale);
   }
   const blocks = sackBlocksToSend(o);
-  if (blocks) {
+  if (o.sack && blocks) {
     nops(2);
     head(OPT_SACK, 2 + 8 * blocks);
-    for (let k = 0; k < blocks; k++, p += 8) {
-      v.setUint32(p, o.sack![k]!.left);
-      v.setUint32(p + 4, o.sack![k]!.right);
+    for (const block of o.sack.slice(0, blocks)) {
+      v.setUint32(p, block.left);
+      v.setUint32(p + 4, block.right);
+      p += 8;
     }
   }
 }
