@@ -3,7 +3,7 @@
 
 import { type Ip4, type Mac, BROADCAST_MAC, IP_BROADCAST } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4, IPV4_MIN_HEADER_LEN, type Ipv4Decoded } from "../wire/ipv4.ts";
+import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, type Ipv4Decoded } from "../wire/ipv4.ts";
 import type { Timer } from "../platform.ts";
 import type { Netif } from "./netif.ts";
 import type { Arp } from "./arp.ts";
@@ -87,7 +87,7 @@ export class Ipv4 {
       stats.drop("ip-too-big");
       return false;
     }
-    encodeIpv4(
+    encodeIpv4Header(
       {
         dscp: (opts.tos ?? 0) >>> 2,
         ecn: 0,
@@ -100,8 +100,8 @@ export class Ipv4 {
         src: opts.src ?? this.netif.ip,
         dst,
         options: NO_OPTIONS,
-        payload: frame.subarray(HEADROOM),
       },
+      length - IPV4_MIN_HEADER_LEN,
       frame,
       ETH_HEADER_LEN,
     );
