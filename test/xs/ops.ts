@@ -1,5 +1,5 @@
 // Operations whose cost on XS, in computrons per call, the XS test logs and
-// scripts/xs-cost.ts prints. Each runs its operation n times on inputs built once here,
+// bench (npm run bench) prints. Each runs its operation n times on inputs built once here,
 // so the harness can subtract the fixed cost of a call (n = 0) from the cost of n calls.
 // Portable: bundled for XS.
 

@@ -1,0 +1,39 @@
+// `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
+// frames) and ratios measured within one run. Never a pass/fail test.
+
+import { fileURLToPath } from "node:url";
+import { withXsBundle } from "../host-sim/xs.ts";
+import * as stackOps from "./stack-ops.ts";
+
+const repeats = Number(process.argv[2] ?? 200);
+
+async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
+  const costs = new Map<string, number>();
+  await withXsBundle(fileURLToPath(new URL(entry, import.meta.url)), async (xs) => {
+    const { value: names } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
+    for (const name of names) costs.set(name, await xs.computronsPerCall(`entry.ops[${JSON.stringify(name)}]`, repeats));
+  });
+  console.log(`\n${title} (XS computrons per call, ${repeats} calls)`);
+  for (const [name, c] of costs) console.log(`${String(Math.round(c)).padStart(10)}  ${name}`);
+  return costs;
+}
+
+/** Node: the cost of each stack operation relative to an ICMP echo, measured in one run. */
+function nodeRatios(): void {
+  const perOp = new Map<string, number>();
+  for (const [name, op] of Object.entries(stackOps.ops)) {
+    op(2000); // warm up
+    const start = process.hrtime.bigint();
+    op(20000);
+    perOp.set(name, Number(process.hrtime.bigint() - start) / 20000);
+  }
+  const base = perOp.get("ICMP echo 56 B in, reply out")!;
+  console.log("\nstack operations on Node, relative to one 56-byte ICMP echo (same run)");
+  for (const [name, ns] of perOp) console.log(`${(ns / base).toFixed(2).padStart(10)}x  ${name}`);
+  const e = stackOps.effects();
+  console.log(`(frames sent ${e.sent}, UDP bytes delivered ${e.received})`);
+}
+
+await xsCosts("../test/xs/ops.ts", "wire codecs");
+await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
+nodeRatios();
