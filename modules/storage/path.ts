@@ -1,0 +1,39 @@
+// The one gate every client path goes through before a store touches it. A path is read
+// relative to the store's root whatever it looks like: a leading "/" (or "\") means the
+// root, "\" separates like "/", empty and "." segments vanish, and ".." steps back within
+// what the path itself named; stepping back above the root is refused. What comes out can
+// be appended to the root with "/" and never names anything outside it.
+
+import { type Result, ok, fail } from "../wire/result.ts";
+
+export const PATH_MAX_LENGTH = 255;
+
+/**
+ * The canonical form of `path` under the root: segments joined by "/", without a leading
+ * or trailing "/", and "" for the root itself. Refused: NUL ("path-nul"), other control
+ * characters ("path-control"), ":" which names drives and streams on some systems
+ * ("path-colon"), more than `maxLength` characters ("path-too-long"), and any ".." above
+ * the root ("path-escapes-root").
+ */
+export function confinePath(path: string, maxLength = PATH_MAX_LENGTH): Result<string> {
+  if (path.length > maxLength) return fail("path-too-long");
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0) return fail("path-nul");
+    if (c < 0x20 || c === 0x7f) return fail("path-control");
+    if (c === 0x3a) return fail("path-colon");
+  }
+  const segments: string[] = [];
+  for (const s of path.split(/[/\\]/)) {
+    if (s === "" || s === ".") continue;
+    if (s !== "..") segments.push(s);
+    else if (segments.pop() === undefined) return fail("path-escapes-root");
+  }
+  return ok(segments.join("/"));
+}
+
+/** The parent of a canonical path ("" for a top-level name) and the last segment. */
+export function splitPath(canonical: string): { parent: string; name: string } {
+  const i = canonical.lastIndexOf("/");
+  return { parent: i < 0 ? "" : canonical.slice(0, i), name: canonical.slice(i + 1) };
+}
