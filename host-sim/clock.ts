@@ -151,8 +151,9 @@ export class RealClock implements Clock {
     return performance.timeOrigin + performance.now();
   }
 
+  /** The stack's timers (TIME-WAIT, ARP aging) never keep the process alive on their own: the link does. */
   setTimer(delayMs: number, cb: () => void): Timer {
-    const handle = setTimeout(cb, delayMs);
+    const handle = setTimeout(cb, delayMs).unref();
     return { cancel: () => clearTimeout(handle) };
   }
 }
