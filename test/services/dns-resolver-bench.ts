@@ -7,7 +7,7 @@ import { DnsResolver, type DnsError, type DnsLookupType, type DnsResolverOptions
 import type { DnsRecord } from "../../modules/wire/dns.ts";
 import { ipToString } from "../../modules/wire/address.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
-import type { Link } from "../../modules/platform.ts";
+import type { Clock, Link } from "../../modules/platform.ts";
 
 export const SERVER1 = ip("10.0.0.53");
 export const SERVER2 = ip("10.0.0.54");
@@ -77,10 +77,11 @@ export interface DnsBench {
 }
 
 export function dnsBench(
-  options: { resolver?: Partial<DnsResolverOptions>; server?: Partial<DnsServerOptions>; wrap?: (link: Link) => Link; seed?: number } = {},
+  options: { resolver?: Partial<DnsResolverOptions>; server?: Partial<DnsServerOptions>; wrap?: (link: Link, clock: Clock) => Link; seed?: number } = {},
 ): DnsBench {
   const b = bench(options.seed);
-  const device = b.host(2, {}, options.wrap);
+  const wrap = options.wrap;
+  const device = b.host(2, {}, wrap && ((link) => wrap(link, b.clock)));
   const server1 = new DnsServer(b.host(53), { records: zone(), soa: SOA, ...options.server });
   const server2 = new DnsServer(b.host(54), { records: zone(), soa: SOA, ...options.server });
   const resolver = new DnsResolver(device, { servers: [SERVER1], ...options.resolver });
