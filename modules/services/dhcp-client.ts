@@ -165,7 +165,6 @@ export class DhcpClient {
     const mac = stack.netif.mac;
     this.clientId = options.clientId ?? Uint8Array.of(1, ...mac);
     this.pcb = stack.udp.pcb();
-    this.pcb.recv((data) => this.input(data));
   }
 
   get state(): DhcpState {
@@ -181,6 +180,7 @@ export class DhcpClient {
   start(): boolean {
     if (this.current !== "stopped") return true;
     if (!this.pcb.bind(DHCP_CLIENT_PORT)) return false;
+    this.pcb.recv((data) => this.input(data)); // close() forgets the callback
     const remembered = this.held?.ip ?? this.options.lease?.ip;
     this.held = undefined;
     if (remembered !== undefined && usable(remembered)) this.reboot(remembered);
@@ -431,11 +431,11 @@ export class DhcpClient {
     const netif = this.stack.netif;
     const previous = this.held;
     this.held = lease;
-    this.setState("bound");
-    netif.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
-    this.scheduleLease(lease.renewalTime, () => this.renewing());
     const reconfigure = !previous || previous.ip !== lease.ip || previous.mask !== lease.mask || previous.gateway !== lease.gateway;
     if (reconfigure) netif.setAddress({ ip: lease.ip, mask: lease.mask, gateway: lease.gateway });
+    netif.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
+    this.setState("bound");
+    this.scheduleLease(lease.renewalTime, () => this.renewing());
     if (!previous) this.onBound?.(lease);
     else if (sameConfig(previous, lease)) this.onRenewed?.(lease);
     else this.onChanged?.(lease, previous);
