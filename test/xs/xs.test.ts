@@ -2,6 +2,7 @@ import test from "ava";
 import { fileURLToPath } from "node:url";
 import { withXsBundle } from "../../host-sim/xs.ts";
 import { entryNames, vectors } from "./vectors.ts";
+import { run } from "./stack-run.ts";
 
 // The codecs bundled by esbuild run on the real XS engine (xsnap-worker from @agoric/xsnap)
 // and must produce the very lines they produce on Node.
@@ -44,4 +45,14 @@ test("computrons per operation on XS are positive and repeat exactly", async (t)
     return value;
   });
   t.true(names.length > 1);
+});
+
+test("a simulated exchange with faults (ARP, ping, UDP, a 64 KB TCP transfer) gives the same frames on XS as on Node", async (t) => {
+  const onNode = run(SEED, 65536);
+  t.regex(onNode.at(-1)!, /^received 65536 of 65536/);
+  const onXs = await withXsBundle(entry("./stack-run.ts"), async (xs) => (await xs.evaluateJson<string[]>(`entry.run(${SEED}, 65536)`)).value);
+  t.is(onXs.length, onNode.length);
+  const firstDifference = onNode.findIndex((line, i) => line !== onXs[i]);
+  t.is(firstDifference, -1, `first difference at line ${firstDifference}:\nnode ${onNode[firstDifference]}\nxs   ${onXs[firstDifference]}`);
+  t.log(`${onNode.length - 1} frames identical on both engines`);
 });
