@@ -64,7 +64,7 @@ export class TcpPcb {
   /** @internal the application holds the pcb (from connect, or once accepted) */
   given = false;
   private released = false; // close() or abort() was called: no more callbacks
-  private announce = false; // a passive pcb just got established: offer it to the listener
+  private announce = false; // just established: tell the listener or connect's callback
 
   // Send side. The bytes from bufSeq on (unacknowledged, then unsent) sit in sbuf[sHead, sHead + sLen).
   private iss = 0;
@@ -329,7 +329,7 @@ export class TcpPcb {
     // RFC 5681's initial window: 2 to 4 segments, depending on their size.
     this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
     this.tcp.netif.stats.count("tcp.established");
-    this.announce = this.listener !== undefined;
+    this.announce = true;
     this.restartKeepalive();
   }
 
@@ -370,9 +370,6 @@ export class TcpPcb {
     this.rtx.clear();
     this.established();
     this.ackNow = true;
-    const cb = this.connectCb;
-    this.connectCb = undefined;
-    if (this.callable()) cb?.();
   }
 
   private inputSynchronized(seg: TcpDecoded): void {
@@ -385,11 +382,21 @@ export class TcpPcb {
       return stats.drop("tcp-rst-not-exact");
     }
     if (f & SYN) {
-      // The peer lost our SYN-ACK and sent its SYN again.
-      if (this.state === "syn-received" && seg.seq === this.irs && !(f & ACK)) {
-        this.timing = undefined;
-        this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
-        return stats.count("tcp.syn-ack-resent");
+      if (this.state === "syn-received" && seg.seq === this.irs) {
+        if (!(f & ACK)) {
+          // The peer lost our SYN-ACK and sent its SYN again.
+          this.timing = undefined;
+          this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+          return stats.count("tcp.syn-ack-resent");
+        }
+        if (seg.ack === this.sndMax) {
+          // Simultaneous open: the peer's SYN-ACK acknowledges ours (accepted as Linux does).
+          this.established();
+          this.sndWnd = this.maxSndWnd = seg.window;
+          this.newAck(seg.ack);
+          this.ackNow = true;
+          return;
+        }
       }
       this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
       return stats.drop("tcp-syn-in-window");
@@ -604,7 +611,11 @@ export class TcpPcb {
   private finishInput(): void {
     if (this.announce) {
       this.announce = false;
-      this.listener!.ready(this);
+      const cb = this.connectCb;
+      this.connectCb = undefined;
+      if (this.listener) this.listener.ready(this);
+      else if (this.callable()) cb?.();
+      if (this.dead) return;
     }
     const n = this.sentPending;
     this.sentPending = 0;

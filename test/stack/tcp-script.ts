@@ -1,12 +1,12 @@
 // Scripted TCP tests in the manner of smoltcp's: one stack on a link we hold, driven with
 // hand-built frames from a peer at virtual times, and every segment it sends written as
 // one tcpdump-like line. Sequence numbers are relative to each side's ISN, as Wireshark
-// shows them: the stack's ISN is learned from its SYN, the peer's is PEER_ISS.
+// shows them: the stack's ISN is learned from its SYN, the peer's is `peerIss`.
 
 import { VirtualClock } from "../../host-sim/clock.ts";
 import { SeededRandom } from "../../host-sim/random.ts";
 import { createStack, type Stack } from "../../modules/stack/stack.ts";
-import type { TcpConfig } from "../../modules/stack/tcp.ts";
+import type { TcpConfig, TcpPcb } from "../../modules/stack/tcp.ts";
 import { BROADCAST_MAC, ZERO_MAC } from "../../modules/wire/address.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../modules/wire/ethernet.ts";
@@ -18,7 +18,6 @@ export const US = ip("10.0.0.2");
 export const PEER = ip("10.0.0.9");
 export const PEER_PORT = 40000;
 export const SERVER_PORT = 80;
-export const PEER_ISS = 1000;
 
 const FLAG_LETTERS: Array<[number, string]> = [
   [SYN, "S"],
@@ -43,7 +42,7 @@ function flagsText(f: number): string {
 export interface PeerSegment {
   /** tcpdump letters: S F P R and "." for ACK, e.g. "S", "S.", ".", "P.", "F.", "R". */
   flags: string;
-  seq?: number; // relative to PEER_ISS; default: what the peer would send next
+  seq?: number; // relative to the peer's ISN; default: what the peer would send next
   ack?: number; // relative to the stack's ISN
   window?: number;
   data?: Uint8Array | string;
@@ -59,12 +58,19 @@ export class Script {
   readonly segments: TcpDecoded[] = [];
   /** The stack's port for segments we send (learned from its SYN when it is the client). */
   stackPort = SERVER_PORT;
-  private readonly isn = new Map<number, number>(); // the stack's ISN, by its port
+  private readonly isn = new Map<string, number>(); // the stack's ISN, by "stackPort:peerPort"
   private receiver: ((frame: Uint8Array) => void) | undefined;
   private taken = 0;
   private next = 0; // the peer's next relative sequence number
 
-  constructor(tcp: Partial<TcpConfig> = {}, seed = 7, mtu = 1500) {
+  /** What the application saw, in order: "accept", "recv 100", "fin", "sent 100", "err reset", "connected"... */
+  readonly events: string[] = [];
+
+  constructor(
+    tcp: Partial<TcpConfig> = {},
+    readonly peerIss = 1000,
+    seed = 7,
+  ) {
     const link = {
       transmit: (frame: Uint8Array) => this.capture(frame),
       setReceiver: (r: (frame: Uint8Array) => void) => (this.receiver = r),
@@ -74,7 +80,6 @@ export class Script {
       ip: US,
       mask: ip("255.255.255.0"),
       gateway: ip("10.0.0.1"),
-      mtu,
       tcp,
     });
     this.introducePeer();
@@ -95,11 +100,12 @@ export class Script {
     const rel = s.seq ?? this.next;
     this.next = rel + payload.length + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
     const dstPort = s.dstPort ?? this.stackPort;
-    const iss = this.isn.get(dstPort) ?? 0;
+    const srcPort = s.srcPort ?? PEER_PORT;
+    const iss = this.isn.get(`${dstPort}:${srcPort}`) ?? 0;
     const seg = {
-      srcPort: s.srcPort ?? PEER_PORT,
+      srcPort,
       dstPort,
-      seq: (PEER_ISS + rel) >>> 0,
+      seq: (this.peerIss + rel) >>> 0,
       ack: flags & ACK ? ((s.ack ?? 0) + iss) >>> 0 : 0,
       flags,
       window: s.window ?? 8192,
@@ -129,9 +135,44 @@ export class Script {
     return out;
   }
 
-  /** The stack's ISN on `port`. */
-  issOf(port = this.stackPort): number {
-    return this.isn.get(port)!;
+
+  /** Records a pcb's callbacks in `events`; recv calls recved at once unless `hold`. */
+  watch(pcb: TcpPcb, hold = false): TcpPcb {
+    pcb.recv((d) => {
+      this.events.push(d ? `recv ${d.length}` : "fin");
+      if (d) this.received.push(...d);
+      if (d && !hold) pcb.recved(d.length);
+    });
+    pcb.sent((n) => this.events.push(`sent ${n}`));
+    pcb.err((reason) => this.events.push(`err ${reason}`));
+    return pcb;
+  }
+
+  /** Bytes the watched pcbs received. */
+  readonly received: number[] = [];
+
+  /** Listens on SERVER_PORT and completes a handshake from the peer; returns the accepted pcb, watched. */
+  accept(options: { window?: number; mss?: number; hold?: boolean; ackAt?: number } = {}): TcpPcb {
+    const l = this.tcp.listen(SERVER_PORT, 4)!;
+    let accepted: TcpPcb | undefined;
+    l.accept((pcb) => {
+      accepted = pcb;
+      this.events.push("accept");
+      this.watch(pcb, options.hold);
+    });
+    this.send({ flags: "S", window: options.window, options: { mss: options.mss ?? 1460 } });
+    this.run(options.ackAt ?? 0);
+    this.send({ flags: ".", ack: 1, window: options.window });
+    if (!accepted) throw new Error("no connection was accepted");
+    return accepted;
+  }
+
+  /** Opens a connection to the peer and answers it with SYN-ACK; returns the pcb, watched. */
+  connect(options: { window?: number; mss?: number; hold?: boolean } = {}): TcpPcb {
+    const pcb = this.tcp.connect(PEER, PEER_PORT, (err) => this.events.push(err ? `connect ${err}` : "connected"))!;
+    this.watch(pcb, options.hold);
+    this.send({ flags: "S.", ack: 1, window: options.window, options: { mss: options.mss ?? 1460 } });
+    return pcb;
   }
 
   /** Peer data as bytes of a given length, distinct per offset so misordering shows. */
@@ -148,18 +189,18 @@ export class Script {
     if (!r.ok) throw new Error(`the stack sent a bad segment: ${r.reason}`);
     const seg = r.value;
     if (seg.flags & SYN && !(seg.flags & ACK)) this.stackPort = seg.srcPort;
-    if (seg.flags & SYN) this.isn.set(seg.srcPort, seg.seq);
+    if (seg.flags & SYN) this.isn.set(`${seg.srcPort}:${seg.dstPort}`, seg.seq);
     this.segments.push(seg);
     this.lines.push(this.describe(seg));
   }
 
   private describe(seg: TcpDecoded): string {
-    const iss = this.isn.get(seg.srcPort);
+    const iss = this.isn.get(`${seg.srcPort}:${seg.dstPort}`);
     const seq = iss === undefined ? seg.seq : (seg.seq - iss) | 0;
     let s = `${this.clock.now()} [${flagsText(seg.flags)}]`;
     if (seg.srcPort !== this.stackPort || seg.dstPort !== PEER_PORT) s += ` ${seg.srcPort}>${seg.dstPort}`;
     s += ` seq=${seq}`;
-    if (seg.flags & ACK) s += ` ack=${(seg.ack - PEER_ISS) | 0}`;
+    if (seg.flags & ACK) s += ` ack=${(seg.ack - this.peerIss) | 0}`;
     s += ` win=${seg.window}`;
     if (seg.options.mss !== undefined) s += ` mss=${seg.options.mss}`;
     if (seg.options.windowScale !== undefined) s += ` ws=${seg.options.windowScale}`;
