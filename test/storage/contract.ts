@@ -1,0 +1,223 @@
+// What every Storage must do, as ava tests any store's test file registers with its own factory.
+
+import test from "ava";
+import type { Storage, ReadHandle } from "../../modules/storage/storage.ts";
+import type { Result } from "../../modules/wire/result.ts";
+
+export function bytes(n: number, seed = 1): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >> 8)) & 0xff);
+}
+
+/** The value, or the reason as an Error (so a failing setup step says why). */
+export function must<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+}
+
+export function reason(r: Result<unknown>): string {
+  return r.ok ? "ok" : r.reason;
+}
+
+/** Reads a handle to its end in chunks of `chunk` bytes. */
+export function drain(h: ReadHandle, chunk = 100): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(chunk);
+  for (let n = must(h.read(buf)); n > 0; n = must(h.read(buf))) parts.push(buf.slice(0, n));
+  h.close();
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function readAll(s: Storage, path: string, offset?: number): Uint8Array {
+  return drain(must(s.openRead(path, offset)));
+}
+
+/** Writes `data` in chunks of `chunk` bytes and closes. */
+export function writeAll(s: Storage, path: string, data: Uint8Array, mode: "create" | "replace" | "append" = "create", chunk = 700): Result<void> {
+  const h = s.openWrite(path, mode);
+  if (!h.ok) return h;
+  for (let i = 0; i < data.length; i += chunk) {
+    const w = h.value.write(data.subarray(i, i + chunk));
+    if (!w.ok) {
+      h.value.abort();
+      return w;
+    }
+  }
+  return h.value.close();
+}
+
+export function storageContract(name: string, make: () => Storage): void {
+  test(`${name}: a file written in chunks reads back whole, in any chunk size, and from an offset`, (t) => {
+    const s = make();
+    const data = bytes(5000);
+    t.is(reason(writeAll(s, "f.bin", data)), "ok");
+    for (const chunk of [1, 512, 1024, 4999, 8192]) t.deepEqual(drain(must(s.openRead("f.bin")), chunk), data, `chunk ${chunk}`);
+    t.deepEqual(readAll(s, "f.bin", 1234), data.subarray(1234));
+    t.deepEqual(readAll(s, "f.bin", 5000), new Uint8Array(0));
+    t.deepEqual(readAll(s, "f.bin", 9999), new Uint8Array(0));
+    t.is(must(s.openRead("f.bin")).size, 5000);
+    const st = must(s.stat("/f.bin"));
+    t.is(st.size, 5000);
+    t.false(st.isDirectory);
+    t.is(reason(writeAll(s, "empty", new Uint8Array(0))), "ok");
+    t.is(must(s.stat("empty")).size, 0);
+    t.deepEqual(readAll(s, "empty"), new Uint8Array(0));
+  });
+
+  test(`${name}: create and replace show the file only when closed; abort leaves the old one`, (t) => {
+    const s = make();
+    const h = must(s.openWrite("new", "create"));
+    must(h.write(bytes(10)));
+    t.is(reason(s.stat("new")), "storage-not-found");
+    t.is(reason(h.close()), "ok");
+    t.deepEqual(readAll(s, "new"), bytes(10));
+    t.is(reason(s.openWrite("new", "create")), "storage-exists");
+
+    const reader = must(s.openRead("new"));
+    const r = must(s.openWrite("new", "replace"));
+    must(r.write(bytes(20, 2)));
+    t.deepEqual(readAll(s, "new"), bytes(10), "old content until close");
+    t.is(reason(r.close()), "ok");
+    t.deepEqual(readAll(s, "new"), bytes(20, 2));
+    t.deepEqual(drain(reader), bytes(10), "a reader opened before keeps the old version");
+
+    const a = must(s.openWrite("new", "replace"));
+    must(a.write(bytes(5, 3)));
+    a.abort();
+    t.deepEqual(readAll(s, "new"), bytes(20, 2));
+    const gone = must(s.openWrite("never", "create"));
+    must(gone.write(bytes(5)));
+    gone.abort();
+    t.is(reason(s.stat("never")), "storage-not-found");
+    t.deepEqual(must(s.list("")).map((e) => e.name), ["new"]);
+  });
+
+  test(`${name}: create fails at close if the name was taken meanwhile, and the other file stays`, (t) => {
+    const s = make();
+    const slow = must(s.openWrite("race", "create"));
+    must(slow.write(bytes(7)));
+    t.is(reason(writeAll(s, "race", bytes(3, 9))), "ok");
+    t.is(reason(slow.close()), "storage-exists");
+    t.deepEqual(readAll(s, "race"), bytes(3, 9));
+    t.deepEqual(must(s.list("")).map((e) => e.name), ["race"]);
+  });
+
+  test(`${name}: append creates, then adds to the end as it writes`, (t) => {
+    const s = make();
+    t.is(reason(writeAll(s, "log", bytes(3), "append")), "ok");
+    const h = must(s.openWrite("log", "append"));
+    must(h.write(bytes(4, 5)));
+    t.is(must(s.stat("log")).size, 7);
+    t.is(reason(h.close()), "ok");
+    t.deepEqual(readAll(s, "log"), Uint8Array.of(...bytes(3), ...bytes(4, 5)));
+  });
+
+  test(`${name}: closed handles refuse further use`, (t) => {
+    const s = make();
+    must(writeAll(s, "f", bytes(10)));
+    const r = must(s.openRead("f"));
+    r.close();
+    r.close();
+    t.is(reason(r.read(new Uint8Array(4))), "storage-closed");
+    const w = must(s.openWrite("g", "create"));
+    t.is(reason(w.close()), "ok");
+    t.is(reason(w.write(bytes(1))), "storage-closed");
+    t.is(reason(w.close()), "storage-closed");
+    w.abort();
+    t.is(must(s.stat("g")).size, 0);
+  });
+
+  test(`${name}: directories: mkdir, list with stats sorted by name, rmdir only when empty`, (t) => {
+    const s = make();
+    t.is(reason(s.mkdir("d")), "ok");
+    t.is(reason(s.mkdir("d/e")), "ok");
+    t.is(reason(s.mkdir("d")), "storage-exists");
+    t.is(reason(s.mkdir("x/y")), "storage-not-found");
+    must(writeAll(s, "d/b.txt", bytes(3)));
+    must(writeAll(s, "d/a.txt", bytes(12)));
+    t.is(reason(s.mkdir("d/a.txt/z")), "storage-not-directory");
+    const list = must(s.list("/d/"));
+    t.deepEqual(
+      list.map((e) => [e.name, e.isDirectory, e.size]),
+      [
+        ["a.txt", false, 12],
+        ["b.txt", false, 3],
+        ["e", true, 0],
+      ],
+    );
+    t.true(must(s.stat("d")).isDirectory);
+    t.is(reason(s.list("d/a.txt")), "storage-not-directory");
+    t.is(reason(s.list("nope")), "storage-not-found");
+    t.is(reason(s.rmdir("d")), "storage-not-empty");
+    t.is(reason(s.rmdir("d/a.txt")), "storage-not-directory");
+    t.is(reason(s.delete("d/e")), "storage-is-directory");
+    t.is(reason(s.openRead("d")), "storage-is-directory");
+    t.is(reason(s.openWrite("d", "replace")), "storage-is-directory");
+    t.is(reason(s.openWrite("d/a.txt/f", "create")), "storage-not-directory");
+    t.is(reason(s.stat("d/a.txt/f")), "storage-not-directory");
+    t.is(reason(s.delete("d/a.txt")), "ok");
+    t.is(reason(s.delete("d/a.txt")), "storage-not-found");
+    t.is(reason(s.delete("d/b.txt")), "ok");
+    t.is(reason(s.rmdir("d/e")), "ok");
+    t.is(reason(s.rmdir("d")), "ok");
+    t.is(reason(s.rmdir("d")), "storage-not-found");
+    t.deepEqual(must(s.list("")), []);
+  });
+
+  test(`${name}: rename moves files and directories, replaces files, never a directory, never into itself`, (t) => {
+    const s = make();
+    must(writeAll(s, "a", bytes(4)));
+    must(writeAll(s, "b", bytes(6, 2)));
+    must(s.mkdir("d"));
+    must(writeAll(s, "d/inner", bytes(2, 3)));
+    t.is(reason(s.rename("a", "c")), "ok");
+    t.is(reason(s.stat("a")), "storage-not-found");
+    t.deepEqual(readAll(s, "c"), bytes(4));
+    t.is(reason(s.rename("c", "b")), "ok");
+    t.deepEqual(readAll(s, "b"), bytes(4));
+    t.is(reason(s.rename("b", "d")), "storage-exists");
+    t.is(reason(s.rename("d", "b")), "storage-exists");
+    t.is(reason(s.rename("d", "d/sub")), "storage-denied");
+    t.is(reason(s.rename("d", "d")), "ok");
+    t.is(reason(s.rename("missing", "x")), "storage-not-found");
+    t.is(reason(s.rename("b", "nodir/x")), "storage-not-found");
+    t.is(reason(s.rename("d", "e")), "ok");
+    t.deepEqual(readAll(s, "e/inner"), bytes(2, 3));
+    t.is(reason(s.rename("e/inner", "top")), "ok");
+    t.deepEqual(must(s.list("")).map((e) => e.name), ["b", "e", "top"]);
+  });
+
+  test(`${name}: every method refuses paths above the root, NUL and the root itself as an entry`, (t) => {
+    const s = make();
+    must(writeAll(s, "f", bytes(3)));
+    for (const bad of ["../f", "a/../../f", "..\\f", "/../f", "f\0"]) {
+      const expected = bad.includes("\0") ? "path-nul" : "path-escapes-root";
+      t.is(reason(s.openRead(bad)), expected, bad);
+      t.is(reason(s.openWrite(bad, "replace")), expected, bad);
+      t.is(reason(s.stat(bad)), expected, bad);
+      t.is(reason(s.list(bad)), expected, bad);
+      t.is(reason(s.mkdir(bad)), expected, bad);
+      t.is(reason(s.rmdir(bad)), expected, bad);
+      t.is(reason(s.delete(bad)), expected, bad);
+      t.is(reason(s.rename(bad, "g")), expected, bad);
+      t.is(reason(s.rename("f", bad)), expected, bad);
+    }
+    for (const root of ["", "/", "a/.."]) {
+      t.is(reason(s.openWrite(root, "replace")), "storage-denied");
+      t.is(reason(s.mkdir(root)), "storage-denied");
+      t.is(reason(s.rmdir(root)), "storage-denied");
+      t.is(reason(s.delete(root)), "storage-denied");
+      t.is(reason(s.rename(root, "x")), "storage-denied");
+      t.is(reason(s.rename("f", root)), "storage-denied");
+      t.is(reason(s.openRead(root)), "storage-is-directory");
+      t.true(must(s.stat(root)).isDirectory);
+    }
+    t.deepEqual(readAll(s, "/./f"), bytes(3));
+    t.true(s.free() > 0);
+  });
+}
