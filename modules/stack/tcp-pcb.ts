@@ -51,7 +51,7 @@ const RECEIVING = new Set<TcpState>(["established", "fin-wait-1", "fin-wait-2"])
 
 export class TcpPcb {
   state: TcpState = "closed";
-  /** Send small writes at once instead of holding them while data is unacknowledged (Nagle). */
+  /** Send short segments at once instead of holding one while another is unacknowledged (Nagle). */
   nodelay = false;
 
   private recvCb: ((data: Uint8Array | null) => void) | undefined;
@@ -81,6 +81,7 @@ export class TcpPcb {
   private sLen = 0;
   private bufSeq = 0;
   private finQueued = false;
+  private shortEnd = 0; // end of the last segment shorter than the MSS (Minshall's Nagle)
   private scaleSeen = false; // the peer's SYN offered window scale
   private mss = DEFAULT_MSS;
   // NewReno congestion control, in bytes.
@@ -279,7 +280,7 @@ export class TcpPcb {
   private initSend(): void {
     this.iss = this.tcp.netif.random.u32();
     this.sndUna = this.iss;
-    this.sndNxt = this.sndMax = this.recover = seqAdd(this.iss, 1);
+    this.sndNxt = this.sndMax = this.recover = this.shortEnd = seqAdd(this.iss, 1);
     this.bufSeq = seqAdd(this.iss, 1);
   }
 
@@ -430,6 +431,7 @@ export class TcpPcb {
     this.processAck(seg);
     if (this.dead) return;
     if (RECEIVING.has(this.state)) this.processText(seg);
+    else if (seg.payload.length) stats.drop("tcp-data-after-fin");
   }
 
   /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
@@ -449,6 +451,7 @@ export class TcpPcb {
       windowChanged = wnd !== this.sndWnd;
       this.sndWnd = wnd;
       this.maxSndWnd = Math.max(this.maxSndWnd, wnd);
+      if (wnd > 0) this.probes = 0;
       this.wl1 = seg.seq;
       this.wl2 = ack;
     }
@@ -475,7 +478,6 @@ export class TcpPcb {
     else if (!this.recovering || !this.partialAcked) this.rtx.set(this.rto.value);
     if (this.recovering) this.partialAcked = true;
     if (this.sLen === 0 && this.sndUna === this.sndMax) this.persisting = false;
-    if (this.sndWnd > 0) this.probes = 0;
     if (finAcked) this.ourFinAcked();
     if (this.sLen === 0) this.sHead = 0;
   }
@@ -675,11 +677,16 @@ export class TcpPcb {
     }
   }
 
-  /** RFC 1122 4.2.3.4: full segments, the tail when Nagle allows, or half the peer's largest window. */
+  /**
+   * RFC 1122 4.2.3.4: full segments; the tail when Nagle allows; or half the peer's largest
+   * window. Nagle as Minshall refined it (and Linux does): a short segment waits only while
+   * an earlier short one is unacknowledged, so a reply of 1.5 segments is not held for the
+   * peer's delayed ACK.
+   */
   private worthSending(len: number, unsent: number, flight: number): boolean {
     if (len === 0) return false;
     if (len === this.mss) return true;
-    if (len === unsent && (this.nodelay || flight === 0)) return true;
+    if (len === unsent && (this.nodelay || flight === 0 || seqDiff(this.shortEnd, this.sndUna) <= 0)) return true;
     return len >= this.maxSndWnd / 2;
   }
 
@@ -689,6 +696,7 @@ export class TcpPcb {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len && off + len === this.sLen) flags |= PSH;
+    if (len && len < this.mss) this.shortEnd = seqAdd(seq, len);
     this.emit(seq, flags, payload);
   }
 
@@ -871,7 +879,7 @@ export class TcpPcb {
     this.delack.clear();
     this.keep.clear();
     this.rtx.set(this.timeWaitMs());
-    this.tcp.timeWait();
+    this.tcp.timeWait(this);
   }
 
   /** Dies with a reason the application hears, through connect's callback or err. */

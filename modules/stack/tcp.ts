@@ -137,7 +137,7 @@ export class TcpListener {
 export class Tcp {
   readonly config: TcpConfig;
   readonly netif: Netif;
-  private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included, oldest first
+  private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
 
   constructor(
@@ -206,7 +206,9 @@ export class Tcp {
   }
 
   /** @internal the pcb entered TIME-WAIT: make room if too many wait */
-  timeWait(): void {
+  timeWait(pcb: TcpPcb): void {
+    this.pcbs.splice(this.pcbs.indexOf(pcb), 1);
+    this.pcbs.push(pcb); // so the first one waiting is the one that has waited longest
     const waiting = this.pcbs.filter((p) => p.state === "time-wait");
     if (waiting.length > this.config.maxTimeWait) {
       this.netif.stats.count("tcp.time-wait-recycled");
