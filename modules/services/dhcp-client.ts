@@ -54,7 +54,7 @@ export interface DhcpLease {
   hostName?: string;
   domainName?: string;
   serverId: Ip4;
-  /** Seconds, as granted (0xffffffff never ends); T1 and T2 are derived or corrected so that T1 < T2 < lease. */
+  /** Seconds, as granted (0xffffffff never ends); T1 and T2 are derived or corrected so that 0 < T1 < T2 < lease. */
   leaseTime: number;
   renewalTime: number;
   rebindingTime: number;
@@ -405,8 +405,8 @@ export class DhcpClient {
     let t2 = o.rebindingTime ?? INFINITE;
     let t1 = o.renewalTime ?? INFINITE;
     if (leaseTime !== INFINITE) {
-      if (!(t2 < leaseTime)) t2 = (leaseTime * 7) / 8;
-      if (!(t1 < t2)) t1 = leaseTime / 2 < t2 ? leaseTime / 2 : t2 / 2;
+      if (!(t2 > 0 && t2 < leaseTime)) t2 = (leaseTime * 7) / 8;
+      if (!(t1 > 0 && t1 < t2)) t1 = leaseTime / 2 < t2 ? leaseTime / 2 : t2 / 2;
     }
     const lease: DhcpLease = {
       ip: m.yiaddr,

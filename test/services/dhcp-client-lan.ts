@@ -48,7 +48,7 @@ export interface LanSetup {
   server?: Partial<DhcpServerOptions>;
   client?: Partial<DhcpClientOptions>;
   /** Wraps the device's LAN port (for a FaultInjector). */
-  wrap?: (link: Link) => Link;
+  wrap?: (link: Link, b: Bench) => Link;
   /** Hosts attached before the server (so that their answers arrive first). */
   before?: (b: Bench) => void;
 }
@@ -68,9 +68,9 @@ export function dhcpLan(setup: LanSetup = {}): DhcpLan {
   });
   const seen: Seen[] = [];
   server.onRequest = (m, to) => seen.push({ at: b.clock.now(), m, to });
-  const device = b.host(2, { ip: 0, mask: 0, gateway: 0 }, setup.wrap);
-  const lan = observe(b, serverHost, server, device, new DhcpClient(device, setup.client), seen);
-  return lan;
+  const wrap = setup.wrap;
+  const device = b.host(2, { ip: 0, mask: 0, gateway: 0 }, wrap && ((link) => wrap(link, b)));
+  return observe(b, serverHost, server, device, new DhcpClient(device, setup.client), seen);
 }
 
 /** Records what `client` reports. */
