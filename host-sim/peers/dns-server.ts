@@ -1,11 +1,14 @@
 // A small authoritative DNS server for the simulator's virtual LAN, on a stack's own UDP
-// pcb at port 53. It answers from a list of records, follows CNAMEs among them (or stops
-// at the first, if told to), sends NXDOMAIN and NODATA with an optional SOA for negative
-// caching, and truncates UDP answers over 512 bytes with TC set as RFC 1035 asks. Tests
-// can make it silent, failing or slow, and watch or act on each query as it arrives.
+// and TCP pcbs at port 53. It answers from a list of records, follows CNAMEs among them
+// (or stops at the first, if told to), sends NXDOMAIN and NODATA with an optional SOA for
+// negative caching, and truncates UDP answers over 512 bytes with TC set as RFC 1035 asks;
+// over TCP (length-prefixed, RFC 7766, several queries per connection) it answers whole.
+// Tests can make it silent, failing or slow, and watch or act on each query as it arrives.
 
 import type { Stack } from "../../modules/stack/stack.ts";
 import type { UdpPcb } from "../../modules/stack/udp.ts";
+import type { TcpListener, TcpPcb } from "../../modules/stack/tcp.ts";
+import { DnsStreamReader, dnsTcpFrame } from "../../modules/services/dns-resolver.ts";
 import type { Ip4 } from "../../modules/wire/address.ts";
 import {
   type DnsMessage,
@@ -35,12 +38,15 @@ export interface DnsServerOptions {
   chase?: boolean;
   /** Largest UDP answer in bytes; a longer one loses records from its end and gets TC. Default 512. */
   udpLimit?: number;
+  /** Listen on TCP port 53 too. Default true. */
+  tcp?: boolean;
 }
 
 export interface DnsServerQuery {
   msg: DnsMessage;
   from: Ip4;
   port: number;
+  tcp: boolean;
 }
 
 export class DnsServer {
@@ -56,6 +62,7 @@ export class DnsServer {
   /** Called with each query before it is answered. */
   onQuery: ((q: DnsServerQuery) => void) | undefined;
   private readonly pcb: UdpPcb;
+  private readonly listener: TcpListener | undefined;
 
   constructor(
     private readonly stack: Stack,
@@ -67,11 +74,17 @@ export class DnsServer {
     this.udpLimit = options.udpLimit ?? 512;
     this.pcb = stack.udp.pcb();
     if (!this.pcb.bind(DNS_PORT)) throw new Error("dns-server: port 53 is taken");
-    this.pcb.recv((data, from, port) => this.receive(data, from, port));
+    this.pcb.recv((data, from, port) => this.receiveUdp(data, from, port));
+    if (options.tcp ?? true) {
+      this.listener = stack.tcp.listen(DNS_PORT);
+      if (!this.listener) throw new Error("dns-server: TCP port 53 is taken");
+      this.listener.accept((pcb) => this.serveTcp(pcb));
+    }
   }
 
   close(): void {
     this.pcb.close();
+    this.listener?.close();
   }
 
   /** The reply to `query`, whole (before any truncation), or undefined to stay silent. */
@@ -108,18 +121,54 @@ export class DnsServer {
     }
   }
 
-  private receive(data: Uint8Array, from: Ip4, port: number): void {
+  /** Logs the query, lets onQuery see it, and returns the reply to send, if any. */
+  private take(data: Uint8Array, from: Ip4, port: number, tcp: boolean): DnsMessage | undefined {
     const decoded = decodeDns(data);
-    if (!decoded.ok) return this.stack.netif.stats.drop(decoded.reason);
-    const query = { msg: decoded.value, from, port };
+    if (!decoded.ok) return void this.stack.netif.stats.drop(decoded.reason);
+    const query = { msg: decoded.value, from, port, tcp };
     this.queries.push(query);
     this.onQuery?.(query);
-    const reply = this.reply(decoded.value);
-    if (!reply) return;
-    const bytes = this.encodeUdp(reply);
-    const send = () => this.pcb.sendTo(bytes, from, port);
+    return this.reply(decoded.value);
+  }
+
+  private later(send: () => void): void {
     if (this.delayMs > 0) this.stack.netif.clock.setTimer(this.delayMs, send);
     else send();
+  }
+
+  private receiveUdp(data: Uint8Array, from: Ip4, port: number): void {
+    const reply = this.take(data, from, port, false);
+    if (!reply) return;
+    const bytes = this.encodeUdp(reply);
+    this.later(() => this.pcb.sendTo(bytes, from, port));
+  }
+
+  /** Answers each length-prefixed query on the connection until the client closes it. */
+  private serveTcp(pcb: TcpPcb): void {
+    const out: Uint8Array[] = [];
+    const flush = () => {
+      while (out.length) {
+        const n = pcb.write(out[0]!);
+        if (n < out[0]!.length) return void (out[0] = out[0]!.subarray(n));
+        out.shift();
+      }
+    };
+    const reader = new DnsStreamReader(0xffff, (message) => {
+      const reply = this.take(message, pcb.remoteIp, pcb.remotePort, true);
+      if (!reply) return;
+      const bytes = new Uint8Array(dnsLength(reply));
+      encodeDns(reply, bytes);
+      this.later(() => {
+        out.push(dnsTcpFrame(bytes));
+        flush();
+      });
+    });
+    pcb.sent(flush);
+    pcb.recv((data) => {
+      if (data === null) return pcb.close();
+      pcb.recved(data.length);
+      reader.push(data);
+    });
   }
 
   /** Drops records from the end until the answer fits udpLimit, setting TC if any had to go. */

@@ -7,12 +7,16 @@
 // was asked, from port 53, with that ID and the same question. Anything else is dropped
 // and counted in netif.stats under a "dns-" reason.
 //
+// A truncated UDP answer (TC) is asked again over TCP on port 53, each message framed by
+// a two-byte length (RFC 1035 4.2.2, RFC 7766).
+//
 // Results arrive through callbacks, always on a later turn (a clock timer), never inside
 // the call that asked.
 
 import type { Timer } from "../platform.ts";
 import type { Stack } from "../stack/stack.ts";
 import type { UdpPcb } from "../stack/udp.ts";
+import type { TcpPcb } from "../stack/tcp.ts";
 import { type Ip4, IP_ANY, IP_BROADCAST, ipToString, parseIp } from "../wire/address.ts";
 import {
   type DnsMessage,
@@ -22,6 +26,7 @@ import {
   DNS_RCODE_NOERROR,
   DNS_RCODE_NXDOMAIN,
   DNS_RCODE_REFUSED,
+  DNS_RCODE_SERVFAIL,
   decodeDns,
   dnsLength,
   dnsNameEqual,
@@ -102,6 +107,8 @@ export interface DnsResolverOptions {
   maxQueued: number; // look-ups waiting for an exchange slot; beyond this they fail as busy
   maxServers: number;
   maxHosts: number; // hosts-table entries
+  tcpTimeoutMs: number; // for a whole TCP exchange after a truncated answer: connect, ask, read
+  maxTcpMessage: number; // longest answer read over TCP, in bytes
 }
 
 const DEFAULTS: DnsResolverOptions = {
@@ -117,6 +124,8 @@ const DEFAULTS: DnsResolverOptions = {
   maxQueued: 8,
   maxServers: 3,
   maxHosts: 16,
+  tcpTimeoutMs: 5000,
+  maxTcpMessage: 4096,
 };
 
 /** One record's data: an IPv4 address, an IPv6 address or a PTR target. */
@@ -366,7 +375,7 @@ export class DnsResolver {
  * One question put to the servers: a random ID and a pcb on a random port for the whole
  * exchange, sent to each server in turn with a timeout that doubles every round, until a
  * reply that matches is accepted. SERVFAIL, REFUSED and other failures move on to the next
- * server at once.
+ * server at once. A truncated reply is fetched again over TCP from the same server.
  */
 class Exchange {
   private readonly id: number;
@@ -376,6 +385,7 @@ class Exchange {
   private timer: Timer | undefined;
   private error: DnsErrorCode = "timeout";
   private done = false;
+  private tcp: TcpPcb | undefined;
 
   constructor(
     private readonly stack: Stack,
@@ -390,15 +400,16 @@ class Exchange {
     const q = dnsQuery(this.id, name, type);
     this.query = new Uint8Array(dnsLength(q));
     encodeDns(q, this.query);
-    pcb.recv((data, from, fromPort) => this.receive(data, from, fromPort));
+    pcb.recv((data, from, fromPort) => this.receiveUdp(data, from, fromPort));
     this.send();
   }
 
-  /** Stops without reporting: no more sends, and the pcb is released. */
+  /** Stops without reporting: no more sends, and the pcbs are released. */
   abort(): void {
     this.done = true;
     this.timer?.cancel();
     this.pcb.close();
+    this.dropTcp();
   }
 
   private send(): void {
@@ -415,32 +426,125 @@ class Exchange {
   /** Moves on to the next server (or round), or gives up with the most telling error seen. */
   private next(error?: DnsErrorCode): void {
     this.timer?.cancel();
+    this.dropTcp();
     if (error) this.error = error;
     if (++this.attempt >= this.servers.length * this.options.rounds) return this.finish(undefined);
     this.send();
   }
 
-  private receive(data: Uint8Array, from: Ip4, fromPort: number): void {
-    const stats = this.stack.netif.stats;
+  private receiveUdp(data: Uint8Array, from: Ip4, fromPort: number): void {
     if (this.done) return;
-    if (!this.asked.has(from) || fromPort !== DNS_PORT) return stats.drop("dns-bad-source");
+    if (!this.asked.has(from) || fromPort !== DNS_PORT) return this.stack.netif.stats.drop("dns-bad-source");
+    const msg = this.check(data);
+    if (!msg) return;
+    if (!msg.tc) return this.answered(msg);
+    if (!this.tcp) this.askTcp(from); // a copy of the TC reply changes nothing while TCP runs
+  }
+
+  /** The reply if it answers our question (counted), or undefined (dropped and counted). */
+  private check(data: Uint8Array): DnsMessage | undefined {
+    const stats = this.stack.netif.stats;
     const r = decodeDns(data);
-    if (!r.ok) return stats.drop(r.reason);
+    if (!r.ok) return void stats.drop(r.reason);
     const msg = r.value;
-    if (!msg.qr || msg.id !== this.id) return stats.drop("dns-bad-id");
+    if (!msg.qr || msg.id !== this.id) return void stats.drop("dns-bad-id");
     const q = msg.questions[0];
     if (msg.questions.length !== 1 || q!.type !== this.type || q!.class !== DNS_CLASS_IN || !dnsNameEqual(q!.name, this.name)) {
-      return stats.drop("dns-bad-question");
+      return void stats.drop("dns-bad-question");
     }
     stats.count("dns.answer");
-    if (msg.tc) return this.next("truncated");
+    return msg;
+  }
+
+  private answered(msg: DnsMessage): void {
     if (msg.rcode === DNS_RCODE_NOERROR || msg.rcode === DNS_RCODE_NXDOMAIN) return this.finish(msg);
     this.next(msg.rcode === DNS_RCODE_REFUSED ? "refused" : "servfail");
+  }
+
+  /** Asks `server` again over TCP; any failure on the way counts as a truncated answer. */
+  private askTcp(server: Ip4): void {
+    this.timer?.cancel();
+    const reader = new DnsStreamReader(this.options.maxTcpMessage, (message) => {
+      const msg = pcb === this.tcp ? this.check(message) : undefined;
+      if (msg) this.answered(msg.tc ? { ...msg, rcode: DNS_RCODE_SERVFAIL } : msg); // TC over TCP is the server's fault
+    });
+    const pcb = this.stack.tcp.connect(server, DNS_PORT, (err) => {
+      if (!pcb || pcb !== this.tcp) return;
+      const frame = dnsTcpFrame(this.query);
+      if (err || pcb.write(frame) < frame.length) this.next("truncated");
+    });
+    if (!pcb) return this.next("truncated");
+    this.tcp = pcb;
+    this.stack.netif.stats.count("dns.tcp");
+    this.stack.netif.event("dns", `truncated answer for ${this.name} ${this.type}: asking ${ipToString(server)} over TCP`);
+    this.timer = this.stack.netif.clock.setTimer(this.options.tcpTimeoutMs, () => this.next("truncated"));
+    pcb.err(() => pcb === this.tcp && this.next("truncated"));
+    pcb.recv((data) => {
+      if (pcb !== this.tcp) return;
+      if (data === null) return this.next("truncated");
+      pcb.recved(data.length);
+      if (!reader.push(data)) this.next("truncated");
+    });
+  }
+
+  /** Releases the TCP pcb: a FIN once the answer is in, else a reset. */
+  private dropTcp(): void {
+    const pcb = this.tcp;
+    if (!pcb) return;
+    this.tcp = undefined;
+    if (this.done) pcb.close();
+    else pcb.abort();
   }
 
   private finish(msg: DnsMessage | undefined): void {
     this.abort();
     this.onDone(msg, this.error);
+  }
+}
+
+/** A DNS message with RFC 1035 4.2.2's two-byte length in front, for TCP. */
+export function dnsTcpFrame(message: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(2 + message.length);
+  frame[0] = message.length >>> 8;
+  frame[1] = message.length & 0xff;
+  frame.set(message, 2);
+  return frame;
+}
+
+/** Cuts a TCP byte stream into length-prefixed DNS messages of at most `maxLength` bytes. */
+export class DnsStreamReader {
+  private length = 0;
+  private lengthBytes = 0;
+  private body: Uint8Array | undefined;
+  private filled = 0;
+
+  constructor(
+    private readonly maxLength: number,
+    private readonly onMessage: (message: Uint8Array) => void,
+  ) {}
+
+  /** Takes the next bytes of the stream, calling onMessage for each message they complete; false once a length is over the limit. */
+  push(data: Uint8Array): boolean {
+    for (let i = 0; i < data.length; ) {
+      if (!this.body) {
+        this.length = (this.length << 8) | data[i++]!;
+        if (++this.lengthBytes < 2) continue;
+        if (this.length > this.maxLength) return false;
+        this.body = new Uint8Array(this.length);
+        this.filled = 0;
+      }
+      const n = Math.min(this.body.length - this.filled, data.length - i);
+      this.body.set(data.subarray(i, i + n), this.filled);
+      this.filled += n;
+      i += n;
+      if (this.filled === this.body.length) {
+        const message = this.body;
+        this.body = undefined;
+        this.length = this.lengthBytes = 0;
+        this.onMessage(message);
+      }
+    }
+    return true;
   }
 }
 
