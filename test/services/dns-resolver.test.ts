@@ -1,7 +1,10 @@
 import test from "ava";
-import { ip } from "../stack/bench.ts";
-import { dnsBench, addressesOf, SERVER1, SERVER2, v6, a } from "./dns-resolver-bench.ts";
-import { reverseName } from "../../modules/services/dns-resolver.ts";
+import { bench, ip } from "../stack/bench.ts";
+import { dnsBench, addressesOf, zone, SOA, SERVER1, SERVER2, v6, a, type Outcome } from "./dns-resolver-bench.ts";
+import { DnsResolver, reverseName } from "../../modules/services/dns-resolver.ts";
+import { DhcpClient } from "../../modules/services/dhcp-client.ts";
+import { DhcpServer } from "../../host-sim/peers/dhcp-server.ts";
+import { DnsServer } from "../../host-sim/peers/dns-server.ts";
 import { decodeDns } from "../../modules/wire/dns.ts";
 import { decodeEthernet } from "../../modules/wire/ethernet.ts";
 import { decodeIpv4 } from "../../modules/wire/ipv4.ts";
@@ -264,6 +267,25 @@ test("servers from configuration or DHCP: none gives no-servers; setServers filt
   t.deepEqual(d.resolver.getServers(), [SERVER2, SERVER1, ip("10.0.0.55")]);
   t.deepEqual(addressesOf(d.lookup("www.example.test", "A")), ["10.0.0.80", "10.0.0.81"]);
   t.is(d.server2.queries.length, 1);
+});
+
+test("servers from a DHCP lease: the device gets its address and DNS server from DHCP, then resolves", (t) => {
+  const b = bench();
+  new DhcpServer(b.host(1), { poolStart: ip("10.0.0.100"), poolSize: 4, mask: ip("255.255.255.0"), leaseTime: 3600, routers: [ip("10.0.0.1")], dnsServers: [SERVER2] });
+  const dns = new DnsServer(b.host(54), { records: zone(), soa: SOA });
+  const device = b.host(2, { ip: 0, mask: 0, gateway: 0 });
+  const resolver = new DnsResolver(device);
+  const client = new DhcpClient(device);
+  client.onBound = (lease) => resolver.setServers(lease.dnsServers);
+  t.true(client.start());
+  t.true(b.clock.runUntil(() => resolver.getServers().length > 0));
+  t.deepEqual(resolver.getServers(), [SERVER2]);
+  let out: Outcome | undefined;
+  resolver.resolve("www.example.test", "A", (err, result) => (out = { err, result, at: b.clock.now() }));
+  t.true(b.clock.runUntil(() => out !== undefined));
+  t.deepEqual(addressesOf(out!), ["10.0.0.80", "10.0.0.81"]);
+  t.is(dns.queries[0]?.from, device.netif.ip);
+  t.is(device.netif.ip, ip("10.0.0.100"));
 });
 
 test("close: look-ups under way end as closed, later ones too, and late answers find no pcb", (t) => {
