@@ -1,13 +1,15 @@
 // Bulk transfers between two stacks on a virtual LAN, each stack's link wrapped in a
 // fault injector: 1 MiB each way at once, under loss, duplication, reordering, delay,
-// corruption and truncation. The bytes must arrive exactly (SHA-256), both sides must
-// close with the FIN handshake, and no err callback may fire.
+// corruption and truncation; a reader slower than the writer; and a one-way transfer
+// closed by its sender as an FTP data connection is. The bytes must arrive exactly
+// (SHA-256), both sides must close with the FIN handshake, and no err callback may fire.
 
 import test, { type ExecutionContext } from "ava";
 import { createHash } from "node:crypto";
 import { FaultInjector, type FaultRates } from "../../host-sim/faults.ts";
 import { SeededRandom } from "../../host-sim/random.ts";
-import type { Link } from "../../modules/platform.ts";
+import type { Clock, Link } from "../../modules/platform.ts";
+import { ETHERTYPE_ARP } from "../../modules/wire/ethernet.ts";
 import type { TcpConfig, TcpPcb } from "../../modules/stack/tcp.ts";
 import { bench, ip } from "./bench.ts";
 
@@ -24,28 +26,40 @@ function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
-/** One end of the transfer: writes `data` as the send buffer allows, hashes what arrives, half-closes when done. */
+/**
+ * How an end finishes: "shutdown" half-closes after its last byte and closes once the
+ * peer's FIN arrives; "close" closes right after its last byte (it reads nothing more);
+ * "on-fin" only reads, and closes when the peer's FIN arrives.
+ */
+type Ending = "shutdown" | "close" | "on-fin";
+
+/** One end of the transfer: writes `data` as the send buffer allows and hashes what arrives. */
 class Endpoint {
   readonly hash = createHash("sha256");
   received = 0;
   written = 0;
   finSeen = false;
   errors: string[] = [];
-  shutdownAt: number | undefined;
+  private finished = false;
 
   constructor(
     readonly pcb: TcpPcb,
     private readonly data: Uint8Array,
-    private readonly now: () => number,
+    clock: Clock,
+    private readonly ending: Ending,
+    readDelayMs: number,
   ) {
     pcb.recv((d) => {
       if (d === null) {
         this.finSeen = true;
-        return this.maybeClose();
+        if (this.ending === "on-fin" || this.finished) pcb.close();
+        return;
       }
       this.hash.update(d);
       this.received += d.length;
-      pcb.recved(d.length);
+      // A slow reader gives the window back late, so the sender meets zero windows.
+      if (readDelayMs) clock.setTimer(readDelayMs, () => pcb.recved(d.length));
+      else pcb.recved(d.length);
     });
     pcb.sent(() => this.pump());
     pcb.err((reason) => this.errors.push(reason));
@@ -56,51 +70,76 @@ class Endpoint {
     while (this.written < this.data.length && this.pcb.sndbuf > 0) {
       this.written += this.pcb.write(this.data.subarray(this.written, this.written + this.pcb.sndbuf));
     }
-    if (this.written === this.data.length && this.shutdownAt === undefined) {
-      this.shutdownAt = this.now();
-      this.pcb.shutdown(); // FIN after the last byte; keep reading the other direction
-      this.maybeClose();
-    }
+    if (this.written < this.data.length || this.finished || this.ending === "on-fin") return;
+    this.finished = true;
+    if (this.ending === "close") return this.pcb.close();
+    this.pcb.shutdown(); // FIN after the last byte; keep reading the other direction
+    if (this.finSeen) this.pcb.close();
   }
+}
 
-  private maybeClose(): void {
-    if (this.finSeen && this.shutdownAt !== undefined) this.pcb.close();
-  }
+/**
+ * A link whose transmitted frames pass a fault injector. ARP frames get the same loss,
+ * duplication, reordering and delay but no corruption or truncation: ARP has no checksum,
+ * so a flipped bit in a reply (which real Ethernet's FCS would catch) poisons the cache
+ * with a wrong MAC for minutes and no transport could get through.
+ */
+function faulty(link: Link, clock: Clock, seed: number, rates: FaultRates): FaultInjector {
+  const ip = new FaultInjector(link, clock, { seed, rates, direction: "transmit" });
+  const sendOnly: Link = { transmit: (f) => link.transmit(f), setReceiver: () => {} }; // frames in reach `ip` only
+  const arp = new FaultInjector(sendOnly, clock, { seed: seed + 1, rates: { ...rates, corrupt: 0, truncate: 0 }, direction: "transmit" });
+  const transmit = ip.transmit.bind(ip);
+  ip.transmit = (frame) => ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_ARP ? arp.transmit(frame) : transmit(frame);
+  return ip;
 }
 
 interface Run {
   rates: FaultRates;
   seed: number;
-  size?: number;
+  toServer?: number; // bytes the client sends
+  toClient?: number;
+  serverEnding?: Ending;
+  clientEnding?: Ending;
+  readDelayMs?: number;
   config?: Partial<TcpConfig>;
 }
 
-function transfer(t: ExecutionContext, { rates, seed, size = MiB, config = {} }: Run): void {
+function transfer(t: ExecutionContext, run: Run): void {
+  const { rates, seed, config = {}, readDelayMs = 0 } = run;
   const b = bench(seed);
   const faults: FaultInjector[] = [];
   const wrap = (n: number) => (link: Link) => {
-    const f = new FaultInjector(link, b.clock, { seed: seed * 10 + n, rates, direction: "transmit" });
+    const f = faulty(link, b.clock, seed * 10 + n, rates);
     faults.push(f);
     return f;
   };
   const tcp = { mslMs: 5_000, ...config };
   const server = b.host(2, { tcp }, wrap(2));
   const client = b.host(3, { tcp }, wrap(3));
-  const toServer = payload(seed * 2, size);
-  const toClient = payload(seed * 2 + 1, size);
+  const toServer = payload(seed * 2, run.toServer ?? MiB);
+  const toClient = payload(seed * 2 + 1, run.toClient ?? MiB);
   const now = () => b.clock.now();
   let serverEnd: Endpoint | undefined;
-  let connectErr: string | undefined = "never called";
+  let connectErr = "never called" as string | undefined;
   const listener = server.tcp.listen(21, 1)!;
-  listener.accept((pcb) => (serverEnd = new Endpoint(pcb, toClient, now)));
+  listener.accept((pcb) => (serverEnd = new Endpoint(pcb, toClient, b.clock, run.serverEnding ?? "shutdown", readDelayMs)));
   const pcb = client.tcp.connect(ip("10.0.0.2"), 21, (err) => (connectErr = err))!;
-  const clientEnd = new Endpoint(pcb, toServer, now);
+  const clientEnd = new Endpoint(pcb, toServer, b.clock, run.clientEnding ?? "shutdown", readDelayMs);
 
-  const done = () => clientEnd.received === size && serverEnd?.received === size && clientEnd.finSeen && serverEnd.finSeen;
+  // An end that closes right after writing never hears the peer's FIN.
+  const over = (e: Endpoint, ending: Ending | undefined) => e.finSeen || ending === "close";
+  const done = () =>
+    clientEnd.received === toClient.length &&
+    serverEnd?.received === toServer.length &&
+    over(clientEnd, run.clientEnding) &&
+    over(serverEnd, run.serverEnding);
   const finished = b.clock.runUntil(done, 2_000_000);
   const describe = (e: Endpoint | undefined) => e && `${e.pcb.state} got ${e.received} wrote ${e.written} unacked ${e.pcb.unacknowledged} errors ${e.errors}`;
   t.true(finished, `transfer stalled at t=${now()} ms: client ${describe(clientEnd)}; server ${describe(serverEnd)}`);
   const transferMs = now();
+  const s = server.netif.stats.counters;
+  const c = client.netif.stats.counters;
+  const probes = (s["tcp.window-probes"] ?? 0) + (c["tcp.window-probes"] ?? 0);
   // Let the closing handshake, retransmitted FINs and TIME-WAIT run out.
   b.clock.runUntilIdle();
 
@@ -113,12 +152,12 @@ function transfer(t: ExecutionContext, { rates, seed, size = MiB, config = {} }:
   t.is(serverEnd!.pcb.state, "closed");
   t.is(client.tcp.connections.length, 0);
   t.is(server.tcp.connections.length, 0);
-  const c = client.netif.stats.counters;
-  const s = server.netif.stats.counters;
+  if (readDelayMs) t.true(probes > 0, "the slow reader closed the window, so the writers probed it");
   t.true((c["tcp.established"] ?? 0) === 1 && (s["tcp.established"] ?? 0) === 1);
   t.log(
     `virtual ${(transferMs / 1000).toFixed(2)} s; retransmits client ${c["tcp.retransmits"] ?? 0} (timeouts ${c["tcp.timeouts"] ?? 0}, fast ${c["tcp.fast-retransmits"] ?? 0}),` +
       ` server ${s["tcp.retransmits"] ?? 0} (timeouts ${s["tcp.timeouts"] ?? 0}, fast ${s["tcp.fast-retransmits"] ?? 0});` +
+      ` window probes ${probes};` +
       ` faults ${JSON.stringify(faults.map((f) => f.counts))}`,
   );
 }
@@ -134,3 +173,9 @@ test("1 MiB each way with everything at once", (t) =>
   transfer(t, { rates: { drop: 0.05, duplicate: 0.03, reorder: 0.05, delay: 0.05, corrupt: 0.03, truncate: 0.01 }, seed: 34 }));
 test("1 MiB each way with 64 KiB buffers and window scaling, 2% loss", (t) =>
   transfer(t, { rates: { drop: 0.02, reorder: 0.02 }, seed: 35, config: { sndbuf: 131072, wnd: 131072, maxGaps: 8 } }));
+test("a reader slower than the writer: zero windows and probes, 1 MiB each way with 5% loss", (t) =>
+  transfer(t, { rates: { drop: 0.05 }, seed: 36, readDelayMs: 300 }));
+test("one way, closed by the sender right after its last write (FTP data), with 10% loss", (t) =>
+  transfer(t, { rates: { drop: 0.1, reorder: 0.05 }, seed: 37, toServer: 0, serverEnding: "close", clientEnding: "on-fin" }));
+test("one way, closed by the receiver once it has all, with 5% loss and duplication", (t) =>
+  transfer(t, { rates: { drop: 0.05, duplicate: 0.05 }, seed: 38, toClient: 0, serverEnding: "on-fin", clientEnding: "close" }));
