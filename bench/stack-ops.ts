@@ -22,7 +22,7 @@ const link: Link = { transmit: () => void sent++, setReceiver: () => {} };
 const clock: Clock = { now: () => 0, setTimer: () => ({ cancel() {} }) };
 const stack = createStack(link, clock, new SeededRandom(1), { mac: DEVICE_MAC, ip: DEVICE, mask: 0xffffff00, gateway: 0 });
 
-function frame(ethertype: number, payload: Uint8Array, dst = DEVICE_MAC): Uint8Array {
+function frame(ethertype: number, payload: Uint8Array, dst: Uint8Array = DEVICE_MAC): Uint8Array {
   const f = new Uint8Array(Math.max(60, 14 + payload.length));
   encodeEthernet({ dst, src: PEER_MAC, ethertype, payload }, f);
   return f;
