@@ -22,6 +22,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   retries?: number;
   serverPort?: number;
+  /** How long a get keeps answering a resent last block. Default 5000 ms. */
+  lingerMs?: number;
 }
 
 export interface ClientResult {
@@ -53,6 +55,7 @@ class Session {
   private timer: Timer | undefined;
   private tries = 0;
   private over = false;
+  private lingerAgain: (() => void) | undefined;
 
   constructor(
     private readonly stack: Stack,
@@ -73,6 +76,7 @@ class Session {
       }
       const d = decodeTftp(data);
       if (!d.ok) return;
+      if (this.lingerAgain) return d.value.op === "data" ? this.lingerAgain() : undefined;
       if (d.value.op === "error") return this.finish({ code: d.value.code, message: d.value.message });
       this.onPacket(d.value);
     });
@@ -109,9 +113,20 @@ class Session {
     if (error) this.result.error = error;
     this.done(this.result);
   }
+
+  /** Reports success now, and keeps answering with `again` for a while in case the final ACK was lost. */
+  linger(again: () => void): void {
+    this.timer?.cancel();
+    this.done(this.result);
+    this.lingerAgain = again;
+    this.timer = this.stack.netif.clock.setTimer(this.o.lingerMs ?? 5000, () => {
+      this.over = true;
+      this.pcb.close();
+    });
+  }
 }
 
-/** Reads `file` from the server: ACKs every window, once per gap, and again on timeout. */
+/** Reads `file` from the server: ACKs every window, once per gap, and again on timeout; then lingers. */
 export function tftpGet(stack: Stack, server: Ip4, file: string, o: ClientOptions, done: (r: ClientResult) => void): void {
   const chunks: Uint8Array[] = [];
   let received = 0;
@@ -156,7 +171,7 @@ export function tftpGet(stack: Stack, server: Ip4, file: string, o: ClientOption
       s.progress();
       if (p.data.length < blksize) {
         ack();
-        return s.finish();
+        return s.linger(ack);
       }
       if (++sinceAck >= window) ack();
     },
