@@ -3,11 +3,12 @@
 // One exchange at a time: DISCOVER/OFFER, REQUEST/ACK (from SELECTING, INIT-REBOOT,
 // RENEWING or REBINDING). Every retransmission of an exchange keeps its xid, and a reply
 // counts only if its xid, chaddr and server identifier fit the exchange; anything else is
-// dropped and counted, so a stray or spoofed reply cannot move the client. The lease
+// dropped and counted, so replies meant for other clients or exchanges, or sent by a
+// server other than the one in the exchange, cannot move the client. The lease
 // configures the netif (setAddress, which also announces the address by gratuitous ARP)
 // and is reported to the application as bound, renewed, changed or lost.
 
-import { type Ip4, IP_BROADCAST, ipToString, macEqual, macToString } from "../wire/address.ts";
+import { type Ip4, type Mac, IP_BROADCAST, ipToString, macEqual, macToString } from "../wire/address.ts";
 import {
   type DhcpMessage,
   type DhcpOptions,
@@ -48,8 +49,8 @@ export interface DhcpLease {
   mask: Ip4;
   /** The first router, or 0 when the server named none. */
   gateway: Ip4;
+  /** Routers and DNS servers leave out entries no host can hold (0.0.0.0, broadcast, loopback, multicast). */
   routers: Ip4[];
-  /** 0.0.0.0 and broadcast entries left out. */
   dnsServers: Ip4[];
   hostName?: string;
   domainName?: string;
@@ -93,6 +94,18 @@ export interface DhcpClientOptions {
 }
 
 const INFINITE = 0xffffffff;
+/** Message names for the counters (dhcp.tx.discover, dhcp.rx.ack, ...). */
+const NAMES: Record<number, string> = {
+  [DHCP_DISCOVER]: "discover",
+  [DHCP_OFFER]: "offer",
+  [DHCP_REQUEST]: "request",
+  [DHCP_DECLINE]: "decline",
+  [DHCP_ACK]: "ack",
+  [DHCP_NAK]: "nak",
+  [DHCP_RELEASE]: "release",
+};
+/** The states with an exchange under way, the only ones a reply can belong to. */
+const WAITING: ReadonlySet<DhcpState> = new Set(["selecting", "requesting", "rebooting", "renewing", "rebinding"]);
 
 const DEFAULTS: DhcpClientOptions = {
   parameterRequestList: [1, 3, 6, 12, 15, 51, 58, 59],
@@ -332,8 +345,7 @@ export class DhcpClient {
     if (!r.ok) return stats.drop(r.reason);
     const m = r.value;
     if (m.op !== BOOTP_REPLY) return stats.drop("dhcp-not-reply");
-    const waiting = ["selecting", "requesting", "rebooting", "renewing", "rebinding"].includes(this.current);
-    if (!waiting) return stats.drop("dhcp-unexpected");
+    if (!WAITING.has(this.current)) return stats.drop("dhcp-unexpected");
     if (m.xid !== this.xid) return stats.drop("dhcp-bad-xid");
     if (m.chaddr.length !== 6 || !macEqual(m.chaddr, this.stack.netif.mac)) return stats.drop("dhcp-bad-chaddr");
     const type = m.options.messageType;
@@ -442,7 +454,7 @@ export class DhcpClient {
   }
 
   /** RFC 5227 found the address in use: tell the server, wait, start over. */
-  private decline(lease: DhcpLease, conflict: Uint8Array): void {
+  private decline(lease: DhcpLease, conflict: Mac): void {
     const netif = this.stack.netif;
     netif.event("dhcp", `${ipToString(lease.ip)} is in use by ${macToString(conflict)}; declining`);
     this.send(this.message(DHCP_DECLINE, { requestedIp: lease.ip, serverId: lease.serverId }), IP_BROADCAST, 0);
@@ -487,13 +499,3 @@ export class DhcpClient {
     this.onStateChange?.(state, previous);
   }
 }
-
-const NAMES: Record<number, string> = {
-  [DHCP_DISCOVER]: "discover",
-  [DHCP_OFFER]: "offer",
-  [DHCP_REQUEST]: "request",
-  [DHCP_DECLINE]: "decline",
-  [DHCP_ACK]: "ack",
-  [DHCP_NAK]: "nak",
-  [DHCP_RELEASE]: "release",
-};

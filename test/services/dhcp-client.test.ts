@@ -325,3 +325,27 @@ test("start() is refused while another pcb holds port 68", (t) => {
   t.true(lan.client.start());
   t.is(lan.client.state, "selecting");
 });
+
+test("the host-sim server: a pool of two serves two clients, the third gets an address once one is released", (t) => {
+  const lan = dhcpLan({ server: { poolSize: 2 } });
+  const more = [3, 4].map((n) => {
+    const host = lan.b.host(n, { ip: 0, mask: 0, gateway: 0 });
+    return observe(lan.b, lan.serverHost, lan.server, host, new DhcpClient(host), lan.seen);
+  });
+  for (const c of [lan, ...more]) c.client.start();
+  lan.b.clock.runUntil(lan.b.clock.now() + 20_000);
+  const addresses = [lan, ...more].map((c) => c.device.netif.ip);
+  t.deepEqual(addresses.filter((a) => a !== 0).sort(), [POOL, POOL + 1]);
+  const waiting = [lan, ...more].find((c) => c.device.netif.ip === 0)!;
+  t.is(waiting.client.state, "selecting");
+  const holder = [lan, ...more].find((c) => c.device.netif.ip === POOL)!;
+  holder.client.release();
+  t.true(waiting.until("bound"));
+  t.is(waiting.device.netif.ip, POOL);
+  // Garbage sent to the server is counted, not answered.
+  const pcb = waiting.device.udp.pcb();
+  pcb.bind(6800);
+  pcb.sendTo(new Uint8Array(10), SERVER, 67);
+  lan.b.clock.advance(1);
+  t.is(lan.serverHost.netif.stats.drops["dhcp-short"], 1);
+});
