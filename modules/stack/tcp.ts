@@ -172,15 +172,16 @@ export class Tcp {
   }
 
   /**
-   * Opens a connection from a random ephemeral port. `cb` is called once: with no
-   * argument when established, or with the reason it failed. Returns undefined when no
-   * pcb is free or the interface has no address.
+   * Opens a connection from `fromPort`, or by default from a random ephemeral port (FTP's
+   * active mode connects from port 20). `cb` is called once: with no argument when
+   * established, or with the reason it failed. Returns undefined when no pcb is free, the
+   * interface has no address, or a connection with the same addresses and ports exists.
    */
-  connect(addr: Ip4, port: number, cb: (err?: "refused" | "timeout" | "reset" | "abort" | "address-changed") => void): TcpPcb | undefined {
+  connect(addr: Ip4, port: number, cb: (err?: "refused" | "timeout" | "reset" | "abort" | "address-changed") => void, fromPort?: number): TcpPcb | undefined {
     const localIp = this.netif.ip;
     if (localIp === 0 || this.active() >= this.config.maxPcbs) return undefined;
-    const localPort = this.ephemeral();
-    if (localPort === 0) return undefined;
+    const localPort = fromPort ?? this.ephemeral();
+    if (localPort <= 0 || localPort > 0xffff || this.find(localIp, localPort, addr >>> 0, port)) return undefined;
     const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
     pcb.given = true;
     pcb.connectCb = cb;
