@@ -3,6 +3,8 @@
 // traced in tcpdump style and recorded to a pcap whose name is printed at the end.
 //   npm start -- --replay FILE    replay a pcap/pcapng into the device instead
 //   npm start -- --out FILE       where to write the pcap (default out/device.pcap)
+//   npm start -- --tap [NAME]     attach the device to a Linux TAP instead (root or
+//                                 CAP_NET_ADMIN), print what to try, serve until Ctrl-C
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -16,11 +18,23 @@ import { createStack, type Stack } from "../modules/stack/stack.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
 
-const { values } = parseArgs({ options: { replay: { type: "string" }, out: { type: "string", default: "out/device.pcap" }, seed: { type: "string", default: "1" } } });
+const { values } = parseArgs({
+  options: {
+    replay: { type: "string" },
+    out: { type: "string", default: "out/device.pcap" },
+    seed: { type: "string", default: "1" },
+    tap: { type: "boolean", default: false },
+    "tap-name": { type: "string", default: "" },
+  },
+  allowPositionals: true,
+});
 
 function addr(text: string): Ip4 {
   return parseIp(text)!;
 }
+
+const DEVICE_MAC = parseMac("02:00:00:00:00:02")!;
+if (values.tap) await serveOnTap(values["tap-name"]);
 
 const clock = new VirtualClock();
 const lan = new VirtualLan(clock);
@@ -28,7 +42,7 @@ mkdirSync(dirname(values.out), { recursive: true });
 const recorder = new PcapRecorder(lan.attach("device"), clock, values.out, { epochMs: Date.UTC(2026, 0, 1) });
 const seed = Number(values.seed);
 const device = createStack(recorder, clock, new SeededRandom(seed), {
-  mac: parseMac("02:00:00:00:00:02")!,
+  mac: DEVICE_MAC,
   ip: addr("10.0.0.2"),
   mask: addr("255.255.255.0"),
   gateway: addr("10.0.0.1"),
@@ -91,4 +105,43 @@ function note(text: string): void {
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
+}
+
+/** TAP mode: the kernel and its tools are the peer; runs until interrupted. */
+async function serveOnTap(name: string): Promise<never> {
+  const { TapLink } = await import("./tap.ts");
+  const { RealClock } = await import("./clock.ts");
+  let tap: ReturnType<typeof TapLink.open>;
+  try {
+    tap = TapLink.open(name);
+  } catch (e) {
+    fail(`cannot attach to a TAP device: ${(e as Error).message}`);
+  }
+  const real = new RealClock();
+  const stack = createStack(tap, real, new SeededRandom(Number(values.seed)), {
+    mac: DEVICE_MAC,
+    ip: addr("10.0.0.2"),
+    mask: addr("255.255.255.0"),
+    gateway: addr("10.0.0.1"),
+  });
+  const started = real.now();
+  stack.netif.onEvent = (e) => {
+    const t = ((real.now() - started) / 1000).toFixed(6).padStart(11);
+    console.log(e.kind === "event" ? `${t}   -- ${e.layer}: ${e.text}` : `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`);
+  };
+  startEchoService(stack);
+  console.log(`device 10.0.0.2 attached to ${tap.name}. In another shell, as root:
+  ip addr add 10.0.0.1/24 dev ${tap.name} && ip link set ${tap.name} up
+then try:
+  ping -c 3 10.0.0.2
+  ping -s 1472 -c 3 10.0.0.2
+  arping -c 3 -i ${tap.name} 10.0.0.2
+  echo hello | nc -u -w1 10.0.0.2 7
+Ctrl-C stops it.`);
+  process.on("SIGINT", () => {
+    tap.close();
+    console.log(`\nstats ${JSON.stringify(stack.netif.stats)}`);
+    process.exit(0);
+  });
+  return new Promise<never>(() => {});
 }
