@@ -50,7 +50,7 @@ const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "c
 const RECEIVING = new Set<TcpState>(["established", "fin-wait-1", "fin-wait-2"]);
 
 export class TcpPcb {
-  state: TcpState = "closed";
+  private current: TcpState = "closed";
   /** Send short segments at once instead of holding one while another is unacknowledged (Nagle). */
   nodelay = false;
 
@@ -143,6 +143,10 @@ export class TcpPcb {
   }
 
   // ---- Application API ----
+
+  get state(): TcpState {
+    return this.current;
+  }
 
   /** Probe an idle connection (config.keepIdleMs) and give up after config.keepCount silent probes. */
   get keepalive(): boolean {
@@ -244,8 +248,8 @@ export class TcpPcb {
   /** Half-close: sends FIN after the queued data and keeps receiving. */
   shutdown(): void {
     if (this.finQueued) return;
-    if (this.state === "established") this.state = "fin-wait-1";
-    else if (this.state === "close-wait") this.state = "last-ack";
+    if (this.state === "established") this.current = "fin-wait-1";
+    else if (this.state === "close-wait") this.current = "last-ack";
     else return;
     this.finQueued = true;
     this.output();
@@ -262,14 +266,14 @@ export class TcpPcb {
 
   /** @internal active open */
   open(): void {
-    this.state = "syn-sent";
+    this.current = "syn-sent";
     this.initSend();
     this.sendSyn();
   }
 
   /** @internal passive open from a listener's SYN */
   openFrom(seg: TcpDecoded): void {
-    this.state = "syn-received";
+    this.current = "syn-received";
     this.initSend();
     this.takeSyn(seg);
     this.sndWnd = this.maxSndWnd = seg.window; // a SYN's window is never scaled
@@ -325,7 +329,7 @@ export class TcpPcb {
   }
 
   private established(): void {
-    this.state = "established";
+    this.current = "established";
     this.retries = 0;
     // RFC 5681's initial window: 2 to 4 segments, depending on their size.
     this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
@@ -362,7 +366,7 @@ export class TcpPcb {
     this.wl2 = seg.ack;
     if (!(f & ACK)) {
       // Simultaneous open: answer with our SYN again, now acknowledging theirs.
-      this.state = "syn-received";
+      this.current = "syn-received";
       this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
       return;
     }
@@ -485,7 +489,7 @@ export class TcpPcb {
   private ourFinAcked(): void {
     switch (this.state) {
       case "fin-wait-1":
-        this.state = "fin-wait-2";
+        this.current = "fin-wait-2";
         if (this.released) this.rtx.set(this.tcp.config.finWait2Ms); // an orphan must not wait forever
         break;
       case "closing":
@@ -598,8 +602,8 @@ export class TcpPcb {
     this.finAt = undefined;
     this.ackNow = true;
     if (!this.released) this.rxQueue.push(null);
-    if (this.state === "established") this.state = "close-wait";
-    else if (this.state === "fin-wait-1") this.state = "closing";
+    if (this.state === "established") this.current = "close-wait";
+    else if (this.state === "fin-wait-1") this.current = "closing";
     else if (this.state === "fin-wait-2") this.enterTimeWait();
   }
 
@@ -875,7 +879,7 @@ export class TcpPcb {
   // ---- Endings ----
 
   private enterTimeWait(): void {
-    this.state = "time-wait";
+    this.current = "time-wait";
     this.delack.clear();
     this.keep.clear();
     this.rtx.set(this.timeWaitMs());
@@ -906,7 +910,7 @@ export class TcpPcb {
 
   private destroy(): void {
     if (this.state === "closed") return;
-    this.state = "closed";
+    this.current = "closed";
     this.rtx.clear();
     this.delack.clear();
     this.keep.clear();

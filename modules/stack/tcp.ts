@@ -9,7 +9,7 @@ import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegmen
 import type { Timer } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
-import { TcpPcb } from "./tcp-pcb.ts";
+import { TcpPcb, type TcpError } from "./tcp-pcb.ts";
 
 export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
 
@@ -177,9 +177,9 @@ export class Tcp {
    * established, or with the reason it failed. Returns undefined when no pcb is free, the
    * interface has no address, or a connection with the same addresses and ports exists.
    */
-  connect(addr: Ip4, port: number, cb: (err?: "refused" | "timeout" | "reset" | "abort" | "address-changed") => void, fromPort?: number): TcpPcb | undefined {
+  connect(addr: Ip4, port: number, cb: (err?: TcpError) => void, fromPort?: number): TcpPcb | undefined {
     const localIp = this.netif.ip;
-    if (localIp === 0 || this.active() >= this.config.maxPcbs) return undefined;
+    if (localIp === 0 || !unicastSource(addr) || this.netif.isSubnetBroadcast(addr) || this.active() >= this.config.maxPcbs) return undefined;
     const localPort = fromPort ?? this.ephemeral();
     if (localPort <= 0 || localPort > 0xffff || this.find(localIp, localPort, addr >>> 0, port)) return undefined;
     const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
@@ -296,7 +296,7 @@ export class Tcp {
   }
 }
 
-/** Never answer or connect to a broadcast, multicast or unset source. */
+/** Never answer or connect to a broadcast, multicast or unset address. */
 function unicastSource(ip: Ip4): boolean {
   return ip !== 0 && ip !== 0xffffffff && ip >>> 28 !== 0xe;
 }
