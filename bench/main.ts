@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { withXsBundle } from "../host-sim/xs.ts";
 import * as stackOps from "./stack-ops.ts";
 
-const repeats = Number(process.argv[2] ?? 200);
+const repeats = Number(process.argv[2] ?? 200); // at most 1200: the TCP segments stack-ops.ts prepares
 
 async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
@@ -22,10 +22,10 @@ async function xsCosts(entry: string, title: string): Promise<Map<string, number
 function nodeRatios(): void {
   const perOp = new Map<string, number>();
   for (const [name, op] of Object.entries(stackOps.ops)) {
-    op(2000); // warm up
+    op(100); // warm up
     const start = process.hrtime.bigint();
-    op(20000);
-    perOp.set(name, Number(process.hrtime.bigint() - start) / 20000);
+    op(1000); // within the 1200 TCP segments stack-ops.ts prepares
+    perOp.set(name, Number(process.hrtime.bigint() - start) / 1000);
   }
   const base = perOp.get("ICMP echo 56 B in, reply out")!;
   console.log("\nstack operations on Node, relative to one 56-byte ICMP echo (same run)");
