@@ -65,6 +65,8 @@ export interface TftpTransferReport {
   mode: string;
   peer: Ip4;
   port: number;
+  /** The options granted in the OACK (none: no OACK was sent). */
+  options: TftpOptions;
   /** Data bytes carried in DATA blocks (netascii counted as sent), retransmissions not counted. */
   bytes: number;
   blocks: number;
@@ -185,7 +187,7 @@ export class TftpServer {
     if (!n) return { code: TFTP_ERR_OPTIONS, message: "bad option value", reason: "tftp-bad-option-value" };
     const pcb = this.stack.udp.pcb();
     if (!pcb.bind(0)) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
-    const report: TftpTransferReport = { op: p.op === "rrq" ? "read" : "write", file: p.filename, mode: p.mode, peer, port, bytes: 0, blocks: 0, retransmits: 0 };
+    const report: TftpTransferReport = { op: p.op === "rrq" ? "read" : "write", file: p.filename, mode: p.mode, peer, port, options: n.oack, bytes: 0, blocks: 0, retransmits: 0 };
     const t = this.open(p, key, pcb, n, report);
     if (!(t instanceof Transfer)) {
       pcb.close();
@@ -203,7 +205,9 @@ export class TftpServer {
     if (p.op === "rrq") {
       const h = this.storage.openRead(p.filename);
       if (!h.ok) return refusalFor(h.reason);
-      if (p.options.tsize !== undefined && !netascii) n.oack.tsize = h.value.size; // a netascii size is unknown until sent
+      // A netascii size is unknown until sent; and curl refuses a tsize of 0, so an empty
+      // file's goes unsaid (acknowledging an option is the server's choice, RFC 2347).
+      if (p.options.tsize !== undefined && !netascii && h.value.size > 0) n.oack.tsize = h.value.size;
       return new ReadTransfer(this, key, pcb, n, report, h.value, netascii);
     }
     if (!this.options.allowWrite) return { code: TFTP_ERR_ACCESS, message: "writing is disabled", reason: "tftp-write-disabled" };

@@ -178,7 +178,7 @@ test("a configured maxBlksize and maxWindowsize are what is offered; never more 
   t.deepEqual(big.get("f", { options: { blksize: 60000 } }).oack, { blksize: 1468 });
 });
 
-test("a request with only unknown options gets no OACK but data at once; netascii reads do not promise a tsize", (t) => {
+test("a request with only unknown options gets no OACK but data at once; netascii reads and empty files do not promise a tsize", (t) => {
   const env = setup();
   must(writeAll(env.storage, "f", bytes(100)));
   const p = env.peer();
@@ -187,6 +187,10 @@ test("a request with only unknown options gets no OACK but data at once; netasci
   t.deepEqual(ops(p.take()), ["data 1 100"]);
   const r = env.get("f", { mode: "netascii", options: { tsize: 0, blksize: 512 } });
   t.deepEqual(r.oack, { blksize: 512 });
+  must(writeAll(env.storage, "empty", new Uint8Array(0)));
+  const e = env.get("empty", { options: { tsize: 0, blksize: 512 } });
+  t.deepEqual(e.oack, { blksize: 512 }, "nor the size of an empty file, which curl would refuse");
+  t.deepEqual(e.data, new Uint8Array(0));
 });
 
 test("option values outside their ranges fail negotiation with error 8", (t) => {
