@@ -71,12 +71,13 @@ export class DirectoryStorage implements Storage {
   openRead(path: string, offset = 0): Result<ReadHandle> {
     const p = this.locate(path);
     if (!p.ok) return p;
-    const fd = attempt(() => fs.openSync(p.value, "r"));
+    // Non-blocking, so that a FIFO cannot stall the server; only regular files are served.
+    const fd = attempt(() => fs.openSync(p.value, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
     if (!fd.ok) return fd;
     const st = attempt(() => fs.fstatSync(fd.value));
-    if (!st.ok || st.value.isDirectory()) {
+    if (!st.ok || !st.value.isFile()) {
       fs.closeSync(fd.value);
-      return st.ok ? fail(STORAGE_IS_DIRECTORY) : st;
+      return st.ok ? fail(st.value.isDirectory() ? STORAGE_IS_DIRECTORY : STORAGE_DENIED) : st;
     }
     let pos = Math.max(0, offset);
     let closed = false;
@@ -101,6 +102,7 @@ export class DirectoryStorage implements Storage {
     const target = p.value;
     const existing = attempt(() => fs.statSync(target));
     if (existing.ok && existing.value.isDirectory()) return fail(STORAGE_IS_DIRECTORY);
+    if (existing.ok && !existing.value.isFile()) return fail(STORAGE_DENIED); // a FIFO, socket or device
     if (existing.ok && mode === "create") return fail(STORAGE_EXISTS);
     if (mode === "append") {
       const fd = attempt(() => fs.openSync(target, "a"));

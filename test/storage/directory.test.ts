@@ -3,6 +3,7 @@ import fc from "fast-check";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
@@ -85,6 +86,15 @@ test("a listing leaves out the links that lead out", (t) => {
     must(s.list("sub")).map((e) => e.name),
     ["g", "up"],
   );
+});
+
+test("FIFOs and other special files are refused at once, never waited on", (t) => {
+  const root = tempDir();
+  execFileSync("mkfifo", [join(root, "pipe")]);
+  const s = new DirectoryStorage(root);
+  t.is(reason(s.openRead("pipe")), "storage-denied");
+  for (const mode of ["create", "replace", "append"] as const) t.is(reason(s.openWrite("pipe", mode)), "storage-denied", mode);
+  t.false(must(s.stat("pipe")).isDirectory);
 });
 
 test("a root given through a link works, and stat reports host sizes and mtimes", (t) => {
