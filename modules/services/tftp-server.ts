@@ -487,8 +487,8 @@ class WriteTransfer extends Transfer {
       this.gapAcked = true;
       this.acknowledge();
     } else if (this.n.windowsize === 1) {
-      // A block from before: our ACK went missing. With a window, a resent block may be
-      // one that is still on its way, so there the timeout alone answers.
+      // A block from before: our ACK went missing. With a window, answering every stale
+      // block would send the sender back again and again, so there our timeout answers.
       this.acknowledge();
     }
   }
