@@ -288,7 +288,7 @@ export function byteRange(range: string | undefined, size: number, ifRange: stri
     return n === 0 || size === 0 ? "unsatisfiable" : { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(m[1]);
-  const last = m[2] === "" ? size - 1 : Number(m[2]);
+  const last = m[2] === "" ? Infinity : Number(m[2]);
   if (last < start) return undefined;
   return start >= size ? "unsatisfiable" : { start, end: Math.min(last, size - 1) };
 }
