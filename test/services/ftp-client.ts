@@ -3,11 +3,15 @@
 // command, look at the reply. Data connections go every way the server offers: PASV and
 // EPSV (connecting before or after the transfer command), PORT and EPRT (listening).
 
-import type { Stack } from "../../modules/stack/stack.ts";
+import type { Stack, StackOptions } from "../../modules/stack/stack.ts";
 import type { TcpListener, TcpPcb } from "../../modules/stack/tcp.ts";
-import type { Ip4 } from "../../modules/wire/address.ts";
-import { ipToString } from "../../modules/wire/address.ts";
+import { type Ip4, ipToString } from "../../modules/wire/address.ts";
+import type { Clock, Link } from "../../modules/platform.ts";
 import type { VirtualClock } from "../../host-sim/clock.ts";
+import { FtpServer, type FtpServerOptions, type FtpTransferReport } from "../../modules/services/ftp-server.ts";
+import { MemoryStorage } from "../../modules/storage/memory.ts";
+import type { Storage } from "../../modules/storage/storage.ts";
+import { bench, ip } from "../stack/bench.ts";
 
 export interface Reply {
   code: number;
@@ -35,14 +39,19 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 export class DataConn {
   pcb: TcpPcb | undefined;
   readonly chunks: Uint8Array[] = [];
-  /** The server sent FIN. */
+  /** The server sent FIN, and when. */
   eof = false;
+  eofAt = -1;
+  /** Leave received data unacknowledged to the stack (a reader that stopped reading). */
+  hold = false;
   error: string | undefined;
   /** The port the server's side of the connection used. */
   serverPort = 0;
   /** Called for each chunk received, before it is acknowledged to the stack. */
   onData: ((data: Uint8Array) => void) | undefined;
   private listener: TcpListener | undefined;
+
+  constructor(private readonly clock: Clock) {}
 
   get data(): Uint8Array {
     return concat(this.chunks);
@@ -65,6 +74,12 @@ export class DataConn {
       this.listener!.close();
       this.attach(pcb);
     });
+  }
+
+  /** Reopens the window for everything held. */
+  release(): void {
+    this.hold = false;
+    this.pcb?.recved(this.data.length);
   }
 
   /** Sends `data` as the window allows, then FIN. */
@@ -91,11 +106,12 @@ export class DataConn {
     pcb.recv((d) => {
       if (d === null) {
         this.eof = true;
+        this.eofAt = this.clock.now();
         return pcb.close();
       }
       this.onData?.(d);
       this.chunks.push(d.slice());
-      pcb.recved(d.length);
+      if (!this.hold) pcb.recved(d.length);
     });
   }
 }
@@ -182,7 +198,7 @@ export class FtpClient {
 
   /** Prepares a data connection; for the passive modes, connects at once unless `late`. */
   data(mode: DataMode, late = false): { conn: DataConn; reply: Reply; connect: () => void } {
-    const conn = new DataConn();
+    const conn = new DataConn(this.clock);
     if (mode === "port" || mode === "eprt") {
       const port = this.nextActivePort++;
       conn.listen(this.stack, port);
@@ -256,4 +272,42 @@ export function epsvPort(r: Reply): number {
   const m = /\(\|\|\|(\d+)\|\)/.exec(r.text);
   if (r.code !== 229 || !m) throw new Error(`EPSV: ${r.lines.join("|")}`);
   return Number(m[1]);
+}
+
+export const SERVER = ip("10.0.0.2");
+
+export interface FtpBenchOptions {
+  storage?: Storage;
+  /** Wraps the client's link (a fault injector). */
+  wrap?: (link: Link) => Link;
+  client?: Partial<StackOptions>;
+}
+
+/**
+ * A device at 10.0.0.2 serving FTP from a MemoryStorage (bob/secret with the whole store,
+ * anonymous under pub/), and a client host at 10.0.0.3; 10.0.0.4 is a third party.
+ */
+export function ftpBench(options: Partial<FtpServerOptions> = {}, o: FtpBenchOptions = {}) {
+  const b = bench();
+  const device = b.host(2);
+  const client = b.host(3, o.client, o.wrap);
+  const storage = o.storage ?? new MemoryStorage({ limit: 1 << 24, maxEntries: 1000, clock: b.clock });
+  const reports: FtpTransferReport[] = [];
+  const server = new FtpServer(device, storage, {
+    users: [{ name: "bob", password: "secret" }],
+    anonymousRoot: "pub",
+    onTransfer: (r) => reports.push(r),
+    ...options,
+  });
+  if (!server.listen()) throw new Error("port 21 taken");
+  const connect = (host = client) => new FtpClient(host, b.clock, SERVER);
+  /** A client logged in (and in TYPE I unless `ascii`). */
+  const login = (user = "bob", pass = "secret", ascii = false) => {
+    const c = connect();
+    const r = c.login(user, pass);
+    if (r.code !== 230) throw new Error(`login: ${r.lines.join("|")}`);
+    if (!ascii && c.cmd("TYPE I").code !== 200) throw new Error("TYPE I");
+    return c;
+  };
+  return { b, clock: b.clock, device, client, server, storage, reports, connect, login, stats: device.netif.stats };
 }
