@@ -4,7 +4,7 @@ import { FaultInjector } from "../../host-sim/faults.ts";
 import { TftpServer, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { runTransfer, tftpGet, tftpPut, type ClientOptions } from "./tftp-client.ts";
+import { runTransfer, tftpGet, tftpPut, type ClientOptions } from "../../host-sim/clients/tftp-client.ts";
 
 const SERVER = ip("10.0.0.2");
 

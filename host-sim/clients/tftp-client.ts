@@ -1,4 +1,4 @@
-// A TFTP client for the tests, on our stack's UDP pcbs under a virtual clock: get and put
+// A TFTP client for the simulator's scripted client and the tests, on our stack's UDP pcbs under a virtual clock: get and put
 // with options, windows (RFC 7440 receiver and sender), block-number rollover and
 // retransmission. And a raw peer that sends whatever a test scripts and keeps what comes back.
 
@@ -6,7 +6,7 @@ import type { Stack } from "../../modules/stack/stack.ts";
 import type { UdpPcb } from "../../modules/stack/udp.ts";
 import type { Timer } from "../../modules/platform.ts";
 import type { Ip4 } from "../../modules/wire/address.ts";
-import type { VirtualClock } from "../../host-sim/clock.ts";
+import type { VirtualClock } from "../clock.ts";
 import { type TftpOptions, type TftpPacket, decodeTftp, encodeTftp, tftpLength, TFTP_PORT } from "../../modules/wire/tftp.ts";
 
 export function encode(p: TftpPacket): Uint8Array {
