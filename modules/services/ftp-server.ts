@@ -64,6 +64,8 @@ const REPLY_BACKLOG = 2048;
 const ANONYMOUS = new Set(["anonymous", "ftp"]);
 /** Commands taken while a transfer runs; any other waits for its end (RFC 959 4.1.3). */
 const DURING_TRANSFER = new Set(["ABOR", "STAT", "QUIT", "NOOP"]);
+/** Commands that may wait for a transfer's end before we stop reading more. */
+const MAX_DEFERRED = 4;
 
 export interface FtpUser {
   name: string;
@@ -274,7 +276,7 @@ class FtpSession {
   private eof = false;
   private closing = false;
   private ended = false;
-  private deferred: Uint8Array | undefined; // a command that waits for the transfer to end
+  private readonly deferred: Uint8Array[] = []; // commands that wait for the transfer to end
   private idle: Timer | undefined;
   private delay: Timer | undefined; // a failed login's answer, not yet given
 
@@ -328,7 +330,8 @@ class FtpSession {
   }
 
   private stalled(): boolean {
-    return this.ended || this.closing || this.delay !== undefined || this.deferred !== undefined || this.out.queued > REPLY_BACKLOG || this.out.streaming;
+    const waiting = this.deferred.length >= MAX_DEFERRED || (this.deferred.length > 0 && !this.current);
+    return this.ended || this.closing || waiting || this.delay !== undefined || this.out.queued > REPLY_BACKLOG || this.out.streaming;
   }
 
   private process(): void {
@@ -398,7 +401,7 @@ class FtpSession {
     const verb = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? "" : text.slice(sp + 1);
     if (this.current && !DURING_TRANSFER.has(verb)) {
-      this.deferred = bytes;
+      this.deferred.push(bytes);
       return;
     }
     this.restartIdle();
@@ -859,9 +862,7 @@ class FtpSession {
     else if (error.startsWith("ftp-data-")) this.reply(426, "Connection closed; transfer aborted");
     else if (error === STORAGE_FULL) this.reply(552, "Exceeded storage allocation");
     else this.reply(451, "Local error in processing");
-    const next = this.deferred;
-    this.deferred = undefined;
-    if (next) this.command(next);
+    while (this.deferred.length && !this.current && !this.ended) this.command(this.deferred.shift()!);
     this.process();
   }
 

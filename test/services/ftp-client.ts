@@ -223,7 +223,10 @@ export class FtpClient {
       conn.close();
       return { first, conn };
     }
-    if (upload) conn.send(upload);
+    if (upload) {
+      this.wait(() => conn.pcb !== undefined, "the data connection");
+      conn.send(upload);
+    }
     const final = this.next();
     this.wait(() => conn.eof || conn.error !== undefined || upload !== undefined, "the data connection's end");
     return { first, final, conn };
