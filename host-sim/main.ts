@@ -15,6 +15,13 @@ import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
 import { describeFrame } from "./trace.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
+import { MemoryStorage } from "../modules/storage/memory.ts";
+import { DhcpClient } from "../modules/services/dhcp-client.ts";
+import { DnsResolver } from "../modules/services/dns-resolver.ts";
+import { TftpServer } from "../modules/services/tftp-server.ts";
+import { DhcpServer } from "./peers/dhcp-server.ts";
+import { DnsServer } from "./peers/dns-server.ts";
+import { tftpGet } from "./clients/tftp-client.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
 
@@ -41,16 +48,14 @@ const lan = new VirtualLan(clock);
 mkdirSync(dirname(values.out), { recursive: true });
 const recorder = new PcapRecorder(lan.attach("device"), clock, values.out, { epochMs: Date.UTC(2026, 0, 1) });
 const seed = Number(values.seed);
-const device = createStack(recorder, clock, new SeededRandom(seed), {
-  mac: DEVICE_MAC,
-  ip: addr("10.0.0.2"),
-  mask: addr("255.255.255.0"),
-  gateway: addr("10.0.0.1"),
-});
+// The device boots with no address: DHCP gives it one.
+const device = createStack(recorder, clock, new SeededRandom(seed), { mac: DEVICE_MAC });
 device.netif.onEvent = (e) => console.log(traceLine(e));
-startEchoService(device);
+const files = deviceFiles();
 
 if (values.replay) {
+  device.netif.setAddress({ ip: addr("10.0.0.2"), mask: addr("255.255.255.0"), gateway: addr("10.0.0.1") });
+  startServices(device, files);
   const capture = readCaptureFile(values.replay);
   if (!capture.ok) fail(`cannot read ${values.replay}: ${capture.reason}`);
   // The device answers for itself: replay only what the other hosts sent.
@@ -59,7 +64,7 @@ if (values.replay) {
   if (!started.ok) fail(started.reason);
   clock.runUntilIdle();
 } else {
-  runClient();
+  bootAndExercise();
 }
 recorder.close();
 console.log(`\nstats ${JSON.stringify(device.netif.stats)}`);
@@ -71,35 +76,89 @@ function traceLine(e: NetEvent): string {
   return `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`;
 }
 
-/** UDP echo (RFC 862) on port 7, the simplest service to show a round trip. */
-function startEchoService(s: Stack): void {
+/** What the device serves: a small in-memory file system. */
+function deviceFiles(): MemoryStorage {
+  const store = new MemoryStorage({ limit: 256 * 1024 });
+  const put = (path: string, data: Uint8Array) => {
+    const w = store.openWrite(path, "create");
+    if (w.ok && w.value.write(data).ok) w.value.close();
+  };
+  put("readme.txt", new TextEncoder().encode("Served by the simulated device over TFTP.\n"));
+  put("firmware.bin", Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff));
+  return store;
+}
+
+/** UDP echo (RFC 862) on port 7 and TFTP (read-only) from the device's files. */
+function startServices(s: Stack, store: MemoryStorage): void {
   const pcb = s.udp.pcb();
   pcb.bind(7);
   pcb.recv((data, from, port) => pcb.sendTo(data, from, port));
+  new TftpServer(s, store, { onTransfer: (r) => s.netif.event("tftp", `${r.op} ${r.file}: ${r.bytes} bytes${r.error ? `, error ${r.error}` : ""}`) }).listen();
 }
 
-/** A client host on the same LAN: pings the device, uses its echo service, and knocks on a closed port. */
-function runClient(): void {
-  const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), {
-    mac: parseMac("02:00:00:00:00:09")!,
-    ip: addr("10.0.0.9"),
-    mask: addr("255.255.255.0"),
-    gateway: addr("10.0.0.1"),
+/**
+ * The embedded default: an infrastructure host (DHCP and DNS) and a client on the LAN.
+ * The device leases an address, resolves a name, starts its services, and the client
+ * pings it, uses its echo service, fetches a file over TFTP and knocks on a closed port.
+ */
+function bootAndExercise(): void {
+  const infra = createStack(lan.attach("infra"), clock, new SeededRandom(seed + 2), { mac: parseMac("02:00:00:00:00:01")!, ...subnet("10.0.0.1") });
+  new DhcpServer(infra, { poolStart: addr("10.0.0.100"), poolSize: 50, mask: addr("255.255.255.0"), leaseTime: 3600, routers: [addr("10.0.0.1")], dnsServers: [addr("10.0.0.1")], domainName: "lan" });
+  new DnsServer(infra, {
+    records: [
+      { name: "infra.lan", class: 1, ttl: 300, type: "A", address: addr("10.0.0.1") },
+      { name: "www.lan", class: 1, ttl: 300, type: "CNAME", target: "infra.lan" },
+    ],
   });
-  const target = device.netif.ip;
-  client.icmp.onEchoReply = (src, _id, seq, data) => note(`echo reply from ${ipToString(src)} seq ${seq}, ${data.length} bytes`);
-  for (let seq = 1; seq <= 3; seq++) {
-    clock.setTimer(seq * 1000, () => client.icmp.echo(target, 0x4242, seq, new Uint8Array(56).fill(seq)));
-  }
-  const pcb = client.udp.pcb();
-  pcb.recv((data) => note(`echo service answered "${new TextDecoder().decode(data)}"`));
-  clock.setTimer(4000, () => pcb.sendTo(new TextEncoder().encode("hello, device"), target, 7));
-  clock.setTimer(5000, () => pcb.sendTo(new Uint8Array([1]), target, 9));
-  clock.runUntilIdle();
+  const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
+  let finished = false;
+  const dhcp = new DhcpClient(device, { hostName: "esp32-sim" });
+  dhcp.onBound = (lease) => {
+    note("device", `bound to ${ipToString(lease.ip)} for ${lease.leaseTime} s, DNS ${lease.dnsServers.map(ipToString).join(", ")}`);
+    const resolver = new DnsResolver(device);
+    resolver.setServers(lease.dnsServers);
+    resolver.resolve("www.lan", "A", (err, r) => note("device", err ? `www.lan: ${err.code}` : `www.lan is ${r!.type === "A" ? r!.addresses.map(ipToString).join(", ") : "?"} (canonical ${r!.canonical}, ttl ${r!.ttl})`));
+    startServices(device, files);
+    exercise(client, lease.ip, () => (finished = true));
+  };
+  dhcp.start();
+  if (!clock.runUntil(() => finished, 1_000_000)) fail("the scripted run did not finish");
 }
 
-function note(text: string): void {
-  console.log(`${(clock.now() / 1000).toFixed(6).padStart(11)}   -- client: ${text}`);
+function subnet(ip: string) {
+  return { ip: addr(ip), mask: addr("255.255.255.0"), gateway: addr("10.0.0.1") };
+}
+
+function exercise(client: Stack, target: Ip4, done: () => void): void {
+  client.icmp.onEchoReply = (src, _id, seq, data) => note("client", `echo reply from ${ipToString(src)} seq ${seq}, ${data.length} bytes`);
+  const at = (seconds: number, step: () => void) => clock.setTimer(seconds * 1000, step);
+  for (let seq = 1; seq <= 3; seq++) at(seq, () => client.icmp.echo(target, 0x4242, seq, new Uint8Array(56).fill(seq)));
+  const pcb = client.udp.pcb();
+  pcb.recv((data) => note("client", `echo service answered "${new TextDecoder().decode(data)}"`));
+  at(4, () => pcb.sendTo(new TextEncoder().encode("hello, device"), target, 7));
+  at(5, () => pcb.sendTo(new Uint8Array([1]), target, 9));
+  at(6, () =>
+    tftpGet(client, target, "firmware.bin", { options: { blksize: 1428, tsize: 0 } }, (r) => {
+      const want = readAll(files, "firmware.bin");
+      const same = r.data.length === want.length && r.data.every((b, i) => b === want[i]);
+      note("client", r.error ? `TFTP get failed: ${JSON.stringify(r.error)}` : `TFTP got firmware.bin, ${r.data.length} bytes, ${same ? "identical" : "DIFFERENT"}`);
+      at(1, done);
+    }),
+  );
+}
+
+function readAll(store: MemoryStorage, path: string): Uint8Array {
+  const h = store.openRead(path);
+  if (!h.ok) return new Uint8Array(0);
+  const out = new Uint8Array(h.value.size);
+  let n = 0;
+  for (let r = h.value.read(out.subarray(n)); r.ok && r.value > 0; r = h.value.read(out.subarray(n))) n += r.value;
+  h.value.close();
+  return out;
+}
+
+function note(who: string, text: string): void {
+  console.log(`${(clock.now() / 1000).toFixed(6).padStart(11)}   -- ${who}: ${text}`);
 }
 
 function fail(message: string): never {
@@ -129,7 +188,7 @@ async function serveOnTap(name: string): Promise<never> {
     const t = ((real.now() - started) / 1000).toFixed(6).padStart(11);
     console.log(e.kind === "event" ? `${t}   -- ${e.layer}: ${e.text}` : `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`);
   };
-  startEchoService(stack);
+  startServices(stack, deviceFiles());
   console.log(`device 10.0.0.2 attached to ${tap.name}. In another shell, as root:
   ip addr add 10.0.0.1/24 dev ${tap.name} && ip link set ${tap.name} up
 then try:
@@ -137,6 +196,7 @@ then try:
   ping -s 1472 -c 3 10.0.0.2
   arping -c 3 -i ${tap.name} 10.0.0.2
   echo hello | nc -u -w1 10.0.0.2 7
+  tftp 10.0.0.2 -m binary -c get firmware.bin
 Ctrl-C stops it.`);
   process.on("SIGINT", () => {
     tap.close();

@@ -9,6 +9,8 @@ import { decodeIcmp } from "../modules/wire/icmp.ts";
 import { decodeUdp } from "../modules/wire/udp.ts";
 import { decodeTcp, FIN, SYN, RST, PSH, ACK, URG, type TcpOptions } from "../modules/wire/tcp.ts";
 import { decodeDns, type DnsMessage } from "../modules/wire/dns.ts";
+import { decodeDhcp, type DhcpMessage } from "../modules/wire/dhcp.ts";
+import { decodeTftp } from "../modules/wire/tftp.ts";
 
 export function describeFrame(frame: Uint8Array): string {
   const eth = decodeEthernet(frame);
@@ -74,6 +76,14 @@ function describeUdp(b: Uint8Array, src: Ip4, dst: Ip4): string {
   if (!r.ok) return `${head} > ${ipToString(dst)}: UDP [${r.reason}]`;
   const u = r.value;
   const ends = `${head}.${u.srcPort} > ${ipToString(dst)}.${u.dstPort}: UDP`;
+  if (u.dstPort === 67 || u.dstPort === 68) {
+    const dhcp = decodeDhcp(u.payload);
+    return `${ends} ${dhcp.ok ? describeDhcp(dhcp.value) : `DHCP [${dhcp.reason}]`}`;
+  }
+  if (u.dstPort === 69) {
+    const t = decodeTftp(u.payload);
+    return `${ends} ${t.ok && (t.value.op === "rrq" || t.value.op === "wrq") ? `TFTP ${t.value.op.toUpperCase()} "${t.value.filename}" ${t.value.mode}` : `length ${u.payload.length}`}`;
+  }
   if (u.srcPort === 53 || u.dstPort === 53) {
     const dns = decodeDns(u.payload);
     return `${ends} ${dns.ok ? describeDns(dns.value) : `DNS [${dns.reason}]`}`;
@@ -86,6 +96,15 @@ function describeDns(m: DnsMessage): string {
   if (!m.qr) return `DNS ${m.id} ${q}`;
   const answers = m.answers.map((a) => (a.type === "A" ? `A ${ipToString(a.address)}` : a.type === "CNAME" ? `CNAME ${a.target}` : String(a.type)));
   return `DNS ${m.id} ${m.rcode ? `rcode ${m.rcode} ` : ""}${m.tc ? "TC " : ""}${answers.length}/${m.authorities.length}/${m.additionals.length} ${answers.join(", ")}`;
+}
+
+const DHCP_TYPES = ["", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"];
+
+function describeDhcp(m: DhcpMessage): string {
+  const type = DHCP_TYPES[m.options.messageType ?? 0] || "BOOTP";
+  const offered = m.yiaddr ? ` ${ipToString(m.yiaddr)}` : "";
+  const requested = m.options.requestedIp ? ` for ${ipToString(m.options.requestedIp)}` : "";
+  return `DHCP ${type}${offered}${requested} xid 0x${m.xid.toString(16).padStart(8, "0")}`;
 }
 
 const FLAG_LETTERS: Array<[number, string]> = [[SYN, "S"], [FIN, "F"], [RST, "R"], [PSH, "P"], [URG, "U"], [ACK, "."]];

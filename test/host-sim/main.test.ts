@@ -1,0 +1,28 @@
+// `npm start`, the simulator's embedded default, as a user runs it: no root, no set-up.
+
+import test from "ava";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../host-sim/main.ts", import.meta.url));
+
+test("the device leases an address, resolves a name, answers ping and echo, serves TFTP, and the pcap opens in tshark", (t) => {
+  const pcap = join(mkdtempSync(join(tmpdir(), "main-")), "device.pcap");
+  const out = execFileSync(process.execPath, ["--import=tsx", MAIN, "--out", pcap], { encoding: "utf8", timeout: 120_000 });
+  t.regex(out, /DHCP DISCOVER/);
+  t.regex(out, /device: bound to 10\.0\.0\.100/);
+  t.regex(out, /device: www\.lan is 10\.0\.0\.1 \(canonical infra\.lan/);
+  t.is(out.match(/client: echo reply from 10\.0\.0\.100/g)?.length, 3);
+  t.regex(out, /echo service answered "hello, device"/);
+  t.regex(out, /ICMP unreachable code 3/);
+  t.regex(out, /TFTP got firmware\.bin, 20000 bytes, identical/);
+  const frames = Number(/pcap: .* \((\d+) frames\)/.exec(out)?.[1]);
+  t.true(frames > 20);
+  const dissected = execFileSync("tshark", ["-r", pcap], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  t.is(dissected.trim().split("\n").length, frames);
+  t.regex(dissected, /DHCP ACK/);
+  t.regex(dissected, /TFTP/);
+});
