@@ -282,7 +282,7 @@ export const SERVER = ip("10.0.0.2");
 export interface FtpBenchOptions {
   storage?: Storage;
   /** Wraps the client's link (a fault injector). */
-  wrap?: (link: Link) => Link;
+  wrap?: (link: Link, clock: Clock) => Link;
   client?: Partial<StackOptions>;
 }
 
@@ -293,7 +293,8 @@ export interface FtpBenchOptions {
 export function ftpBench(options: Partial<FtpServerOptions> = {}, o: FtpBenchOptions = {}) {
   const b = bench();
   const device = b.host(2);
-  const client = b.host(3, o.client, o.wrap);
+  const wrap = o.wrap;
+  const client = b.host(3, o.client, wrap && ((link) => wrap(link, b.clock)));
   const storage = o.storage ?? new MemoryStorage({ limit: 1 << 24, maxEntries: 1000, clock: b.clock });
   const reports: FtpTransferReport[] = [];
   const server = new FtpServer(device, storage, {
