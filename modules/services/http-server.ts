@@ -512,8 +512,10 @@ export class HttpResponse {
     this.conn.responseEnded(this);
   }
 
-  /** @internal an error answer: the status with a short text body, counted under `reason` */
+  /** Answers `status` with a short text body, counted under `reason`; once the head is out, it can only reset the connection. */
   fail(status: number, reason: string): void {
+    if (this.finished) return;
+    if (this.started) return this.conn.abort(reason);
     this.conn.stats().drop(reason);
     this.status = status;
     this.setHeader("Content-Type", "text/plain; charset=utf-8");
@@ -607,7 +609,8 @@ class Connection {
     pcb.sent(() => {
       this.lastSent = this.now();
       this.pump();
-      if (!this.out.length) this.res?.drained();
+      const res = this.res;
+      if (res && !this.out.length) this.safely(res, () => res.drained());
     });
     pcb.err((reason) => this.gone(`http-tcp-${reason}`));
     pcb.poll(() => this.tick(), server.options.pollMs);
@@ -654,6 +657,7 @@ class Connection {
   }
 
   responseEnded(res: HttpResponse): void {
+    if (this.closed) return;
     const req = res.request;
     if (!req.done) req.discard = true;
     if (req.done) this.finish();
@@ -761,26 +765,31 @@ class Connection {
     const expect = head.minor ? req.header("expect") : undefined;
     if (expect !== undefined && expect.toLowerCase() !== "100-continue") return res.fail(417, "http-bad-expectation");
     req.expecting = expect !== undefined && head.body !== 0;
-    try {
-      this.server.dispatch(req, res);
-    } catch (e) {
-      this.server.netif.event("http", `handler error: ${String(e)}`);
-      if (res.headersSent) return this.abort("http-handler-error");
-      if (!res.finished) res.fail(500, "http-handler-error");
-    }
+    this.safely(res, () => this.server.dispatch(req, res));
   }
 
   private body(data: Uint8Array): void {
-    const req = this.res!.request;
-    req.progress = this.now();
-    if (!req.discard) req.reader!(data);
+    const res = this.res!;
+    res.request.progress = this.now();
+    if (!res.request.discard) this.safely(res, () => res.request.reader!(data));
   }
 
   private bodyEnd(): void {
     const res = this.res!;
     res.request.done = true;
     if (res.finished) this.finish();
-    else res.request.reader!(null);
+    else this.safely(res, () => res.request.reader!(null));
+  }
+
+  /** Runs handler code: a throw is answered 500, or resets a response already under way. */
+  private safely(res: HttpResponse, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.server.netif.event("http", `handler error: ${String(e)}`);
+      if (res.finished) this.stats().drop("http-handler-error");
+      else res.fail(500, "http-handler-error");
+    }
   }
 
   /** The exchange is over: wait for the next request. */

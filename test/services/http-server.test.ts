@@ -315,14 +315,29 @@ test("405 with Allow for a known method a route does not take; 501 for unknown m
   t.is(env.drops["http-unknown-method"], 2);
 });
 
-test("a handler that throws is answered 500 and the server goes on", (t) => {
+test("a handler or body reader that throws is answered 500 and the server goes on; once the response is under way, it is reset", (t) => {
   const env = setup({}, null);
   env.server.route("GET", "/boom", () => {
     throw new Error("bug");
   });
   env.server.route("GET", "/ok", (_q, res) => res.end("ok"));
-  const { responses } = env.exchange(get("/boom") + get("/ok"), { count: 2 });
-  t.deepEqual(responses.map((r) => r.status), [500, 200]);
+  env.server.route("POST", "/reader", (req) =>
+    req.recv(() => {
+      throw new Error("reader bug");
+    }),
+  );
+  env.server.route("GET", "/late", (_q, res) => {
+    res.write("partial");
+    throw new Error("late bug");
+  });
+  const post = `POST /reader HTTP/1.1\r\nHost: d\r\nContent-Length: 4\r\n\r\nbody`;
+  const { responses } = env.exchange(get("/boom") + post + get("/ok"), { count: 3 });
+  t.deepEqual(responses.map((r) => r.status), [500, 500, 200]);
+  const late = env.exchange(get("/late"), { keep: true });
+  env.until(() => late.client.error !== undefined);
+  t.is(late.client.error, "reset", "a response under way can only be cut off");
+  t.is(env.drops["http-handler-error"], 3);
+  t.false("internal-error" in env.drops);
 });
 
 test("response header names and values with control characters are refused, so a handler can't split a response", (t) => {
