@@ -7,8 +7,10 @@
 // user's root (confinePath); anonymous users only read. Failed logins are answered late and
 // a session that fails too often is closed. PORT and EPRT may name only the client's own
 // address and an unprivileged port (no FTP bounce), and a passive data port takes a
-// connection only from the client. Sessions and data connections are limited, idle
-// sessions time out, and a client that sends without reading our replies is not read.
+// connection only from the client. Sessions are limited (one too many is told 421) and so
+// are data connections (PASV or PORT beyond the limit is told 425, and the session goes on).
+// Idle sessions time out with 421, and a client that sends without reading our replies is
+// not read either.
 
 import type { Stack } from "../stack/stack.ts";
 import type { Netif } from "../stack/netif.ts";
@@ -566,10 +568,8 @@ class FtpSession {
 
   /** @internal */
   help(arg: string): void {
-    if (arg) {
-      const c = COMMANDS[arg.toUpperCase()];
-      return c && !NOT_IMPLEMENTED.includes(arg.toUpperCase()) ? this.reply(214, `${arg.toUpperCase()} is supported`) : this.reply(502, "Unknown command");
-    }
+    const v = arg.toUpperCase();
+    if (v) return COMMANDS[v] && !NOT_IMPLEMENTED.includes(v) ? this.reply(214, `${v} is supported`) : this.reply(502, "Unknown command");
     const verbs = Object.keys(COMMANDS).filter((v) => !NOT_IMPLEMENTED.includes(v));
     const rows: string[] = [];
     for (let i = 0; i < verbs.length; i += 10) rows.push(verbs.slice(i, i + 10).join(" "));
