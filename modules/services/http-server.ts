@@ -252,22 +252,27 @@ export class HttpServer {
   }
 }
 
-/** Streams a directory's entries as HTML links (directories with a final "/"), as the send buffer allows. */
+/**
+ * Streams a directory's entries as HTML links (directories with a final "/"), as the send
+ * buffer allows, about a segment's worth of entries per write.
+ */
 function listing(req: HttpRequest, res: HttpResponse, entries: DirEntry[]): void {
   const title = escapeHtml(req.path);
   res.setHeader("Content-Type", "text/html; charset=utf-8");
-  let i = -1;
+  let html = `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<ul>\n`;
+  if (req.path !== "/") html += `<li><a href="../">../</a></li>\n`;
+  let i = 0;
   const more = () => {
-    for (; res.writable > 0 && !res.finished; i++) {
-      if (i < 0) {
-        res.write(`<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<ul>\n`);
-        if (req.path !== "/") res.write(`<li><a href="../">../</a></li>\n`);
-      } else if (i < entries.length) {
+    while (res.writable > 0 && !res.finished) {
+      for (; i < entries.length && html.length < 1024; i++) {
         const e = entries[i]!;
         const slash = e.isDirectory ? "/" : "";
         const size = e.isDirectory ? "" : ` ${e.size} bytes`;
-        res.write(`<li><a href="${encodeURIComponent(e.name)}${slash}">${escapeHtml(e.name)}${slash}</a>${size}</li>\n`);
-      } else res.end("</ul>\n</body></html>\n");
+        html += `<li><a href="${encodeURIComponent(e.name)}${slash}">${escapeHtml(e.name)}${slash}</a>${size}</li>\n`;
+      }
+      if (i < entries.length) res.write(html);
+      else res.end(html + "</ul>\n</body></html>\n");
+      html = "";
     }
   };
   res.onDrain(more);
@@ -504,9 +509,19 @@ export class HttpResponse {
       this.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
     }
     this.length = length;
-    this.push(EMPTY);
-    if (this.bodyless || length === 0) h.value.close();
-    else this.conn.sendFile(h.value, length);
+    // The head and the file's first bytes go out together, so a small file takes one segment.
+    const head = this.head();
+    const buf = this.conn.server.readBuffer;
+    const room = Math.min(this.conn.room(), buf.length) - head.length;
+    let first = 0;
+    if (!this.bodyless && room > 0) {
+      buf.set(head);
+      const r = h.value.read(buf.subarray(head.length, head.length + Math.min(length, room)));
+      first = r.ok ? r.value : 0; // a failed read fails again in the pump, which resets the connection
+      this.conn.send(buf.subarray(0, head.length + first));
+    } else this.conn.send(head);
+    if (this.bodyless || first === length) h.value.close();
+    else this.conn.sendFile(h.value, length - first);
     this.written = length;
     this.ended = true;
     this.conn.responseEnded(this);
