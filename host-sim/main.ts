@@ -21,7 +21,9 @@ import { DnsResolver } from "../modules/services/dns-resolver.ts";
 import { TftpServer } from "../modules/services/tftp-server.ts";
 import { DhcpServer } from "./peers/dhcp-server.ts";
 import { DnsServer } from "./peers/dns-server.ts";
-import { tftpGet } from "./clients/tftp-client.ts";
+import { tftpGet, runTransfer } from "./clients/tftp-client.ts";
+import { FtpClient } from "./clients/ftp-client.ts";
+import { FtpServer } from "../modules/services/ftp-server.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
 
@@ -83,23 +85,26 @@ function deviceFiles(): MemoryStorage {
     const w = store.openWrite(path, "create");
     if (w.ok && w.value.write(data).ok) w.value.close();
   };
-  put("readme.txt", new TextEncoder().encode("Served by the simulated device over TFTP.\n"));
-  put("firmware.bin", Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff));
+  store.mkdir("pub");
+  put("pub/readme.txt", new TextEncoder().encode("Served by the simulated device.\n"));
+  put("pub/firmware.bin", Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff));
   return store;
 }
 
-/** UDP echo (RFC 862) on port 7 and TFTP (read-only) from the device's files. */
+/** UDP echo (RFC 862) on port 7, TFTP (read-only), and FTP (anonymous, read-only, in pub/). */
 function startServices(s: Stack, store: MemoryStorage): void {
   const pcb = s.udp.pcb();
   pcb.bind(7);
   pcb.recv((data, from, port) => pcb.sendTo(data, from, port));
-  new TftpServer(s, store, { onTransfer: (r) => s.netif.event("tftp", `${r.op} ${r.file}: ${r.bytes} bytes${r.error ? `, error ${r.error}` : ""}`) }).listen();
+  new TftpServer(s, store).listen();
+  new FtpServer(s, store, { anonymousRoot: "pub" }).listen();
 }
 
 /**
  * The embedded default: an infrastructure host (DHCP and DNS) and a client on the LAN.
- * The device leases an address, resolves a name, starts its services, and the client
- * pings it, uses its echo service, fetches a file over TFTP and knocks on a closed port.
+ * The device leases an address, resolves a name and starts its services; then the
+ * client, step by step, pings it, uses its echo service, knocks on a closed port, and
+ * fetches a file over TFTP and over FTP in passive and in active mode.
  */
 function bootAndExercise(): void {
   const infra = createStack(lan.attach("infra"), clock, new SeededRandom(seed + 2), { mac: parseMac("02:00:00:00:00:01")!, ...subnet("10.0.0.1") });
@@ -111,40 +116,71 @@ function bootAndExercise(): void {
     ],
   });
   const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
-  let finished = false;
+
   const dhcp = new DhcpClient(device, { hostName: "esp32-sim" });
-  dhcp.onBound = (lease) => {
-    note("device", `bound to ${ipToString(lease.ip)} for ${lease.leaseTime} s, DNS ${lease.dnsServers.map(ipToString).join(", ")}`);
-    const resolver = new DnsResolver(device);
-    resolver.setServers(lease.dnsServers);
-    resolver.resolve("www.lan", "A", (err, r) => note("device", err ? `www.lan: ${err.code}` : `www.lan is ${r!.type === "A" ? r!.addresses.map(ipToString).join(", ") : "?"} (canonical ${r!.canonical}, ttl ${r!.ttl})`));
-    startServices(device, files);
-    exercise(client, lease.ip, () => (finished = true));
-  };
   dhcp.start();
-  if (!clock.runUntil(() => finished, 1_000_000)) fail("the scripted run did not finish");
+  step("the device's lease", () => dhcp.lease !== undefined);
+  const lease = dhcp.lease!;
+  note("device", `bound to ${ipToString(lease.ip)} for ${lease.leaseTime} s, DNS ${lease.dnsServers.map(ipToString).join(", ")}`);
+  const resolver = new DnsResolver(device);
+  resolver.setServers(lease.dnsServers);
+  let resolved = false;
+  resolver.resolve("www.lan", "A", (err, r) => {
+    resolved = true;
+    note("device", err ? `www.lan: ${err.code}` : `www.lan is ${r!.type === "A" ? r!.addresses.map(ipToString).join(", ") : "?"} (canonical ${r!.canonical}, ttl ${r!.ttl})`);
+  });
+  step("the name", () => resolved);
+  startServices(device, files);
+  exercise(client, lease.ip);
 }
 
 function subnet(ip: string) {
   return { ip: addr(ip), mask: addr("255.255.255.0"), gateway: addr("10.0.0.1") };
 }
 
-function exercise(client: Stack, target: Ip4, done: () => void): void {
-  client.icmp.onEchoReply = (src, _id, seq, data) => note("client", `echo reply from ${ipToString(src)} seq ${seq}, ${data.length} bytes`);
-  const at = (seconds: number, step: () => void) => clock.setTimer(seconds * 1000, step);
-  for (let seq = 1; seq <= 3; seq++) at(seq, () => client.icmp.echo(target, 0x4242, seq, new Uint8Array(56).fill(seq)));
+/** Runs the virtual clock until `done` holds (the lease's timers never let it go idle). */
+function step(what: string, done: () => boolean): void {
+  if (!clock.runUntil(done, 1_000_000)) fail(`the scripted run stalled waiting for ${what}`);
+}
+
+function exercise(client: Stack, target: Ip4): void {
+  let replies = 0;
+  client.icmp.onEchoReply = (src, _id, seq, data) => {
+    replies++;
+    note("client", `echo reply from ${ipToString(src)} seq ${seq}, ${data.length} bytes`);
+  };
+  for (let seq = 1; seq <= 3; seq++) clock.setTimer(seq * 1000, () => client.icmp.echo(target, 0x4242, seq, new Uint8Array(56).fill(seq)));
+  step("3 echo replies", () => replies === 3);
+
+  let echoed = false;
   const pcb = client.udp.pcb();
-  pcb.recv((data) => note("client", `echo service answered "${new TextDecoder().decode(data)}"`));
-  at(4, () => pcb.sendTo(new TextEncoder().encode("hello, device"), target, 7));
-  at(5, () => pcb.sendTo(new Uint8Array([1]), target, 9));
-  at(6, () =>
-    tftpGet(client, target, "firmware.bin", { options: { blksize: 1428, tsize: 0 } }, (r) => {
-      const want = readAll(files, "firmware.bin");
-      const same = r.data.length === want.length && r.data.every((b, i) => b === want[i]);
-      note("client", r.error ? `TFTP get failed: ${JSON.stringify(r.error)}` : `TFTP got firmware.bin, ${r.data.length} bytes, ${same ? "identical" : "DIFFERENT"}`);
-      at(1, done);
-    }),
-  );
+  pcb.recv((data) => {
+    echoed = true;
+    note("client", `echo service answered "${new TextDecoder().decode(data)}"`);
+  });
+  pcb.sendTo(new TextEncoder().encode("hello, device"), target, 7);
+  step("the echo", () => echoed);
+  pcb.sendTo(new Uint8Array([1]), target, 9);
+  clock.advance(1000);
+
+  const want = readAll(files, "pub/firmware.bin");
+  const tftp = runTransfer(clock, (done) => tftpGet(client, target, "pub/firmware.bin", { options: { blksize: 1428, tsize: 0 } }, done));
+  note("client", tftp.error ? `TFTP get failed: ${JSON.stringify(tftp.error)}` : `TFTP got pub/firmware.bin, ${tftp.data.length} bytes, ${same(tftp.data, want)}`);
+
+  const ftp = new FtpClient(client, clock, target);
+  note("client", `FTP login: ${ftp.login("anonymous", "guest@lan").lines.join(" ")}`);
+  ftp.cmd("TYPE I");
+  for (const line of ftp.list("LIST", "", "pasv").lines) note("client", `FTP LIST: ${line}`);
+  for (const mode of ["pasv", "port"] as const) {
+    const r = ftp.retr("firmware.bin", mode);
+    note("client", `FTP RETR in ${mode === "pasv" ? "passive" : "active"} mode: ${r.final?.code ?? r.first.code}, ${r.data.length} bytes, ${same(r.data, want)}`);
+  }
+  note("client", `FTP QUIT: ${ftp.cmd("QUIT").lines.join(" ")}`);
+  clock.advance(1000);
+}
+
+function same(a: Uint8Array, b: Uint8Array): string {
+  return a.length === b.length && a.every((x, i) => x === b[i]) ? "identical" : "DIFFERENT";
 }
 
 function readAll(store: MemoryStorage, path: string): Uint8Array {
@@ -196,7 +232,9 @@ then try:
   ping -s 1472 -c 3 10.0.0.2
   arping -c 3 -i ${tap.name} 10.0.0.2
   echo hello | nc -u -w1 10.0.0.2 7
-  tftp 10.0.0.2 -m binary -c get firmware.bin
+  tftp 10.0.0.2 -m binary -c get pub/firmware.bin
+  curl -s ftp://10.0.0.2/ && curl -s -o firmware.bin ftp://10.0.0.2/firmware.bin
+  curl -s -P - -o firmware.bin ftp://10.0.0.2/firmware.bin       (active mode)
 Ctrl-C stops it.`);
   process.on("SIGINT", () => {
     tap.close();
