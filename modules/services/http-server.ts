@@ -623,9 +623,12 @@ class Connection {
     pcb.recv((d) => this.received(d));
     pcb.sent(() => {
       this.lastSent = this.now();
+      const queued = this.out.length;
       this.pump();
+      if (this.out.length) return;
+      if (queued) this.process(); // a pipelined request may start now
       const res = this.res;
-      if (res && !this.out.length) this.safely(res, () => res.drained());
+      if (res) this.safely(res, () => res.drained());
     });
     pcb.err((reason) => this.gone(`http-tcp-${reason}`));
     pcb.poll(() => this.tick(), server.options.pollMs);
@@ -749,10 +752,14 @@ class Connection {
     if (this.peerDone) this.peerClosed();
   }
 
-  /** Nothing more to parse until the handler reads the body, or the response ends. */
+  /**
+   * Nothing more to parse until the handler reads the body, or the response ends; and no
+   * next request while the last response is still queued, so one connection holds at most
+   * one response's queue and one open file.
+   */
   private blocked(): boolean {
     const req = this.res?.request;
-    if (!req) return false;
+    if (!req) return this.out.length > 0;
     return req.done || (!req.discard && (req.paused || !req.reader));
   }
 
@@ -819,6 +826,7 @@ class Connection {
     if (this.closing || this.closed) return;
     const req = this.res?.request;
     if (!req) {
+      if (this.inq.length) return; // a whole request may be waiting for the last response to go out
       if (!this.parser.idle) this.stats().drop("http-truncated-request");
       return this.close();
     }

@@ -112,6 +112,11 @@ export class Client {
   /** The server's FIN arrived. */
   fin = false;
   error: string | undefined;
+  /** Bytes received so far. */
+  received = 0;
+  /** While false, what arrives is kept but the window is not reopened: a client that does not read. */
+  reading = true;
+  private unread = 0;
   private pending: Uint8Array[] = [];
 
   constructor(stack: Stack, port = 80, to = SERVER) {
@@ -126,7 +131,9 @@ export class Client {
       if (d === null) this.fin = true;
       else {
         this.parts.push(d.slice());
-        pcb.recved(d.length);
+        this.received += d.length;
+        if (this.reading) pcb.recved(d.length);
+        else this.unread += d.length;
       }
     });
     pcb.sent(() => this.flush());
@@ -140,6 +147,13 @@ export class Client {
 
   get text(): string {
     return String.fromCharCode(...this.bytes);
+  }
+
+  /** Starts reading again, reopening the window by what arrived meanwhile. */
+  read(): void {
+    this.reading = true;
+    this.pcb.recved(this.unread);
+    this.unread = 0;
   }
 
   send(data: string | Uint8Array): void {

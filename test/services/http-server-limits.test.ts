@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { bytes, must, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
+import { MemoryStorage } from "../../modules/storage/memory.ts";
+import type { Storage } from "../../modules/storage/storage.ts";
 import { setup, dec, enc, SERVER, type Env } from "./http-server-client.ts";
 
 /** Sends `request` and expects one response with `status`, counted under `reason`; `closes`: with Connection: close and a FIN. */
@@ -220,6 +222,37 @@ test("a handler that ignores backpressure is cut off at maxQueuedBytes", (t) => 
   t.is(c.error, "reset");
   t.is(env.drops["http-output-overflow"], 1);
   t.deepEqual(aborts, ["http-output-overflow"]);
+});
+
+test("pipelined requests wait while a response is still queued: a client that does not read holds one open file, not fifty", (t) => {
+  const storage = new MemoryStorage({ limit: 1 << 22 });
+  let open = 0;
+  let most = 0;
+  const counted: Storage = Object.assign(Object.create(storage) as Storage, {
+    openRead(path: string, offset?: number) {
+      const h = storage.openRead(path, offset);
+      if (!h.ok) return h;
+      most = Math.max(most, ++open);
+      const close = h.value.close.bind(h.value);
+      return { ok: true as const, value: Object.assign(Object.create(h.value), { read: h.value.read.bind(h.value), close: () => (open--, close()) }) };
+    },
+  });
+  const env = setup({}, counted);
+  must(writeAll(storage, "f", bytes(100_000, 3)));
+  const c = env.connect();
+  c.reading = false;
+  c.send("GET /f HTTP/1.1\r\nHost: d\r\n\r\n".repeat(50));
+  env.clock.advance(20_000); // the client reads nothing: its window closes
+  t.true(most <= 1, `${most} files open at once`);
+  t.is(env.counters["http.requests"], 1);
+  c.read();
+  env.until(() => c.received >= 50 * 100_000, 600_000);
+  env.clock.advance(5_000);
+  const rs = c.responses();
+  t.is(rs.length, 50);
+  t.true(rs.every((r) => r.status === 200 && Buffer.compare(r.body, bytes(100_000, 3)) === 0));
+  t.true(most <= 1, `${most} files open at once`);
+  t.is(open, 0);
 });
 
 // ---- connections ----
