@@ -31,7 +31,7 @@ export interface HttpServerOptions extends HttpLimits {
   backlog: number;
   /** Connections served at once; one more is answered 503 and closed. Default 4. */
   maxConnections: number;
-  /** A request's head must arrive within this, and its body must not stall longer. Default 10 s. */
+  /** A request's head must arrive within this, its body must not stall longer, and a closing connection waits this long for the client's FIN. Default 10 s. */
   requestTimeoutMs: number;
   /** A kept-alive connection with no request is closed after this. Default 15 s. */
   idleTimeoutMs: number;
@@ -956,7 +956,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** UTF-8 bytes of a string (ES2022 has no TextEncoder); a lone surrogate is encoded as it stands. */
+/** UTF-8 bytes of a string (ES2022 has no TextEncoder); a lone surrogate becomes U+FFFD, as TextEncoder has it. */
 export function utf8(s: string): Uint8Array {
   const b = new Uint8Array(s.length * 3);
   let n = 0;
@@ -966,7 +966,7 @@ export function utf8(s: string): Uint8Array {
     if (c >= 0xd800 && c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
       c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
       i++;
-    }
+    } else if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
     if (c < 0x80) b[n++] = c;
     else if (c < 0x800) b[n++] = 0xc0 | (c >> 6);
     else if (c < 0x10000) b[n++] = 0xe0 | (c >> 12);
