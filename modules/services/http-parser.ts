@@ -165,6 +165,7 @@ export class RequestParser {
       return MORE;
     }
     this.blank = 0;
+    if (line.length > this.limits.maxRequestLine) return this.fail(414, "http-request-line-too-long"); // ended by a bare LF
     const parts = line.split(" ");
     if (parts.length !== 3) return this.fail(400, "http-bad-request-line");
     const [method, target, version] = parts as [string, string, string];

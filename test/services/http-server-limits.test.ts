@@ -38,6 +38,8 @@ test("414 for a request line over the limit; one at the limit is read", (t) => {
   t.is(line(100).length, 100);
   ok(t, env, `${line(100)}\r\nHost: d\r\n\r\n`);
   refused(t, env, `${line(101)}\r\nHost: d\r\n\r\n`, 414, "http-request-line-too-long");
+  ok(t, env, `${line(100)}\nHost: d\n\n`);
+  refused(t, env, `${line(101)}\nHost: d\n\n`, 414, "http-request-line-too-long");
   // Without any line end at all, the limit still holds: the server stops reading at it.
   refused(t, env, `GET /${"b".repeat(5000)}`, 414, "http-request-line-too-long");
 });
