@@ -5,7 +5,7 @@
 //
 // A connection answers its requests one at a time and in order: bytes of a pipelined
 // request wait, unacknowledged (their TCP window stays closed), until the response before
-// it has ended. A request body streams to its handler as it arrives and stops arriving
+// it has ended and been handed to TCP whole. A request body streams to its handler as it arrives and stops arriving
 // when the handler pauses; a response goes out as the send buffer drains, and a file is
 // read from storage only as fast as the peer acknowledges it.
 //
@@ -170,7 +170,8 @@ export class HttpServer {
   /**
    * Sends requests for `method` on `path` to `handler`. A path ending in "/*" takes every
    * path under it; an exact path wins over those, a longer prefix over a shorter one. A GET
-   * route answers HEAD too, with the same header fields and no body.
+   * route answers HEAD too, with the same header fields and no body. A method that is not a
+   * token is ignored; any other becomes known, so it is answered 405 where it has no route.
    */
   route(method: string, path: string, handler: HttpHandler): void {
     if (!isToken(method)) return;
