@@ -24,6 +24,7 @@ import { DnsServer } from "./peers/dns-server.ts";
 import { tftpGet, runTransfer } from "./clients/tftp-client.ts";
 import { FtpClient } from "./clients/ftp-client.ts";
 import { FtpServer } from "../modules/services/ftp-server.ts";
+import { HttpServer } from "../modules/services/http-server.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
 
@@ -91,20 +92,22 @@ function deviceFiles(): MemoryStorage {
   return store;
 }
 
-/** UDP echo (RFC 862) on port 7, TFTP (read-only), and FTP (anonymous, read-only, in pub/). */
+/** UDP echo (RFC 862) on port 7, TFTP (read-only), FTP (anonymous, read-only, in pub/) and HTTP (static files, /status). */
 function startServices(s: Stack, store: MemoryStorage): void {
   const pcb = s.udp.pcb();
   pcb.bind(7);
   pcb.recv((data, from, port) => pcb.sendTo(data, from, port));
   new TftpServer(s, store).listen();
   new FtpServer(s, store, { anonymousRoot: "pub" }).listen();
+  new HttpServer(s, store).listen();
 }
 
 /**
  * The embedded default: an infrastructure host (DHCP and DNS) and a client on the LAN.
  * The device leases an address, resolves a name and starts its services; then the
- * client, step by step, pings it, uses its echo service, knocks on a closed port, and
- * fetches a file over TFTP and over FTP in passive and in active mode.
+ * client, step by step, pings it, uses its echo service, knocks on a closed port,
+ * fetches a file over TFTP and over FTP in passive and in active mode, and gets a page
+ * over HTTP.
  */
 function bootAndExercise(): void {
   const infra = createStack(lan.attach("infra"), clock, new SeededRandom(seed + 2), { mac: parseMac("02:00:00:00:00:01")!, ...subnet("10.0.0.1") });
@@ -176,7 +179,31 @@ function exercise(client: Stack, target: Ip4): void {
     note("client", `FTP RETR in ${mode === "pasv" ? "passive" : "active"} mode: ${r.final?.code ?? r.first.code}, ${r.data.length} bytes, ${same(r.data, want)}`);
   }
   note("client", `FTP QUIT: ${ftp.cmd("QUIT").lines.join(" ")}`);
+
+  const page = httpGet(client, target, "/pub/readme.txt");
+  note("client", `HTTP GET /pub/readme.txt: ${page.head.split("\r\n")[0]}, body "${page.body.trim()}"`);
   clock.advance(1000);
+}
+
+/** A minimal HTTP/1.1 GET over our own TCP pcb: the response head and body, read until the server closes. */
+function httpGet(client: Stack, target: Ip4, path: string): { head: string; body: string } {
+  let text = "";
+  let closed = false;
+  const pcb = client.tcp.connect(target, 80, (err) => {
+    if (err) closed = true;
+    else pcb!.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: device.lan\r\nConnection: close\r\n\r\n`));
+  })!;
+  pcb.recv((data) => {
+    if (data === null) {
+      closed = true;
+      return pcb.close();
+    }
+    text += new TextDecoder().decode(data);
+    pcb.recved(data.length);
+  });
+  step("the HTTP response", () => closed);
+  const split = text.indexOf("\r\n\r\n");
+  return { head: text.slice(0, split), body: text.slice(split + 4) };
 }
 
 function same(a: Uint8Array, b: Uint8Array): string {
@@ -235,6 +262,7 @@ then try:
   tftp 10.0.0.2 -m binary -c get pub/firmware.bin
   curl -s ftp://10.0.0.2/ && curl -s -o firmware.bin ftp://10.0.0.2/firmware.bin
   curl -s -P - -o firmware.bin ftp://10.0.0.2/firmware.bin       (active mode)
+  curl -s http://10.0.0.2/pub/readme.txt && curl -s http://10.0.0.2/status
 Ctrl-C stops it.`);
   process.on("SIGINT", () => {
     tap.close();

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../host-sim/main.ts", import.meta.url));
 
-test("the device leases an address, resolves a name, answers ping and echo, serves TFTP and FTP (both modes), and the pcap opens in tshark", (t) => {
+test("the device leases an address, resolves a name, answers ping and echo, serves TFTP, FTP (both modes) and HTTP, and the pcap opens in tshark", (t) => {
   const pcap = join(mkdtempSync(join(tmpdir(), "main-")), "device.pcap");
   const out = execFileSync(process.execPath, ["--import=tsx", MAIN, "--out", pcap], { encoding: "utf8", timeout: 120_000 });
   t.regex(out, /DHCP DISCOVER/);
@@ -22,6 +22,7 @@ test("the device leases an address, resolves a name, answers ping and echo, serv
   t.regex(out, /client: FTP LIST: -r--r--r-- 1 ftp ftp +20000 .* firmware\.bin/);
   t.regex(out, /FTP RETR in passive mode: 226, 20000 bytes, identical/);
   t.regex(out, /FTP RETR in active mode: 226, 20000 bytes, identical/);
+  t.regex(out, /HTTP GET \/pub\/readme\.txt: HTTP\/1\.1 200 OK, body "Served by the simulated device\."/);
   const frames = Number(/pcap: .* \((\d+) frames\)/.exec(out)?.[1]);
   t.true(frames > 20);
   const dissected = execFileSync("tshark", ["-r", pcap], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
