@@ -6,6 +6,7 @@
 import type { DirEntry, FileStat } from "../storage/storage.ts";
 import { type Result, ok } from "../wire/result.ts";
 import type { Source } from "./ftp-data.ts";
+import { utf8Encode } from "../wire/text.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 /** `ls` shows the time of day for files younger than about half a year, else the year. */
@@ -85,37 +86,3 @@ export class LineSource implements Source {
   }
 }
 
-/** UTF-8 bytes of a string; a lone surrogate becomes U+FFFD. */
-export function utf8Encode(s: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of s) {
-    let c = ch.codePointAt(0)!;
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(out);
-}
-
-/** The string UTF-8 bytes encode; undefined when they are not valid UTF-8 (overlong forms and surrogates included). */
-export function utf8Decode(b: Uint8Array): string | undefined {
-  let s = "";
-  for (let i = 0; i < b.length; ) {
-    const c = b[i]!;
-    const extra = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
-    if (extra < 0 || (extra > 0 && i + extra >= b.length)) return undefined;
-    let cp = extra ? c & (0x3f >> extra) : c;
-    for (let k = 1; k <= extra; k++) {
-      const t = b[i + k]!;
-      if ((t & 0xc0) !== 0x80) return undefined;
-      cp = (cp << 6) | (t & 63);
-    }
-    const min = [0, 0x80, 0x800, 0x10000][extra]!;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-    s += String.fromCodePoint(cp);
-    i += extra + 1;
-  }
-  return s;
-}

@@ -18,7 +18,7 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
 import { type Ip4, ipToString } from "../wire/address.ts";
 import { type Result, ok } from "../wire/result.ts";
-import { latin1 } from "../wire/text.ts";
+import { latin1, utf8Decode, utf8Encode } from "../wire/text.ts";
 import { confinePath, splitPath } from "../storage/path.ts";
 import {
   type DirEntry,
@@ -50,7 +50,7 @@ import {
   parseEprt,
   parseHostPort,
 } from "./ftp-data.ts";
-import { type MlstFact, LineSource, MLST_FACTS, ftpTime, lsLine, mlsxLine, utf8Decode, utf8Encode } from "./ftp-listing.ts";
+import { type MlstFact, LineSource, MLST_FACTS, ftpTime, lsLine, mlsxLine } from "./ftp-listing.ts";
 
 export const FTP_PORT = 21;
 export const FTP_DATA_PORT = 20;

@@ -20,7 +20,7 @@ import type { Netif } from "../stack/netif.ts";
 import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
 import { type Ip4, ipToString } from "../wire/address.ts";
-import { writeLatin1 } from "../wire/text.ts";
+import { utf8Encode, writeLatin1 } from "../wire/text.ts";
 import { type Storage, type ReadHandle, type DirEntry, STORAGE_NOT_FOUND, STORAGE_NOT_DIRECTORY, STORAGE_DENIED, STORAGE_FULL, STORAGE_IS_DIRECTORY, STORAGE_EXISTS } from "../storage/storage.ts";
 import { type HttpLimits, type RequestHead, RequestParser, isToken, isFieldValue, splitTarget, byteRange, parseHttpDate } from "./http-parser.ts";
 
@@ -444,14 +444,14 @@ export class HttpResponse {
   /** Queues `data` (strings as UTF-8); false means wait for onDrain before writing more. */
   write(data: Uint8Array | string): boolean {
     if (this.finished) return false;
-    this.push(typeof data === "string" ? utf8(data) : data);
+    this.push(typeof data === "string" ? utf8Encode(data) : data);
     return this.writable > 0;
   }
 
   /** Ends the response, with `data` as its last (or only) piece of body. */
   end(data: Uint8Array | string = EMPTY): void {
     if (this.finished) return;
-    const body = typeof data === "string" ? utf8(data) : data;
+    const body = typeof data === "string" ? utf8Encode(data) : data;
     if (!this.started && this.length === undefined) this.length = body.length;
     this.push(body);
     if (this.chunked && !this.bodyless) this.conn.send(latin1Bytes("0\r\n\r\n"));
@@ -955,28 +955,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     off += p.length;
   }
   return out;
-}
-
-/** UTF-8 bytes of a string (ES2022 has no TextEncoder); a lone surrogate becomes U+FFFD, as TextEncoder has it. */
-export function utf8(s: string): Uint8Array {
-  const b = new Uint8Array(s.length * 3);
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    const d = s.charCodeAt(i + 1);
-    if (c >= 0xd800 && c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-      i++;
-    } else if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
-    if (c < 0x80) b[n++] = c;
-    else if (c < 0x800) b[n++] = 0xc0 | (c >> 6);
-    else if (c < 0x10000) b[n++] = 0xe0 | (c >> 12);
-    else {
-      b[n++] = 0xf0 | (c >> 18);
-      b[n++] = 0x80 | ((c >> 12) & 63);
-    }
-    if (c >= 0x800) b[n++] = 0x80 | ((c >> 6) & 63);
-    if (c >= 0x80) b[n++] = 0x80 | (c & 63);
-  }
-  return b.subarray(0, n);
 }

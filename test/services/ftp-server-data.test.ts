@@ -4,7 +4,8 @@
 import test from "ava";
 import fc from "fast-check";
 import { AsciiDecoder, AsciiEncoder, formatHostPort, parseEprt, parseHostPort, type Source } from "../../modules/services/ftp-data.ts";
-import { LineSource, ftpTime, lsLine, mlsxLine, utf8Decode, utf8Encode } from "../../modules/services/ftp-listing.ts";
+import { LineSource, ftpTime, lsLine, mlsxLine } from "../../modules/services/ftp-listing.ts";
+import { utf8Decode, utf8Encode } from "../../modules/wire/text.ts";
 import { ok } from "../../modules/wire/result.ts";
 import { holds } from "../helpers.ts";
 import { ip } from "../stack/bench.ts";

@@ -5,7 +5,8 @@
 import test from "ava";
 import fc from "fast-check";
 import { RequestParser, type HttpLimits, type ParseStep, splitTarget, parseHttpDate } from "../../modules/services/http-parser.ts";
-import { httpDate, utf8, mimeType } from "../../modules/services/http-server.ts";
+import { httpDate, mimeType } from "../../modules/services/http-server.ts";
+import { utf8Encode as utf8 } from "../../modules/wire/text.ts";
 import { holds } from "../helpers.ts";
 
 const LIMITS: HttpLimits = { maxRequestLine: 200, maxHeaderBytes: 400, maxHeaders: 8, maxBodyBytes: 5000 };
