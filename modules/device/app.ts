@@ -13,15 +13,17 @@ import { bringUp, IFKEY } from "./network.ts";
 import { createStack, type Stack } from "../stack/stack.ts";
 import { DhcpClient, type DhcpLease } from "../services/dhcp-client.ts";
 import { TftpServer } from "../services/tftp-server.ts";
+import { HttpServer } from "../services/http-server.ts";
+import { FtpServer, type FtpUser } from "../services/ftp-server.ts";
 import { ipToString, macToString } from "../wire/address.ts";
 
 /** The app's part of mc/config (manifests/app/manifest_app.json holds the defaults). */
 interface NetstackConfig {
   hostname: string;
-  /** Received frames the glue queues for the XS thread before it drops. */
-  queue: number;
-  /** Directories under config.file.root; created at boot when missing. */
+  /** Roots are directories under config.file.root ("" for all of it), created at boot when missing. */
   tftp: { root: string; write: "none" | "create" | "overwrite" };
+  ftp: { root: string; users: FtpUser[] };
+  http: { root: string; put: boolean };
 }
 
 const settings = config.netstack as NetstackConfig;
@@ -31,16 +33,17 @@ function log(text: string): void {
   trace(`netstack: ${text}\n`);
 }
 
-/** A service's storage: a directory of its own under the file system's root. */
+/** A service's storage: a directory of its own under the file system's root, or all of it. */
 function storageAt(dir: string): FileStorage {
   const base = new FileStorage(files, config.file.root);
+  if (!dir) return base;
   const made = base.mkdir(dir);
-  if (!made.ok && made.reason !== "storage-exists") log(`cannot create ${dir}: ${made.reason}`);
+  if (!made.ok && made.reason !== "storage-exists") log(`cannot create /${dir}: ${made.reason}`);
   return new FileStorage(files, `${config.file.root.replace(/\/$/, "")}/${dir}`);
 }
 
 function describe(lease: DhcpLease): string {
-  const prefix = 32 - Math.clz32(~lease.mask >>> 0);
+  const prefix = Math.clz32(~lease.mask);
   return `${ipToString(lease.ip)}/${prefix} gateway ${ipToString(lease.gateway)} lease ${lease.leaseTime} s`;
 }
 
@@ -51,13 +54,27 @@ function startServers(stack: Stack): void {
     onTransfer: (r) => log(`tftp ${r.op} ${r.file} ${r.bytes} bytes${r.error ? ` failed: ${r.error}` : ""}`),
   });
   if (tftp.listen()) log(`tftp on port ${tftp.options.port}, root /${settings.tftp.root}, writes: ${settings.tftp.write}`);
+
+  const ftp = new FtpServer(stack, storageAt(settings.ftp.root), {
+    users: settings.ftp.users,
+    onTransfer: (r) => log(`ftp ${r.user} ${r.command} ${r.path} ${r.bytes} bytes${r.error ? ` failed: ${r.error}` : ""}`),
+  });
+  if (ftp.listen()) log(`ftp on port ${ftp.options.port}, root /${settings.ftp.root}, users: ${settings.ftp.users.map((u) => u.name).join(", ")}`);
+
+  const http = new HttpServer(stack, storageAt(settings.http.root), { allowPut: settings.http.put });
+  http.route("GET", "/link", (_req, res) => {
+    res.setHeader("Content-Type", "application/json");
+    res.end(JSON.stringify(link?.counters));
+  });
+  if (http.listen()) log(`http on port ${http.options.port}, root /${settings.http.root}, routes ${http.options.statusPath} and /link`);
 }
 
 let stack: Stack | undefined;
+let link: LwipLink | undefined;
 
 function linkUp(): void {
   if (stack) return log("link up again");
-  const link = new LwipLink(IFKEY, settings.queue);
+  link = new LwipLink(IFKEY);
   const s = createStack(link, new TickClock(), hardwareRandom, { mac: link.mac });
   stack = s;
   log(`took ${IFKEY}, MAC ${macToString(s.netif.mac)}`);

@@ -26,11 +26,12 @@ export class LwipLink extends Native("xs_netstack_link_destructor") implements L
   /**
    * Attaches to the lwIP interface of an esp_netif, by its key ("WIFI_STA_DEF", "ETH_DEF"):
    * stops ESP-IDF's DHCP client on it and takes its frames. Throws if the interface does not
-   * exist or the glue is attached already.
+   * exist or the glue is attached already. The receive queue's bound is the board's
+   * defines.netstack.queue.
    */
-  constructor(ifkey: string, queueLength: number) {
+  constructor(ifkey: string) {
     super();
-    native<(ifkey: string, queueLength: number) => void>("xs_netstack_link").call(this, ifkey, queueLength);
+    native<(ifkey: string) => void>("xs_netstack_link").call(this, ifkey);
   }
 
   transmit(frame: Uint8Array): void {
@@ -48,7 +49,8 @@ export class LwipLink extends Native("xs_netstack_link_destructor") implements L
   }
 
   get counters(): LinkCounters {
-    return native<() => LinkCounters>("xs_netstack_link_counters").call(this);
+    const [received, receiveDropped, sent, sendDropped, queued] = native<() => number[]>("xs_netstack_link_counters").call(this);
+    return { received: received!, receiveDropped: receiveDropped!, sent: sent!, sendDropped: sendDropped!, queued: queued! };
   }
 
   /** Gives the interface back to lwIP (its own input again) and frees what is queued. */

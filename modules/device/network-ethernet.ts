@@ -2,6 +2,7 @@
 // LAN8720, boards/esp32/ethernet_kit with an IP101). The manifests give this file the module
 // name of network.ts on those boards. Our glue takes the interface once the link is up.
 
+/// <reference path="./moddable-ethernet.d.ts" />
 import Ethernet from "ethernet";
 import type { LinkEvents } from "./network-events.ts";
 

@@ -1,0 +1,78 @@
+import test from "ava";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const at = (p: string) => resolve(ROOT, p);
+/** Modules that Moddable's own manifests provide. */
+const MODDABLE = new Set(["timer", "time", "file", "wifi", "ethernet", "mc/config"]);
+
+const BOARDS = [
+  { platform: "esp32", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
+  { platform: "esp32/nodemcu", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
+  { platform: "esp32/wt32_eth01", network: "modules/device/network-ethernet.ts", moddable: "$(MODULES)/network/ethernet/manifest.json", queue: 32, phy: "LAN87XX", reset: 16 },
+  { platform: "esp32/ethernet_kit", network: "modules/device/network-ethernet.ts", moddable: "$(MODULES)/network/ethernet/manifest.json", queue: 32, phy: "IP101", reset: 5 },
+];
+
+for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_littlefs.json"]) {
+  for (const board of BOARDS) {
+    test(`${app} for ${board.platform}: every import from main resolves, on the device, to a module the manifests list`, (t) => {
+      const b = build(at(app), board.platform);
+      t.deepEqual(b.errors, []);
+      const unresolved: string[] = [];
+      const reached = new Set<string>();
+      const visit = (name: string) => {
+        if (reached.has(name) || MODDABLE.has(name)) return;
+        reached.add(name);
+        const source = b.modules.get(name);
+        if (!source) return void unresolved.push(name);
+        for (const spec of runtimeImports(source, b.compilerOptions)) visit(resolveSpecifier(name, spec));
+      };
+      visit("main");
+      t.deepEqual(unresolved, []);
+      t.true(reached.has("netstack/services/ftp-server") && reached.has("netstack/services/http-server") && reached.has("netstack/services/tftp-server") && reached.has("netstack/services/dhcp-client"));
+      // The board's pieces: its bring-up module, its Moddable network manifest, its defines.
+      t.is(b.modules.get("netstack/device/network"), at(board.network));
+      t.true(b.moddable.includes(board.moddable));
+      t.is((b.defines.netstack as { queue: number }).queue, board.queue);
+      const phy = (b.defines.ethernet as { internal?: { phy: Record<string, number> } } | undefined)?.internal?.phy;
+      if (board.phy) t.deepEqual([phy?.[board.phy], phy?.reset], [1, board.reset]);
+      else t.is(phy, undefined);
+      t.deepEqual(b.cFiles, [at("modules/device/netstack.c")]);
+    });
+  }
+}
+
+test("the native checksum takes the name of wire/checksum, which the portable one gives up, and imports nothing at run time", (t) => {
+  const b = build(at("manifests/app/manifest.json"), "esp32");
+  t.is(b.modules.get("netstack/wire/checksum"), at("modules/device/checksum.ts"));
+  t.false([...b.modules.values()].includes(at("modules/wire/checksum.ts")));
+  t.deepEqual(runtimeImports(at("modules/device/checksum.ts"), b.compilerOptions), []);
+  // Without the substitution, the codecs would reach the portable file through this name.
+  t.is(resolveSpecifier("netstack/wire/ipv4", runtimeImports(at("modules/wire/ipv4.ts"), b.compilerOptions).find((s) => s.includes("checksum"))!), "netstack/wire/checksum");
+});
+
+test("the file system is SPIFFS by default and LittleFS in manifest_littlefs.json, each with the FileStorage adapter", (t) => {
+  const spiffs = build(at("manifests/app/manifest.json"), "esp32");
+  const lfs = build(at("manifests/app/manifest_littlefs.json"), "esp32");
+  t.true(spiffs.moddable.includes("$(MODULES)/files/file/manifest.json"));
+  t.false(spiffs.moddable.includes("$(MODULES)/files/file/manifest_littlefs.json"));
+  t.true(lfs.moddable.includes("$(MODULES)/files/file/manifest_littlefs.json"));
+  t.false(lfs.moddable.includes("$(MODULES)/files/file/manifest.json"));
+  for (const b of [spiffs, lfs]) t.is(b.modules.get("netstack/device/storage"), at("modules/device/storage.ts"));
+});
+
+test("TypeScript sources are compiled with their .ts imports rewritten to the .js names XS resolves", (t) => {
+  const b = build(at("manifests/app/manifest.json"), "esp32");
+  const imports = runtimeImports(at("modules/stack/stack.ts"), b.compilerOptions);
+  t.true(imports.length > 0);
+  t.true(imports.every((s) => s.endsWith(".js")), imports.join(" "));
+});
+
+test("a platform without a block is refused with the app's error, and the app's sizes are in its creation section", (t) => {
+  t.deepEqual(build(at("manifests/app/manifest.json"), "pico").errors.length > 0, true);
+  const b = build(at("manifests/app/manifest.json"), "esp32");
+  const creation = b.creation as { chunk: { initial: number }; heap: { initial: number } };
+  t.true(creation.chunk.initial > 0 && creation.heap.initial > 0);
+});
