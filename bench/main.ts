@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { withXsBundle } from "../host-sim/xs.ts";
 import * as stackOps from "./stack-ops.ts";
+import { kernelComparison } from "./kernel.ts";
 
 const repeats = Number(process.argv[2] ?? 200); // at most 1200: the TCP segments stack-ops.ts prepares
 
@@ -37,3 +38,4 @@ function nodeRatios(): void {
 await xsCosts("../test/xs/ops.ts", "wire codecs");
 await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
 nodeRatios();
+await kernelComparison();
