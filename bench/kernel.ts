@@ -147,14 +147,16 @@ function requestsPerSecond(transfers: Transfer[]): number {
 
 async function measure(client: string, dir: string, stack: Stack): Promise<Row[]> {
   const big = join(dir, "root", "big.bin");
-  const manyUrls = (base: string) => {
-    const file = join(dir, `urls-${base.length}`);
-    fs.writeFileSync(file, `url = "${base}/small.bin"\noutput = "/dev/null"\n`.repeat(REQUESTS));
-    return file;
-  };
   const ours = `http://${DEVICE}`;
   const ftp = `ftp://bench:bench@${DEVICE}`;
   const kernel = `http://${KERNEL}:${KERNEL_PORT}`;
+  /** A curl config file that fetches the small file REQUESTS times from `base`. */
+  const urlList = (name: string, base: string) => {
+    const file = join(dir, name);
+    fs.writeFileSync(file, `url = "${base}/small.bin"\noutput = "/dev/null"\n`.repeat(REQUESTS));
+    return file;
+  };
+  const [oursUrls, kernelUrls] = [urlList("ours.curl", ours), urlList("kernel.curl", kernel)];
   const noExpect = ["-H", "Expect:"]; // no 100-continue round trip before either upload
   const kernelGet = () => curl(client, ["-o", "/dev/null", `${kernel}/big.bin`]).then(mibPerSecond);
   const kernelPut = () => curl(client, [...noExpect, "-o", "/dev/null", "-T", big, `${kernel}/kernel-put.bin`]).then(mibPerSecond);
@@ -166,8 +168,8 @@ async function measure(client: string, dir: string, stack: Stack): Promise<Row[]
     [
       `HTTP keep-alive GET ${SMALL} B x${REQUESTS}`,
       "req/s",
-      () => curl(client, ["--config", manyUrls(ours)]).then(requestsPerSecond),
-      () => curl(client, ["--config", manyUrls(kernel)]).then(requestsPerSecond),
+      () => curl(client, ["--config", oursUrls]).then(requestsPerSecond),
+      () => curl(client, ["--config", kernelUrls]).then(requestsPerSecond),
       "HTTP keep-alive",
     ],
   ];
