@@ -260,6 +260,7 @@ then try:
   arping -c 3 -i ${tap.name} 10.0.0.2
   echo hello | nc -u -w1 10.0.0.2 7
   tftp 10.0.0.2 -m binary -c get pub/firmware.bin
+  ftp -p 10.0.0.2        (user anonymous, any password; then ls, get firmware.bin)
   curl -s ftp://10.0.0.2/ && curl -s -o firmware.bin ftp://10.0.0.2/firmware.bin
   curl -s -P - -o firmware.bin ftp://10.0.0.2/firmware.bin       (active mode)
   curl -s http://10.0.0.2/pub/readme.txt && curl -s http://10.0.0.2/status
