@@ -1,0 +1,8 @@
+// The globals the host program (native/host-device/main.c) defines before it runs the script.
+
+declare function __native(name: string): (...args: never[]) => unknown;
+declare function __hostObject(destructor: string): object;
+declare function __timerSet(id: number, ms: number): void;
+declare function __timerClear(id: number): void;
+declare function __exit(code: number): void;
+declare const __configText: string;

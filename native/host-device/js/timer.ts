@@ -1,0 +1,55 @@
+// Moddable's `timer` module on the host program: set, repeat, schedule, clear, delay.
+
+/// <reference path="./host.d.ts" />
+import { timers } from "./prelude.ts";
+import Time from "./time.ts";
+
+let nextId = 1;
+
+class Timer {
+  private constructor(
+    readonly id: number,
+    private interval: number,
+    private repeat: number,
+    private readonly callback: (timer: Timer) => void,
+  ) {}
+
+  private arm(): void {
+    timers.set(this.id, () => {
+      if (this.repeat) __timerSet(this.id, this.repeat);
+      else timers.delete(this.id);
+      this.callback(this);
+    });
+    __timerSet(this.id, this.interval);
+  }
+
+  static set(callback: (timer: Timer) => void, interval = 0, repeat = 0): Timer {
+    const t = new Timer(nextId++, interval, repeat, callback);
+    t.arm();
+    return t;
+  }
+
+  static repeat(callback: (timer: Timer) => void, interval: number): Timer {
+    return Timer.set(callback, interval, interval);
+  }
+
+  static schedule(timer: Timer, interval = 0, repeat = 0): void {
+    Timer.clear(timer);
+    timer.interval = interval;
+    timer.repeat = repeat;
+    timer.arm();
+  }
+
+  static clear(timer: Timer | undefined | null): void {
+    if (!timer) return;
+    __timerClear(timer.id);
+    timers.delete(timer.id);
+  }
+
+  static delay(ms: number): void {
+    const until = Time.ticks + ms;
+    while (Time.ticks < until);
+  }
+}
+
+export default Timer;
