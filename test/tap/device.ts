@@ -1,31 +1,39 @@
 // The simulated device on a TAP whose kernel side lives in a fresh namespace of the
-// test's own: the kernel is 10.77.1.1/24 and the device 10.77.1.2. Needs root (CI is).
+// test's own, IPv6 off so that every frame counts. By default the kernel is 10.77.1.1/24
+// and the device 10.77.1.2; `device: null` leaves the device without an address (DHCP).
+// Needs root (CI is).
 
 import type { ExecutionContext } from "ava";
 import { TapLink } from "../../host-sim/tap.ts";
 import { RealClock } from "../../host-sim/clock.ts";
 import { SeededRandom } from "../../host-sim/random.ts";
-import { createStack, type Stack } from "../../modules/stack/stack.ts";
+import { createStack, type Stack, type StackOptions } from "../../modules/stack/stack.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
 import { Netns } from "../netns.ts";
 
 export const KERNEL = "10.77.1.1";
 export const DEVICE = "10.77.1.2";
 
-export async function deviceOnTap(t: ExecutionContext): Promise<{ ns: Netns; tap: TapLink; device: Stack }> {
+export interface TapDeviceOptions {
+  kernel?: string;
+  device?: string | null;
+  seed?: number;
+  stack?: Partial<StackOptions>;
+}
+
+export async function deviceOnTap(t: ExecutionContext, o: TapDeviceOptions = {}): Promise<{ ns: Netns; tap: TapLink; device: Stack; clock: RealClock }> {
+  const kernel = o.kernel ?? KERNEL;
+  const address = o.device === undefined ? DEVICE : o.device;
   const ns = await Netns.create(t);
   // No IPv6 chatter from the kernel (router solicitations, MLD), so every frame counts.
   await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
   const tap = TapLink.open();
   t.teardown(() => tap.close());
-  const device = createStack(tap, new RealClock(), new SeededRandom(7), {
-    mac: parseMac("02:00:0a:4d:01:02")!,
-    ip: parseIp(DEVICE)!,
-    mask: parseIp("255.255.255.0")!,
-    gateway: parseIp(KERNEL)!,
-  });
+  const clock = new RealClock();
+  const configured = address === null ? {} : { ip: parseIp(address)!, mask: parseIp("255.255.255.0")!, gateway: parseIp(kernel)! };
+  const device = createStack(tap, clock, new SeededRandom(o.seed ?? 7), { mac: parseMac("02:00:0a:4d:01:02")!, ...configured, ...o.stack });
   await ns.adopt(tap.name);
-  await ns.addAddress(tap.name, `${KERNEL}/24`);
+  await ns.addAddress(tap.name, `${kernel}/24`);
   await ns.up(tap.name);
-  return { ns, tap, device };
+  return { ns, tap, device, clock };
 }

@@ -4,13 +4,11 @@
 
 import test, { type ExecutionContext } from "ava";
 import { spawn } from "node:child_process";
-import { TapLink } from "../../host-sim/tap.ts";
-import { RealClock } from "../../host-sim/clock.ts";
-import { SeededRandom } from "../../host-sim/random.ts";
-import { createStack, type Stack } from "../../modules/stack/stack.ts";
+import type { Stack } from "../../modules/stack/stack.ts";
 import { DnsResolver, type DnsError, type DnsLookupType, type DnsResult } from "../../modules/services/dns-resolver.ts";
-import { ipToString, parseIp, parseMac } from "../../modules/wire/address.ts";
+import { ipToString, parseIp } from "../../modules/wire/address.ts";
 import { Netns } from "../netns.ts";
+import { deviceOnTap } from "./device.ts";
 
 const SERVER = "10.77.53.1";
 const DEVICE = "10.77.53.2";
@@ -44,19 +42,7 @@ interface Setup {
 }
 
 async function setUp(t: ExecutionContext, servers: string[] = [SERVER]): Promise<Setup> {
-  const ns = await Netns.create(t, "dns");
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const tap = TapLink.open();
-  t.teardown(() => tap.close());
-  const device = createStack(tap, new RealClock(), new SeededRandom(53), {
-    mac: parseMac("02:00:0a:4d:35:02")!,
-    ip: parseIp(DEVICE)!,
-    mask: parseIp("255.255.255.0")!,
-    gateway: parseIp(SERVER)!,
-  });
-  await ns.adopt(tap.name);
-  await ns.addAddress(tap.name, `${SERVER}/24`);
-  await ns.up(tap.name);
+  const { ns, device } = await deviceOnTap(t, { kernel: SERVER, device: DEVICE, seed: 53 });
   await startDnsmasq(t, ns);
   const resolver = new DnsResolver(device, { servers: servers.map((s) => parseIp(s)!), timeoutMs: 500 });
   t.teardown(() => resolver.close());

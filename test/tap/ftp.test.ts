@@ -14,14 +14,11 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TapLink } from "../../host-sim/tap.ts";
-import { RealClock } from "../../host-sim/clock.ts";
-import { SeededRandom } from "../../host-sim/random.ts";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
-import { createStack, type Stack } from "../../modules/stack/stack.ts";
-import { parseIp, parseMac } from "../../modules/wire/address.ts";
+import type { Stack } from "../../modules/stack/stack.ts";
 import { FtpServer, type FtpTransferReport } from "../../modules/services/ftp-server.ts";
 import { Netns } from "../netns.ts";
+import { deviceOnTap } from "./device.ts";
 
 const KERNEL = "10.77.21.1";
 const DEVICE = "10.77.21.2";
@@ -48,21 +45,8 @@ function fileHash(path: string): string {
 
 /** A namespace, a TAP into it, our stack with an FTP server on a temporary directory. */
 async function ftpOnTap(t: ExecutionContext, bigWindows = false): Promise<Env> {
-  const ns = await Netns.create(t, "ftp");
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const tap = TapLink.open();
-  t.teardown(() => tap.close());
   const window = bigWindows ? { sndbuf: 512 * 1024, wnd: 512 * 1024 } : {};
-  const device = createStack(tap, new RealClock(), new SeededRandom(21), {
-    mac: parseMac("02:00:0a:4d:15:02")!,
-    ip: parseIp(DEVICE)!,
-    mask: parseIp("255.255.255.0")!,
-    gateway: parseIp(KERNEL)!,
-    tcp: { maxPcbs: 32, maxListeners: 12, ...window },
-  });
-  await ns.adopt(tap.name);
-  await ns.addAddress(tap.name, `${KERNEL}/24`);
-  await ns.up(tap.name);
+  const { ns, device } = await deviceOnTap(t, { kernel: KERNEL, device: DEVICE, seed: 21, stack: { tcp: { maxPcbs: 32, maxListeners: 12, ...window } } });
   const dir = fs.mkdtempSync(join(tmpdir(), "ftp-tap-"));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, "store");

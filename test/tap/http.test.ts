@@ -7,14 +7,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { TapLink } from "../../host-sim/tap.ts";
-import { RealClock } from "../../host-sim/clock.ts";
-import { SeededRandom } from "../../host-sim/random.ts";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
-import { createStack } from "../../modules/stack/stack.ts";
 import { HttpServer } from "../../modules/services/http-server.ts";
-import { parseIp, parseMac } from "../../modules/wire/address.ts";
-import { Netns } from "../netns.ts";
+import { deviceOnTap } from "./device.ts";
 
 const KERNEL = "10.77.80.1";
 const DEVICE = "10.77.80.2";
@@ -29,23 +24,10 @@ async function httpDevice(t: ExecutionContext) {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, "root");
   mkdirSync(root);
-  const ns = await Netns.create(t);
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const tap = TapLink.open();
-  t.teardown(() => tap.close());
-  const device = createStack(tap, new RealClock(), new SeededRandom(80), {
-    mac: parseMac("02:00:0a:4d:50:02")!,
-    ip: parseIp(DEVICE)!,
-    mask: parseIp("255.255.255.0")!,
-    gateway: parseIp(KERNEL)!,
-    tcp: { sndbuf: 65536, wnd: 65535 },
-  });
+  const { ns, device } = await deviceOnTap(t, { kernel: KERNEL, device: DEVICE, seed: 80, stack: { tcp: { sndbuf: 65536, wnd: 65535 } } });
   const server = new HttpServer(device, new DirectoryStorage(root), { allowPut: true, maxBodyBytes: 8 * MB, date: () => Date.now() });
   if (!server.listen()) throw new Error("port 80 taken");
   t.teardown(() => server.close());
-  await ns.adopt(tap.name);
-  await ns.addAddress(tap.name, `${KERNEL}/24`);
-  await ns.up(tap.name);
   const curl = (args: string[], timeoutMs = 30_000) => ns.run("curl", ["-sS", "--max-time", String(timeoutMs / 1000), ...args], timeoutMs + 5_000);
   return { dir, root, ns, device, server, curl };
 }

@@ -7,14 +7,10 @@ import * as fs from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TapLink } from "../../host-sim/tap.ts";
-import { RealClock } from "../../host-sim/clock.ts";
-import { SeededRandom } from "../../host-sim/random.ts";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
-import { createStack } from "../../modules/stack/stack.ts";
-import { parseIp, parseMac } from "../../modules/wire/address.ts";
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
 import { Netns } from "../netns.ts";
+import { deviceOnTap } from "./device.ts";
 
 const KERNEL = "10.77.69.1";
 const DEVICE = "10.77.69.2";
@@ -32,19 +28,7 @@ interface Env {
 }
 
 async function tftpOnTap(t: ExecutionContext, options: Partial<TftpServerOptions> = {}): Promise<Env> {
-  const ns = await Netns.create(t);
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const tap = TapLink.open();
-  t.teardown(() => tap.close());
-  const device = createStack(tap, new RealClock(), new SeededRandom(69), {
-    mac: parseMac("02:00:0a:4d:45:02")!,
-    ip: parseIp(DEVICE)!,
-    mask: parseIp("255.255.255.0")!,
-    gateway: parseIp(KERNEL)!,
-  });
-  await ns.adopt(tap.name);
-  await ns.addAddress(tap.name, `${KERNEL}/24`);
-  await ns.up(tap.name);
+  const { ns, device } = await deviceOnTap(t, { kernel: KERNEL, device: DEVICE, seed: 69 });
   const base = fs.mkdtempSync(join(tmpdir(), "tftp-tap-"));
   t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
   const root = join(base, "root");
