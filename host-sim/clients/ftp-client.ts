@@ -8,6 +8,7 @@ import type { TcpListener, TcpPcb } from "../../modules/stack/tcp.ts";
 import { type Ip4, ipToString } from "../../modules/wire/address.ts";
 import type { VirtualClock } from "../clock.ts";
 import type { Clock } from "../../modules/platform.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 export interface Reply {
   code: number;
@@ -20,16 +21,6 @@ export interface Reply {
 }
 
 export type DataMode = "pasv" | "epsv" | "port" | "eprt";
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** A data connection from the client's side: it collects what comes and can send. */
 export class DataConn {

@@ -8,6 +8,7 @@ import type { Timer } from "../../modules/platform.ts";
 import type { Ip4 } from "../../modules/wire/address.ts";
 import type { VirtualClock } from "../clock.ts";
 import { type TftpOptions, type TftpPacket, decodeTftp, encodeTftp, tftpLength, TFTP_PORT } from "../../modules/wire/tftp.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 export function encode(p: TftpPacket): Uint8Array {
   const b = new Uint8Array(tftpLength(p));
@@ -232,16 +233,6 @@ export function tftpPut(stack: Stack, server: Ip4, file: string, data: Uint8Arra
     () => (acked < 0 ? s.request({ op: "wrq", filename: file, mode: o.mode ?? "octet", options: o.options ?? {} }) : resendAll()),
   );
   s.request({ op: "wrq", filename: file, mode: o.mode ?? "octet", options: o.options ?? {} });
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 export interface Received {

@@ -23,6 +23,7 @@ import { type Ip4, ipToString } from "../wire/address.ts";
 import { utf8Encode, writeLatin1 } from "../wire/text.ts";
 import { type Storage, type ReadHandle, type DirEntry, STORAGE_NOT_FOUND, STORAGE_NOT_DIRECTORY, STORAGE_DENIED, STORAGE_FULL, STORAGE_IS_DIRECTORY, STORAGE_EXISTS } from "../storage/storage.ts";
 import { type HttpLimits, type RequestHead, RequestParser, isToken, isFieldValue, splitTarget, byteRange, parseHttpDate } from "./http-parser.ts";
+import { concat } from "../wire/bytes.ts";
 
 export interface HttpServerOptions extends HttpLimits {
   /** Default 80. */
@@ -947,12 +948,3 @@ function latin1Bytes(s: string): Uint8Array {
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

@@ -11,6 +11,7 @@
 import { type Ip4, type Mac, readIp, writeIp } from "./address.ts";
 import { type Result, ok, fail } from "./result.ts";
 import { latin1 as text, writeLatin1 } from "./text.ts";
+import { concat } from "./bytes.ts";
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
@@ -181,17 +182,10 @@ function scan(b: Uint8Array, start: number, end: number, found: Map<number, Uint
     if (p + 2 > end || p + 2 + b[p + 1]! > end) return false;
     const data = b.subarray(p + 2, p + 2 + b[p + 1]!);
     const earlier = found.get(code);
-    found.set(code, earlier ? concat(earlier, data) : data);
+    found.set(code, earlier ? concat([earlier, data]) : data);
     p += 2 + data.length;
   }
   return true;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const c = new Uint8Array(a.length + b.length);
-  c.set(a);
-  c.set(b, a.length);
-  return c;
 }
 
 /** Text up to the first NUL of a fixed-size field. */

@@ -9,7 +9,7 @@ import { utf8Decode, utf8Encode } from "../../modules/wire/text.ts";
 import { ok } from "../../modules/wire/result.ts";
 import { holds } from "../helpers.ts";
 import { ip } from "../stack/bench.ts";
-import { concat } from "./ftp-client.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 test("seed 004: PORT 192,168,10,232,6,127 names port 1663, and 192,168,0,1,9,39 port 2343", (t) => {
   t.deepEqual(parseHostPort("192,168,10,232,6,127"), ok({ ip: ip("192.168.10.232"), port: 1663 }));

@@ -10,6 +10,7 @@ import type { Stack } from "../../modules/stack/stack.ts";
 import type { TcpPcb } from "../../modules/stack/tcp.ts";
 import type { Link } from "../../modules/platform.ts";
 import type { VirtualClock } from "../../host-sim/clock.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 export const SERVER = ip("10.0.0.2");
 export const enc = (s: string) => new TextEncoder().encode(s);
@@ -23,16 +24,6 @@ export interface ParsedResponse {
   body: Uint8Array;
   /** Sizes of the chunks of a chunked body, the last (0) one included. */
   chunks?: number[];
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Splits `bytes` into the responses it holds whole; `heads[i]` says response i answers a HEAD. `closed`: the server has closed, so a body without framing ends here. */

@@ -8,7 +8,8 @@ import { ok } from "../../modules/wire/result.ts";
 import type { TftpOptions, TftpPacket } from "../../modules/wire/tftp.ts";
 import { holds } from "../helpers.ts";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { RawPeer, runTransfer, tftpGet, tftpPut, concat, type ClientOptions } from "../../host-sim/clients/tftp-client.ts";
+import { RawPeer, runTransfer, tftpGet, tftpPut, type ClientOptions } from "../../host-sim/clients/tftp-client.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 const SERVER = ip("10.0.0.2");
 

@@ -3,6 +3,7 @@
 import test from "ava";
 import type { Storage, ReadHandle } from "../../modules/storage/storage.ts";
 import type { Result } from "../../modules/wire/result.ts";
+import { concat } from "../../modules/wire/bytes.ts";
 
 export function bytes(n: number, seed = 1): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >> 8)) & 0xff);
@@ -24,13 +25,7 @@ export function drain(h: ReadHandle, chunk = 100): Uint8Array {
   const buf = new Uint8Array(chunk);
   for (let n = must(h.read(buf)); n > 0; n = must(h.read(buf))) parts.push(buf.slice(0, n));
   h.close();
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 export function readAll(s: Storage, path: string, offset?: number): Uint8Array {
