@@ -34,7 +34,7 @@ for (const [board, network] of [["esp32 (Wi-Fi)", "network.ts"], ["wt32_eth01 / 
   console.log(`${String(await firmwareBytes(network!)).padStart(10)} B  ${board}`);
 }
 
-const portable = await withXsBundle(here("./device-ops.ts"), async (xs) => {
+const portable = await withXsBundle(here("./stack-ops.ts"), async (xs) => {
   const { value: names } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
   const out: Record<string, number> = {};
   for (const name of names) out[name] = await xs.computronsPerCall(`entry.ops[${JSON.stringify(name)}]`, 200);

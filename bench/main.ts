@@ -6,7 +6,7 @@ import { withXsBundle } from "../host-sim/xs.ts";
 import * as stackOps from "./stack-ops.ts";
 import { kernelComparison } from "./kernel.ts";
 
-const repeats = Number(process.argv[2] ?? 200); // at most 1200: the TCP segments stack-ops.ts prepares
+const repeats = Number(process.argv[2] ?? 200);
 
 async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
@@ -23,16 +23,16 @@ async function xsCosts(entry: string, title: string): Promise<Map<string, number
 function nodeRatios(): void {
   const perOp = new Map<string, number>();
   for (const [name, op] of Object.entries(stackOps.ops)) {
-    op(100); // warm up
+    op(2000); // warm up
     const start = process.hrtime.bigint();
-    op(1000); // within the 1200 TCP segments stack-ops.ts prepares
-    perOp.set(name, Number(process.hrtime.bigint() - start) / 1000);
+    op(20000);
+    perOp.set(name, Number(process.hrtime.bigint() - start) / 20000);
   }
   const base = perOp.get("ICMP echo 56 B in, reply out")!;
   console.log("\nstack operations on Node, relative to one 56-byte ICMP echo (same run)");
   for (const [name, ns] of perOp) console.log(`${(ns / base).toFixed(2).padStart(10)}x  ${name}`);
   const e = stackOps.effects();
-  console.log(`(frames sent ${e.sent}, UDP bytes delivered ${e.received})`);
+  console.log(`(frames sent ${e.sent}, bytes delivered ${e.received}, drops ${JSON.stringify(e.drops)})`);
 }
 
 await xsCosts("../test/xs/ops.ts", "wire codecs");

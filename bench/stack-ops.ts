@@ -1,22 +1,27 @@
-// Stack operations whose cost the benchmark measures on XS (computrons per call) and on
-// Node: a frame goes into netif.input and the answer comes out on the link. Portable:
-// bundled for XS, so no Node APIs here. Timers never fire during a measurement.
+// What the benchmarks measure, portable so the same bundle runs on Node, on xsnap-worker
+// (the TypeScript checksum) and on the device's host program (the native checksum): one
+// frame in and its answer out for ARP, ICMP echo, UDP and an in-order 1460-byte TCP
+// segment, and idle TCP connections held open, for the heap. A peer made of the wire
+// encoders drives the device's stack; the frames are built before they are measured, so
+// the peer's own cost stays out. Timers never fire.
 
 import { createStack } from "../modules/stack/stack.ts";
 import type { Clock, Link } from "../modules/platform.ts";
 import { SeededRandom } from "../host-sim/random.ts";
 import { BROADCAST_MAC, ZERO_MAC } from "../modules/wire/address.ts";
-import { encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../modules/wire/ethernet.ts";
+import { updateChecksum } from "../modules/wire/checksum.ts";
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../modules/wire/ethernet.ts";
 import { encodeArp, ARP_REQUEST } from "../modules/wire/arp.ts";
-import { encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_UDP } from "../modules/wire/ipv4.ts";
+import { decodeIpv4, encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from "../modules/wire/ipv4.ts";
 import { encodeIcmp, icmpLength } from "../modules/wire/icmp.ts";
 import { encodeUdp, udpLength } from "../modules/wire/udp.ts";
-import { decodeTcp, encodeTcp, tcpLength, ACK, SYN, type TcpSegment } from "../modules/wire/tcp.ts";
+import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment } from "../modules/wire/tcp.ts";
 
 const DEVICE = 0x0a000002;
 const PEER = 0x0a000009;
 const DEVICE_MAC = Uint8Array.of(2, 0, 0, 0, 0, 2);
 const PEER_MAC = Uint8Array.of(2, 0, 0, 0, 0, 9);
+const MSS = 1460;
 
 let sent = 0;
 let last: Uint8Array = new Uint8Array(0);
@@ -28,7 +33,8 @@ const link: Link = {
   setReceiver: () => {},
 };
 const clock: Clock = { now: () => 0, setTimer: () => ({ cancel() {} }) };
-const stack = createStack(link, clock, new SeededRandom(1), { mac: DEVICE_MAC, ip: DEVICE, mask: 0xffffff00, gateway: 0 });
+// Room for the connections the heap measurement holds open (the default is 8).
+const stack = createStack(link, clock, new SeededRandom(1), { mac: DEVICE_MAC, ip: DEVICE, mask: 0xffffff00, gateway: 0, tcp: { maxPcbs: 32 } });
 
 function frame(ethertype: number, payload: Uint8Array, dst: Uint8Array = DEVICE_MAC): Uint8Array {
   const f = new Uint8Array(Math.max(60, 14 + payload.length));
@@ -43,17 +49,17 @@ function ipPacket(protocol: number, payload: Uint8Array): Uint8Array {
   return frame(ETHERTYPE_IPV4, b);
 }
 
+function arpRequest(): Uint8Array {
+  const b = new Uint8Array(28);
+  encodeArp({ op: ARP_REQUEST, senderMac: PEER_MAC, senderIp: PEER, targetMac: ZERO_MAC, targetIp: DEVICE }, b);
+  return frame(ETHERTYPE_ARP, b, BROADCAST_MAC);
+}
+
 function ping(size: number): Uint8Array {
   const m = { kind: "echo-request" as const, code: 0, id: 1, seq: 1, data: new Uint8Array(size).fill(0x61) };
   const b = new Uint8Array(icmpLength(m));
   encodeIcmp(m, b);
   return ipPacket(IP_PROTO_ICMP, b);
-}
-
-function arpRequest(): Uint8Array {
-  const b = new Uint8Array(28);
-  encodeArp({ op: ARP_REQUEST, senderMac: PEER_MAC, senderIp: PEER, targetMac: ZERO_MAC, targetIp: DEVICE }, b);
-  return frame(ETHERTYPE_ARP, b, BROADCAST_MAC);
 }
 
 function udp(size: number): Uint8Array {
@@ -63,31 +69,61 @@ function udp(size: number): Uint8Array {
   return ipPacket(IP_PROTO_UDP, b);
 }
 
-function tcp(seg: Partial<TcpSegment>): Uint8Array {
-  const s: TcpSegment = { srcPort: 40000, dstPort: 9, seq: 0, ack: 0, flags: ACK, window: 65535, urgent: 0, options: {}, payload: new Uint8Array(0), ...seg };
-  const b = new Uint8Array(tcpLength(s));
-  encodeTcp(s, PEER, DEVICE, b);
-  return ipPacket(6, b);
+function tcp(s: Partial<TcpSegment> & Pick<TcpSegment, "srcPort" | "dstPort" | "seq" | "ack" | "flags">): Uint8Array {
+  const seg: TcpSegment = { window: 65535, urgent: 0, options: {}, payload: new Uint8Array(0), ...s };
+  const b = new Uint8Array(tcpLength(seg));
+  encodeTcp(seg, PEER, DEVICE, b);
+  return ipPacket(IP_PROTO_TCP, b);
 }
 
-/** Opens a connection to the device's port 9 and prepares `count` in-order 1460-byte segments for it. */
-function tcpSegments(count: number): Uint8Array[] {
-  stack.tcp.listen(9, 1)!.accept((pcb) => pcb.recv((data) => data && pcb.recved(data.length)));
+/** The device's last TCP segment out. */
+function answer(): TcpSegment {
+  const eth = decodeEthernet(last);
+  const p = eth.ok ? decodeIpv4(eth.value.payload) : undefined;
+  const t = p?.ok ? decodeTcp(p.value.payload, p.value.src, p.value.dst) : undefined;
+  if (!t?.ok) throw new Error("the device sent no TCP segment");
+  return t.value;
+}
+
+/** Opens a connection from `srcPort` to `port` by the three-way handshake; returns the peer's next seq and the device's. */
+function connect(srcPort: number, port: number): { seq: number; ack: number } {
   const isn = 1000;
-  stack.netif.input(tcp({ seq: isn, flags: SYN, options: { mss: 1460 } }));
-  const synAck = decodeTcp(last.subarray(34), DEVICE, PEER);
-  const ours = synAck.ok ? synAck.value.seq + 1 : 0;
-  stack.netif.input(tcp({ seq: isn + 1, ack: ours }));
-  const payload = new Uint8Array(1460).fill(0x63);
-  return Array.from({ length: count }, (_, i) => tcp({ seq: (isn + 1 + i * 1460) >>> 0, ack: ours, payload }));
+  stack.netif.input(tcp({ srcPort, dstPort: port, seq: isn, ack: 0, flags: SYN, options: { mss: MSS } }));
+  const synAck = answer();
+  if (!(synAck.flags & SYN)) throw new Error(`no SYN-ACK: ${JSON.stringify(stack.netif.stats.drops)}`);
+  const ack = (synAck.seq + 1) >>> 0;
+  stack.netif.input(tcp({ srcPort, dstPort: port, seq: isn + 1, ack, flags: ACK }));
+  return { seq: isn + 1, ack };
 }
 
-// Teach the device the peer's MAC, so replies go straight out instead of waiting on ARP.
+// Teach the device the peer's MAC, so answers go straight out instead of waiting on ARP.
 stack.netif.input(arpRequest());
-const sink = stack.udp.pcb();
-sink.bind(7);
 let received = 0;
-sink.recv((data) => void (received += data.length));
+const echoSink = stack.udp.pcb();
+echoSink.bind(7);
+echoSink.recv((data) => void (received += data.length));
+stack.tcp.listen(9, 4)!.accept((pcb) =>
+  pcb.recv((data) => {
+    if (!data) return;
+    received += data.length;
+    pcb.recved(data.length);
+  }),
+);
+
+// One in-order segment, rewritten in place after each use: its sequence number advanced and
+// its checksum updated incrementally (RFC 1624), so every call is new data at little cost.
+const flow = connect(40000, 9);
+const segment = tcp({ srcPort: 40000, dstPort: 9, seq: flow.seq, ack: flow.ack, flags: ACK, payload: new Uint8Array(MSS).fill(0x63) });
+const SEQ_AT = 14 + 20 + 4;
+const SUM_AT = 14 + 20 + 16;
+function advance(f: Uint8Array): void {
+  const v = new DataView(f.buffer, f.byteOffset);
+  const old = v.getUint32(SEQ_AT);
+  const next = (old + MSS) >>> 0;
+  const sum = updateChecksum(updateChecksum(v.getUint16(SUM_AT), old >>> 16, next >>> 16), old & 0xffff, next & 0xffff);
+  v.setUint32(SEQ_AT, next);
+  v.setUint16(SUM_AT, sum);
+}
 
 const inputs: Record<string, Uint8Array> = {
   "ARP request in, reply out": arpRequest(),
@@ -102,15 +138,26 @@ for (const [name, f] of Object.entries(inputs)) {
     for (let i = 0; i < n; i++) stack.netif.input(f);
   };
 }
-
-// Each call consumes the next segment, so every one is new, in order data (ACKed every second one).
-const segments = tcpSegments(1200);
-let next = 0;
-ops["TCP 1460 B segment in order, delivered and ACKed"] = (n) => {
-  for (let i = 0; i < n; i++) stack.netif.input(segments[next++]!);
+ops["TCP 1460 B segment in order, delivered (ACK per two)"] = (n) => {
+  for (let i = 0; i < n; i++) {
+    stack.netif.input(segment);
+    advance(segment);
+  }
 };
 
-/** Frames sent and bytes received so far, so a run can check the operations did their work. */
-export function effects(): { sent: number; received: number } {
-  return { sent, received };
+/** Frames sent and bytes delivered so far, so a run can check the operations did their work. */
+export function effects(): { sent: number; received: number; drops: Record<string, number> } {
+  return { sent, received, drops: { ...stack.netif.stats.drops } };
+}
+
+/** Holds `n` more idle connections open to a listener on port 80 (each accepted, with a recv callback, as a server would). */
+let nextPort = 41000;
+const held: unknown[] = [];
+stack.tcp.listen(80, 64)!.accept((pcb) => {
+  held.push(pcb);
+  pcb.recv((data) => data && pcb.recved(data.length));
+});
+export function openConnections(n: number): number {
+  for (let i = 0; i < n; i++) connect(nextPort++, 80);
+  return held.length;
 }

@@ -1,10 +1,10 @@
-// The host program's measuring script: bench/device-ops.ts with the device's native checksum,
+// The host program's measuring script: bench/stack-ops.ts with the device's native checksum,
 // metered by this XS build. Prints one JSON line and exits.
 
 /// <reference path="./host.d.ts" />
 import "./prelude.ts";
 import { baseline } from "./baseline.ts";
-import { ops, openConnections } from "../../../bench/device-ops.ts";
+import { ops, openConnections } from "../../../bench/stack-ops.ts";
 
 const computrons = native<() => number>("host_computrons");
 const heap = native<() => [number, number, number]>("host_heap");
