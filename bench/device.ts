@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { withXsBundle } from "../host-sim/xs.ts";
-import { buildHostDevice, bundleForHost } from "../native/host-device/bundle.ts";
+import { hostDevicePath, bundleForHost } from "../native/host-device/bundle.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const DEVICE = here("../modules/device");
@@ -41,9 +41,9 @@ const portable = await withXsBundle(here("./stack-ops.ts"), async (xs) => {
   return out;
 });
 
-const bin = buildHostDevice();
+const bin = hostDevicePath();
 const { path } = await bundleForHost(here("../native/host-device/js/measure.ts"), "measure");
-const line = execFileSync(bin, [path], { env: { ...process.env, PRECONFIGURED_TAPIF: "tapmeasure" }, encoding: "utf8" }).trim().split("\n").pop()!;
+const line = execFileSync(bin, [path], { env: { ...process.env, PRECONFIGURED_TAPIF: `tapms${process.pid}`.slice(0, 15) }, encoding: "utf8" }).trim().split("\n").pop()!;
 const device = JSON.parse(line) as { computrons: Record<string, number>; heap: Record<string, number> };
 
 console.log("\ncomputrons per operation (200 calls): xsnap-worker with the TypeScript checksum | host program's XS with the native checksum");

@@ -4,8 +4,8 @@
 // (modules/device/checksum.ts) and the app's ./network.ts is network-ethernet.ts.
 
 import { build, type Plugin } from "esbuild";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,10 +15,11 @@ const DEVICE = join(ROOT, "modules/device");
 const WIRE = join(ROOT, "modules/wire");
 export const OUT = join(ROOT, "build/host-device");
 
-/** Builds the host program (make: only what changed). Returns its path. */
-export function buildHostDevice(): string {
-  execFileSync("make", ["-s", "-j2", "-C", HERE], { stdio: ["ignore", "ignore", "pipe"] });
-  return join(OUT, "host-device");
+/** The host program's path. `npm test` builds it before ava starts (scripts/build-native.sh). */
+export function hostDevicePath(): string {
+  const bin = join(OUT, "host-device");
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build:native\` (npm test does it first)`);
+  return bin;
 }
 
 const asOnTheDevice: Plugin = {
@@ -29,7 +30,7 @@ const asOnTheDevice: Plugin = {
   },
 };
 
-/** Bundles `entry` (a file under js/, or any module) into build/host-device/NAME.js; returns the path and its size. */
+/** Bundles `entry` (a file under js/, or any module) into NAME.js in a fresh temporary folder of its own; returns the path and its size. */
 export async function bundleForHost(entry: string, name: string, minify = false): Promise<{ path: string; bytes: number }> {
   const shim = (f: string) => join(HERE, "js", f);
   const result = await build({
@@ -45,8 +46,7 @@ export async function bundleForHost(entry: string, name: string, minify = false)
     plugins: [asOnTheDevice],
   });
   const text = result.outputFiles[0]!.text;
-  mkdirSync(OUT, { recursive: true });
-  const path = join(OUT, `${name}.js`);
+  const path = join(mkdtempSync(join(tmpdir(), "host-device-js-")), `${name}.js`);
   writeFileSync(path, text);
   return { path, bytes: Buffer.byteLength(text) };
 }

@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Netns } from "../netns.ts";
-import { buildHostDevice, bundleForHost } from "../../native/host-device/bundle.ts";
+import { hostDevicePath, bundleForHost } from "../../native/host-device/bundle.ts";
 
 const KERNEL = "10.77.50.1";
 const TAP = "tapdev0";
@@ -60,7 +60,7 @@ function spawnIn(t: ExecutionContext, ns: Netns, args: string[], env: Record<str
 
 /** The firmware on the host program, on a TAP in a fresh namespace, with its files in a temporary root and an address from dnsmasq. */
 async function device(t: ExecutionContext) {
-  const bin = buildHostDevice();
+  const bin = hostDevicePath();
   const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
   const root = mkdtempSync(join(tmpdir(), "host-device-"));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
