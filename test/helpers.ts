@@ -15,8 +15,8 @@ export function toHex(b: Uint8Array): string {
 }
 
 /** Runs a fast-check property and records it as an assertion, with the counterexample on failure. */
-export function holds(t: ExecutionContext, property: fc.IProperty<any> | fc.IAsyncProperty<any>, params: fc.Parameters<any> = {}): void {
-  const details = fc.check(property as fc.IProperty<any>, params) as fc.RunDetails<any>;
+export function holds<Ts>(t: ExecutionContext, property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>, params: fc.Parameters<Ts> = {}): void {
+  const details = fc.check(property as fc.IProperty<Ts>, params) as fc.RunDetails<Ts>;
   t.false(details.failed, details.failed ? `counterexample ${fc.stringify(details.counterexample)}: ${String(details.errorInstance ?? "")}` : "");
 }
 

@@ -109,7 +109,7 @@ export class DnsServer {
       const wanted = here.filter((rec) => rec.type === q.type);
       if (wanted.length) return void r.answers.push(...wanted);
       const cname = here.find((rec) => rec.type === "CNAME");
-      if (!cname || cname.type !== "CNAME") {
+      if (cname?.type !== "CNAME") {
         if (!here.length) r.rcode = DNS_RCODE_NXDOMAIN;
         if (this.soa) r.authorities.push(this.soa);
         return;

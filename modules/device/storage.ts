@@ -67,7 +67,7 @@ export class FileStorage implements Storage {
     private readonly fs: FileModule,
     root: string,
   ) {
-    this.root = root.endsWith("/") ? root : root + "/";
+    this.root = root.endsWith("/") ? root : `${root}/`;
   }
 
   free(): number {
@@ -190,7 +190,7 @@ export class FileStorage implements Storage {
     const src = this.entry(f.value);
     if (!src.ok) return src;
     if (t.value === f.value) return ok(undefined);
-    if (t.value.startsWith(f.value + "/")) return fail(STORAGE_DENIED); // into itself
+    if (t.value.startsWith(`${f.value}/`)) return fail(STORAGE_DENIED); // into itself
     const place = this.place(t.value);
     if (!place.ok) return place;
     const old = this.entry(t.value);

@@ -280,7 +280,7 @@ export class DnsResolver {
       let cname: { target: string; ttl: number } | undefined;
       for (const r of msg.answers) {
         if (r.class !== DNS_CLASS_IN || !dnsNameEqual(r.name, name)) continue;
-        const v = valueOf(r, job.type);
+        const v = recordValue(r, job.type);
         if (v !== undefined) {
           values.push(v);
           ttl = Math.min(ttl, r.ttl);
@@ -562,7 +562,7 @@ function cacheKey(type: DnsLookupType, name: string): string {
   return `${type} ${name.toLowerCase()}`;
 }
 
-function valueOf(r: DnsRecord, type: DnsLookupType): Value | undefined {
+function recordValue(r: DnsRecord, type: DnsLookupType): Value | undefined {
   if (r.type !== type) return undefined;
   if (r.type === "A" || r.type === "AAAA") return r.address;
   return r.type === "PTR" ? r.target : undefined;

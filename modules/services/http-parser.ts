@@ -268,7 +268,7 @@ export function splitTarget(target: string): { path: string; query: string } | u
   if (!t.startsWith("/")) {
     const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*(.*)$/.exec(t);
     if (!m) return undefined;
-    t = m[1]!.startsWith("/") ? m[1]! : "/" + m[1]!;
+    t = m[1]!.startsWith("/") ? m[1]! : `/${m[1]!}`;
   }
   if (t.includes("#")) return undefined;
   const q = t.indexOf("?");

@@ -241,12 +241,12 @@ export class HttpServer {
     if (!st.value.isDirectory) return res.sendFile(req.path, storage);
     if (!req.rawPath.endsWith("/")) {
       res.status = 301;
-      res.setHeader("Location", req.rawPath + "/" + (req.query ? "?" + req.query : ""));
+      res.setHeader("Location", `${req.rawPath}/${req.query ? `?${req.query}` : ""}`);
       return res.end();
     }
     const o = this.options;
-    const index = o.indexFile && storage.stat(req.path + o.indexFile);
-    if (index && index.ok && !index.value.isDirectory) return res.sendFile(req.path + o.indexFile, storage);
+    const index = o.indexFile ? storage.stat(req.path + o.indexFile) : undefined;
+    if (index?.ok && !index.value.isDirectory) return res.sendFile(req.path + o.indexFile, storage);
     const list = o.listDirectories ? storage.list(req.path) : undefined;
     if (!list) return res.fail(403, "http-listing-disabled");
     if (!list.ok) return res.fail(statusFor(list.reason), list.reason);
@@ -273,7 +273,7 @@ function listing(req: HttpRequest, res: HttpResponse, entries: DirEntry[]): void
         html += `<li><a href="${encodeURIComponent(e.name)}${slash}">${escapeHtml(e.name)}${slash}</a>${size}</li>\n`;
       }
       if (i < entries.length) res.write(html);
-      else res.end(html + "</ul>\n</body></html>\n");
+      else res.end(`${html}</ul>\n</body></html>\n`);
       html = "";
     }
   };
@@ -587,7 +587,7 @@ export class HttpResponse {
     else if (req.version === "HTTP/1.0") text += "Connection: keep-alive\r\n";
     c.server.netif.stats.count(`http.status.${s}`);
     c.server.netif.event("http", `${ipToString(req.remoteIp)}:${req.remotePort} ${req.method} ${req.target} ${s}`);
-    return latin1Bytes(text + "\r\n");
+    return latin1Bytes(`${text}\r\n`);
   }
 }
 

@@ -158,7 +158,7 @@ export class MemoryStorage implements Storage {
     const node = src.value.dir.entries.get(src.value.name);
     if (!node) return fail(STORAGE_NOT_FOUND);
     if (t.value === f.value) return ok(undefined);
-    if (t.value.startsWith(f.value + "/")) return fail(STORAGE_DENIED); // into itself
+    if (t.value.startsWith(`${f.value}/`)) return fail(STORAGE_DENIED); // into itself
     const dst = this.place(t.value);
     if (!dst.ok) return dst;
     const old = dst.value.dir.entries.get(dst.value.name);

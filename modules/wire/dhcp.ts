@@ -208,7 +208,7 @@ function typedOptions(found: Map<number, Uint8Array>): DhcpOptions | undefined {
     if (value === undefined) return undefined;
     options[spec[1]] = value;
   }
-  if (other.length) options["other"] = other;
+  if (other.length) options.other = other;
   return options as DhcpOptions;
 }
 
@@ -249,7 +249,7 @@ function encodeValue(kind: Kind, v: unknown): Uint8Array {
     case "ips": {
       const ips = kind === "ips" ? (v as Ip4[]) : [v as number];
       const d = new Uint8Array(4 * ips.length);
-      ips.forEach((ip, i) => writeIp(d, 4 * i, ip));
+      for (const [i, ip] of ips.entries()) writeIp(d, 4 * i, ip);
       return d;
     }
     case "text":
@@ -300,7 +300,7 @@ export function encodeDhcp(m: DhcpMessage, buf: Uint8Array, off = 0): number {
   buf[off + 8] = m.secs >>> 8;
   buf[off + 9] = m.secs & 0xff;
   if (m.broadcast) buf[off + 10] = 0x80;
-  [m.ciaddr, m.yiaddr, m.siaddr, m.giaddr].forEach((ip, i) => writeIp(buf, off + 12 + 4 * i, ip));
+  for (const [i, ip] of [m.ciaddr, m.yiaddr, m.siaddr, m.giaddr].entries()) writeIp(buf, off + 12 + 4 * i, ip);
   buf.set(m.chaddr.subarray(0, hlen), off + 28);
   buf.set(bytesOf(m.sname).subarray(0, FILE_AT - SNAME_AT), off + SNAME_AT);
   buf.set(bytesOf(m.file).subarray(0, COOKIE_AT - FILE_AT), off + FILE_AT);

@@ -108,7 +108,7 @@ test("property: fire order is (due, insertion) order, cancelled timers excluded"
       const clock = new VirtualClock();
       const fired: number[] = [];
       const timers = specs.map((s, i) => clock.setTimer(s.delay, () => fired.push(i)));
-      specs.forEach((s, i) => s.cancel && timers[i]!.cancel());
+      for (const [i, s] of specs.entries()) if (s.cancel) timers[i]!.cancel();
       clock.runUntilIdle();
       const expected = specs
         .map((s, i) => ({ ...s, i }))

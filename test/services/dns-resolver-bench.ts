@@ -113,6 +113,6 @@ export function dnsBench(
 /** The addresses of an A result as dotted text, sorted. */
 export function addressesOf(o: Outcome): string[] {
   const r = o.result;
-  if (!r || r.type !== "A") return [];
+  if (r?.type !== "A") return [];
   return r.addresses.map(ipToString).sort();
 }

@@ -87,7 +87,7 @@ test("under 10 % loss with reordering and duplication (seeded) every name still 
     wrap: (link, clock) => (faults = new FaultInjector(link, clock, { seed: 11, rates: { drop: 0.1, reorder: 0.1, duplicate: 0.1 } })),
   });
   const names = Array.from({ length: 60 }, (_, i) => `host${i}.example.test`);
-  for (const s of [d.server1, d.server2]) names.forEach((n, i) => s.records.push(a(n, `10.0.3.${i}`)));
+  for (const s of [d.server1, d.server2]) for (const [i, n] of names.entries()) s.records.push(a(n, `10.0.3.${i}`));
   const held = names.map((n) => d.start(n, "A"));
   d.b.clock.runUntilIdle();
   t.deepEqual(held.map((h) => h.outcome?.err?.code), names.map(() => undefined));

@@ -23,7 +23,7 @@ function refused(t: ExecutionContext, env: Env, request: string | Uint8Array, st
   t.is(env.drops[reason], before + 1, `${label} counted under ${reason}: ${JSON.stringify(env.drops)}`);
   if (closes) {
     env.until(() => client.fin);
-    t.is(responses[0]?.headers["connection"], "close", label);
+    t.is(responses[0]?.headers.connection, "close", label);
     t.true(client.fin, `${label} closed`);
     t.is(responses.length, 1, `${label}: nothing after the error`);
   }
@@ -156,7 +156,7 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
 
   const slow = env.connect();
   const start = env.clock.now();
-  const head = "GET / HTTP/1.1\r\nHost: d\r\nX-Slow: " + "s".repeat(100);
+  const head = `GET / HTTP/1.1\r\nHost: d\r\nX-Slow: ${"s".repeat(100)}`;
   slow.pcb.nodelay = true;
   for (let i = 0; !slow.fin && i < head.length; i++) {
     slow.send(head[i]!);
@@ -168,7 +168,7 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   t.is(env.drops["http-request-timeout"], 2);
 
   const stall = env.connect();
-  stall.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(10));
+  stall.send(`POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`);
   env.until(() => stall.fin, 60_000);
   t.deepEqual(stall.responses().map((r) => r.status), [408]);
   t.is(env.drops["http-body-timeout"], 1);
@@ -236,7 +236,10 @@ test("pipelined requests wait while a response is still queued: a client that do
       if (!h.ok) return h;
       most = Math.max(most, ++open);
       const close = h.value.close.bind(h.value);
-      return { ok: true as const, value: Object.assign(Object.create(h.value), { read: h.value.read.bind(h.value), close: () => (open--, close()) }) };
+      return { ok: true as const, value: Object.assign(Object.create(h.value), { read: h.value.read.bind(h.value), close: () => {
+            open--;
+            close();
+          } }) };
     },
   });
   const env = setup({}, counted);
@@ -268,7 +271,7 @@ test("beyond maxConnections a connection is answered 503 with Retry-After and cl
   env.until(() => client.fin);
   t.is(responses[0]!.status, 503);
   t.is(responses[0]!.headers["retry-after"], "1");
-  t.is(responses[0]!.headers["connection"], "close");
+  t.is(responses[0]!.headers.connection, "close");
   t.true(client.fin);
   t.is(env.drops["http-busy"], 1);
   client.pcb.close();

@@ -53,7 +53,7 @@ const request = fc
   })
   .map(({ method, path, minor, lf, fields, body, chunks }) => {
     const safe = fields.filter(([n]) => !/^(host|content-length|transfer-encoding)$/i.test(n));
-    let head = `${method} ${path} HTTP/1.${minor}${lf}Host: h${lf}` + safe.map(([n, v]) => `${n}: ${v}${lf}`).join("");
+    const head = `${method} ${path} HTTP/1.${minor}${lf}Host: h${lf}${safe.map(([n, v]) => `${n}: ${v}${lf}`).join("")}`;
     if (!chunks || minor === 0) return { text: `${head}Content-Length: ${body.length}${lf}${lf}${body}`, body };
     let text = "";
     let sent = "";

@@ -165,7 +165,7 @@ test("a directory redirects to its name with a slash, then serves index.html", (
   must(writeAll(env.storage, "site/index.html", enc("<h1>hi</h1>")));
   const [redirect] = env.exchange(get("/site?x=1")).responses;
   t.is(redirect!.status, 301);
-  t.is(redirect!.headers["location"], "/site/?x=1");
+  t.is(redirect!.headers.location, "/site/?x=1");
   const [index] = env.exchange(get("/site/")).responses;
   t.is(index!.status, 200);
   t.is(dec(index!.body), "<h1>hi</h1>");
@@ -217,7 +217,7 @@ test("PUT is 405 unless allowed; then 201 for a new file, 204 for a replaced one
   const off = setup({}, store());
   const [refused] = off.exchange(`PUT /f HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\n\r\nabc`).responses;
   t.is(refused!.status, 405);
-  t.is(refused!.headers["allow"], "GET, HEAD");
+  t.is(refused!.headers.allow, "GET, HEAD");
   t.false(off.storage.stat("f").ok);
 
   const env = setup({ allowPut: true }, store());
@@ -257,7 +257,7 @@ test("PUT beyond the storage's room: 507 before the body when the length is know
   must(writeAll(storage, "keep", bytes(5000, 1)));
   const known = env.exchange(`PUT /keep HTTP/1.1\r\nHost: d\r\nContent-Length: 30000\r\nExpect: 100-continue\r\n\r\n`);
   t.deepEqual(known.responses.map((r) => r.status), [507]);
-  t.is(known.responses[0]!.headers["connection"], "close");
+  t.is(known.responses[0]!.headers.connection, "close");
   const c = env.connect();
   c.send(`PUT /keep HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n`);
   for (let i = 0; i < 6; i++) c.send(`1000\r\n${"x".repeat(0x1000)}\r\n`);
@@ -303,7 +303,7 @@ test("405 with Allow for a known method a route does not take; 501 for unknown m
   const status = (req: string, heads: boolean[] = []) => env.exchange(req, { heads }).responses[0]!;
   const put = status(`PUT /r HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\nhi`);
   t.is(put.status, 405);
-  t.is(put.headers["allow"], "GET, DELETE, HEAD");
+  t.is(put.headers.allow, "GET, DELETE, HEAD");
   t.is(status(`BREW /r HTTP/1.1\r\nHost: d\r\n\r\n`).status, 501);
   t.is(status(`get /r HTTP/1.1\r\nHost: d\r\n\r\n`).status, 501); // methods are case-sensitive
   const head = status(`HEAD /r HTTP/1.1\r\nHost: d\r\n\r\n`, [true]);
@@ -370,7 +370,7 @@ test("the status route reports the stack's counters and connection counts as JSO
   t.true(s.connections.http >= 1 && s.connections.tcp >= 1);
   const post = env.exchange(`POST /status HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n`).responses[0]!;
   t.is(post.status, 405);
-  t.is(post.headers["allow"], "GET, HEAD");
+  t.is(post.headers.allow, "GET, HEAD");
   const moved = setup({ statusPath: "/stats" }, null);
   t.is(moved.exchange(get("/stats")).responses[0]!.status, 200);
   t.is(moved.exchange(get("/status")).responses[0]!.status, 404);
@@ -511,8 +511,8 @@ test("keep-alive: requests in turn on one connection; Connection: close ends it 
   const rs = c.responses();
   t.is(rs.length, 4);
   t.true(rs.every((r) => r.status === 200 && r.body.length === 700));
-  t.is(rs[2]!.headers["connection"], undefined);
-  t.is(rs[3]!.headers["connection"], "close");
+  t.is(rs[2]!.headers.connection, undefined);
+  t.is(rs[3]!.headers.connection, "close");
   t.is(env.counters["tcp.accepted"], 1);
   c.pcb.close();
   env.until(() => env.server.connections === 0);
@@ -526,7 +526,7 @@ test("pipelined requests are answered in order, even when an earlier one is slow
     env.clock.setTimer(300, () => res.end("slow"));
   });
   env.server.route("GET", "/fast", (_q, res) => res.end("fast"));
-  const { responses } = env.exchange(get("/slow") + get("/fast") + `HEAD /b.txt HTTP/1.1\r\nHost: d\r\n\r\n` + get("/b.txt") + get("/fast"), {
+  const { responses } = env.exchange(`${get("/slow") + get("/fast")}HEAD /b.txt HTTP/1.1\r\nHost: d\r\n\r\n${get("/b.txt")}${get("/fast")}`, {
     heads: [false, false, true, false, false],
     count: 5,
   });
@@ -546,14 +546,14 @@ test("HTTP/1.0: closed after the response without keep-alive; kept with it; a bo
   const plain = env.exchange(`GET /a HTTP/1.0\r\n\r\n`, { keep: true });
   env.until(() => plain.client.fin);
   t.true(plain.client.fin);
-  t.is(plain.responses[0]!.headers["connection"], "close");
+  t.is(plain.responses[0]!.headers.connection, "close");
   const kept = env.exchange(`GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`, { count: 2, keep: true });
-  t.deepEqual(kept.responses.map((r) => r.headers["connection"]), ["keep-alive", "keep-alive"]);
+  t.deepEqual(kept.responses.map((r) => r.headers.connection), ["keep-alive", "keep-alive"]);
   t.false(kept.client.fin);
   const gen = env.exchange(`GET /gen HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`, { keep: true });
   env.until(() => gen.client.fin);
   const r = gen.client.responses()[0]!;
-  t.is(r.headers["connection"], "close");
+  t.is(r.headers.connection, "close");
   t.is(r.headers["transfer-encoding"], undefined);
   t.is(dec(r.body), "part one,part two");
 });
@@ -571,7 +571,7 @@ test("Expect: 100-continue: 100 once the handler reads the body; a final answer 
   const refused = env.exchange(`POST /f HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`, { keep: true });
   env.until(() => refused.client.fin);
   t.deepEqual(refused.client.responses().map((r) => r.status), [405]);
-  t.is(refused.responses[0]!.headers["connection"], "close");
+  t.is(refused.responses[0]!.headers.connection, "close");
   const odd = env.exchange(`GET /f HTTP/1.1\r\nHost: d\r\nExpect: something-else\r\n\r\n`);
   t.is(odd.responses[0]!.status, 417);
 });
@@ -589,7 +589,7 @@ test("bare LF ends lines as CR LF does (RFC 9112 2.2), and empty lines before a 
 test("a request split into one-byte segments is served like a whole one", (t) => {
   const env = setup({ allowPut: true }, store());
   const c = env.connect();
-  const req = `PUT /one HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n` + get("/one");
+  const req = `PUT /one HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n${get("/one")}`;
   c.pcb.nodelay = true;
   for (const ch of req) {
     c.send(ch);
@@ -604,9 +604,9 @@ test("a request split into one-byte segments is served like a whole one", (t) =>
 
 test("a Date field is sent only when the server is given the time", (t) => {
   const env = setup({}, null);
-  t.is(env.exchange(get("/x")).responses[0]!.headers["date"], undefined);
+  t.is(env.exchange(get("/x")).responses[0]!.headers.date, undefined);
   const dated = setup({ date: () => Date.UTC(2025, 0, 2, 3, 4, 5) }, null);
-  t.is(dated.exchange(get("/x")).responses[0]!.headers["date"], "Thu, 02 Jan 2025 03:04:05 GMT");
+  t.is(dated.exchange(get("/x")).responses[0]!.headers.date, "Thu, 02 Jan 2025 03:04:05 GMT");
   t.is(httpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 });
 

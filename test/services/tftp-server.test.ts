@@ -92,7 +92,7 @@ test("each transfer gets its own port, and two run side by side", (t) => {
 });
 
 test("netascii both ways: LF is CR LF and CR is CR NUL on the wire, whatever block a pair straddles", (t) => {
-  const text = new TextEncoder().encode("line one\nline two\r\nbare\rcr\n\n\r\r" + "x".repeat(505) + "\n" + "y".repeat(510) + "\r\n");
+  const text = new TextEncoder().encode(`line one\nline two\r\nbare\rcr\n\n\r\r${"x".repeat(505)}\n${"y".repeat(510)}\r\n`);
   const env = setup({ allowWrite: true });
   must(writeAll(env.storage, "text", text));
   const r = env.get("text", { mode: "netascii" });

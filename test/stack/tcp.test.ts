@@ -551,11 +551,23 @@ test("RST in SYN-RECEIVED returns a passive open to listening without telling th
 for (const [name, prepare, tells] of [
   ["ESTABLISHED", () => {}, true],
   ["FIN-WAIT-1 after shutdown", (s: Script) => s.tcp.connections[0]!.shutdown(), true],
-  ["FIN-WAIT-2 after shutdown", (s: Script) => (s.tcp.connections[0]!.shutdown(), s.send({ flags: ".", ack: 2 })), true],
+  ["FIN-WAIT-2 after shutdown", (s: Script) => {
+    s.tcp.connections[0]!.shutdown();
+    s.send({ flags: ".", ack: 2 });
+  }, true],
   ["CLOSE-WAIT", (s: Script) => s.send({ flags: "F.", ack: 1 }), true],
-  ["CLOSING", (s: Script) => (s.tcp.connections[0]!.close(), s.send({ flags: "F.", ack: 1 })), false],
-  ["LAST-ACK", (s: Script) => (s.send({ flags: "F.", ack: 1 }), s.tcp.connections[0]!.close()), false],
-  ["TIME-WAIT", (s: Script) => (s.tcp.connections[0]!.close(), s.send({ flags: "F.", ack: 2 })), false],
+  ["CLOSING", (s: Script) => {
+    s.tcp.connections[0]!.close();
+    s.send({ flags: "F.", ack: 1 });
+  }, false],
+  ["LAST-ACK", (s: Script) => {
+    s.send({ flags: "F.", ack: 1 });
+    s.tcp.connections[0]!.close();
+  }, false],
+  ["TIME-WAIT", (s: Script) => {
+    s.tcp.connections[0]!.close();
+    s.send({ flags: "F.", ack: 2 });
+  }, false],
 ] as const) {
   test(`RST in ${name}: exact sequence kills it; in the window only a challenge ACK; outside nothing`, (t) => {
     const s = new Script();

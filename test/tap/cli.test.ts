@@ -21,7 +21,11 @@ test("with root, --tap attaches, prints what to try, and answers the kernel's pi
   child.stdout.on("data", (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 20_000);
-    child.stdout.on("data", () => out.includes("Ctrl-C") && (clearTimeout(timer), resolve()));
+    child.stdout.on("data", () => {
+      if (!out.includes("Ctrl-C")) return;
+      clearTimeout(timer);
+      resolve();
+    });
   });
   t.regex(out, new RegExp(`attached to ${name}`));
   t.regex(out, /ping -c 3 10\.0\.0\.2/);

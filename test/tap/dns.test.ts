@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import type { Stack } from "../../modules/stack/stack.ts";
 import { DnsResolver, type DnsError, type DnsLookupType, type DnsResult } from "../../modules/services/dns-resolver.ts";
 import { ipToString, parseIp } from "../../modules/wire/address.ts";
-import { Netns } from "../netns.ts";
+import type { Netns } from "../netns.ts";
 import { deviceOnTap } from "./device.ts";
 
 const SERVER = "10.77.53.1";
@@ -83,7 +83,7 @@ async function dig(ns: Netns, name: string, type: string, extra: string[] = []):
   const out = await ns.mustRun("dig", ["+noedns", "+nocookie", "+tries=1", "+time=3", ...extra, `@${SERVER}`, name, type], 15_000);
   const status = /status: (\w+)/.exec(out)?.[1] ?? "none";
   const flags = /;; flags: ([a-z ]+);/.exec(out)?.[1]?.split(" ") ?? [];
-  const section = /;; ANSWER SECTION:\n([^]*?)\n\n/.exec(out)?.[1] ?? "";
+  const section = /;; ANSWER SECTION:\n([\s\S]*?)\n\n/.exec(out)?.[1] ?? "";
   const answers = section
     .split("\n")
     .filter((l) => l.trim())

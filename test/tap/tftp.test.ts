@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
-import { Netns } from "../netns.ts";
+import type { Netns } from "../netns.ts";
 import { deviceOnTap } from "./device.ts";
 
 const KERNEL = "10.77.69.1";
@@ -84,7 +84,7 @@ test("tftp-hpa: get and put of 0, 511, 512, 513 bytes and 5 MB in binary mode, h
 
 test("tftp-hpa: netascii both ways turns the host's LF into CR LF on the wire and back", async (t) => {
   const env = await tftpOnTap(t);
-  const text = "first line\nsecond line\n" + "x".repeat(510) + "\n" + "y".repeat(2000) + "\nlast line\n";
+  const text = `first line\nsecond line\n${"x".repeat(510)}\n${"y".repeat(2000)}\nlast line\n`;
   fs.writeFileSync(join(env.root, "text"), text);
   fs.writeFileSync(join(env.work, "text"), text);
   const got = join(env.work, "got");

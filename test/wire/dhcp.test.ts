@@ -27,7 +27,7 @@ const MAC = parseMac("24:0a:c4:12:34:56")!;
  */
 function bootp(head: string, options: string, sname = "", file = ""): Uint8Array {
   const pad = (h: string, n: number) => h.replace(/\s+/g, "") + "00".repeat(n - h.replace(/\s+/g, "").length / 2);
-  const body = pad(head, 44) + pad(sname, 64) + pad(file, 128) + "63825363" + options.replace(/\s+/g, "");
+  const body = `${pad(head, 44) + pad(sname, 64) + pad(file, 128)}63825363${options.replace(/\s+/g, "")}`;
   return hex(pad(body, Math.max(DHCP_MIN_LEN, body.length / 2)));
 }
 

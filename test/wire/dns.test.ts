@@ -166,7 +166,7 @@ test("names compare without ASCII case", (t) => {
 
 // A header announcing one question, followed by `rest`.
 function withQuestion(rest: string): Uint8Array {
-  return hex("0001 0100 0001 0000 0000 0000" + rest);
+  return hex(`0001 0100 0001 0000 0000 0000${rest}`);
 }
 
 test("malformed names give reasons", (t) => {
@@ -179,10 +179,10 @@ test("malformed names give reasons", (t) => {
   t.is(reason(withQuestion("0161 c00e 0001 0001")), "dns-name-loop"); // points forward to itself
   t.is(reason(withQuestion("c0ff 0001 0001")), "dns-bad-pointer");
   t.is(reason(withQuestion("0161 c0")), "dns-short");
-  t.is(reason(withQuestion("40" + "61".repeat(64) + "00 0001 0001")), "dns-bad-label");
+  t.is(reason(withQuestion(`40${"61".repeat(64)}00 0001 0001`)), "dns-bad-label");
   t.is(reason(withQuestion("0361626300 0001 00")), "dns-short");
   // Five 63-octet labels: 320 octets, over the limit.
-  t.is(reason(withQuestion(("3f" + "61".repeat(63)).repeat(5) + "00 0001 0001")), "dns-name-too-long");
+  t.is(reason(withQuestion(`${(`3f${"61".repeat(63)}`).repeat(5)}00 0001 0001`)), "dns-name-too-long");
 });
 
 test("backwards pointers chain through several names", (t) => {

@@ -6,7 +6,7 @@ import { hex, holds } from "../helpers.ts";
 
 /** Hex for text followed by its NUL. */
 function z(s: string): string {
-  return Buffer.from(s, "latin1").toString("hex") + "00";
+  return `${Buffer.from(s, "latin1").toString("hex")}00`;
 }
 
 function encode(p: TftpPacket): Uint8Array {
@@ -21,7 +21,7 @@ function reason(b: Uint8Array): string {
 }
 
 test("a read request with options, names in any case, an unknown option kept as sent", (t) => {
-  const b = hex("0001" + z("pxelinux.0") + z("OCTET") + z("tsize") + z("0") + z("BlkSize") + z("1468") + z("windowsize") + z("8") + z("timeout") + z("3") + z("multicast") + z(""));
+  const b = hex(`0001${z("pxelinux.0")}${z("OCTET")}${z("tsize")}${z("0")}${z("BlkSize")}${z("1468")}${z("windowsize")}${z("8")}${z("timeout")}${z("3")}${z("multicast")}${z("")}`);
   t.deepEqual(decodeTftp(b), {
     ok: true,
     value: {
@@ -35,12 +35,12 @@ test("a read request with options, names in any case, an unknown option kept as 
 
 test("WRQ, DATA, ACK, ERROR and OACK, byte for byte both ways", (t) => {
   const cases: [string, TftpPacket][] = [
-    ["0002" + z("log.txt") + z("netascii"), { op: "wrq", filename: "log.txt", mode: "netascii", options: {} }],
+    [`0002${z("log.txt")}${z("netascii")}`, { op: "wrq", filename: "log.txt", mode: "netascii", options: {} }],
     ["0003 0001 68656c6c6f", { op: "data", block: 1, data: hex("68656c6c6f") }],
     ["0003 ffff", { op: "data", block: 0xffff, data: new Uint8Array(0) }],
     ["0004 0001", { op: "ack", block: 1 }],
-    ["0005 0001" + z("File not found"), { op: "error", code: TFTP_ERR_NOT_FOUND, message: "File not found" }],
-    ["0006" + z("blksize") + z("1468") + z("tsize") + z("12345"), { op: "oack", options: { blksize: 1468, tsize: 12345 } }],
+    [`0005 0001${z("File not found")}`, { op: "error", code: TFTP_ERR_NOT_FOUND, message: "File not found" }],
+    [`0006${z("blksize")}${z("1468")}${z("tsize")}${z("12345")}`, { op: "oack", options: { blksize: 1468, tsize: 12345 } }],
   ];
   for (const [h, p] of cases) {
     t.deepEqual(encode(p), hex(h), p.op);
@@ -61,15 +61,15 @@ test("malformed packets give reasons", (t) => {
   t.is(reason(hex("0007 0000")), "tftp-bad-opcode");
   t.is(reason(hex("0000")), "tftp-bad-opcode");
   t.is(reason(hex("0001 666f6f")), "tftp-unterminated"); // filename without NUL
-  t.is(reason(hex("0001" + z("foo") + "6f63746574")), "tftp-unterminated"); // mode without NUL
-  t.is(reason(hex("0001" + z("") + z("octet"))), "tftp-empty-filename");
+  t.is(reason(hex(`0001${z("foo")}6f63746574`)), "tftp-unterminated"); // mode without NUL
+  t.is(reason(hex(`0001${z("")}${z("octet")}`)), "tftp-empty-filename");
   t.is(reason(hex("0001")), "tftp-empty-filename");
-  t.is(reason(hex("0001" + z("foo"))), "tftp-no-mode");
-  t.is(reason(hex("0001" + z("foo") + z("binary"))), "tftp-bad-mode");
-  t.is(reason(hex("0001" + z("foo") + z("octet") + z("blksize"))), "tftp-bad-option"); // no value
-  t.is(reason(hex("0001" + z("foo") + z("octet") + z("blksize") + z("1k"))), "tftp-bad-option");
-  t.is(reason(hex("0001" + z("foo") + z("octet") + z("") + z("1"))), "tftp-bad-option");
-  t.is(reason(hex("0006" + z("tsize"))), "tftp-bad-option");
+  t.is(reason(hex(`0001${z("foo")}`)), "tftp-no-mode");
+  t.is(reason(hex(`0001${z("foo")}${z("binary")}`)), "tftp-bad-mode");
+  t.is(reason(hex(`0001${z("foo")}${z("octet")}${z("blksize")}`)), "tftp-bad-option"); // no value
+  t.is(reason(hex(`0001${z("foo")}${z("octet")}${z("blksize")}${z("1k")}`)), "tftp-bad-option");
+  t.is(reason(hex(`0001${z("foo")}${z("octet")}${z("")}${z("1")}`)), "tftp-bad-option");
+  t.is(reason(hex(`0006${z("tsize")}`)), "tftp-bad-option");
   t.is(reason(hex("0006 7473697a65")), "tftp-unterminated");
   t.is(reason(hex("0003 00")), "tftp-short");
   t.is(reason(hex("0004 00")), "tftp-short");

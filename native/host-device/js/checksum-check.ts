@@ -39,5 +39,5 @@ for (let i = 0; i < 3000; i++) {
   const [c, o, n] = [next() & 0xffff, next() & 0xffff, next() & 0xffff];
   same("updateChecksum", native.updateChecksum(c, o, n), portable.updateChecksum(c, o, n), { c, o, n });
 }
-trace(JSON.stringify({ cases, differences }) + "\n");
+trace(`${JSON.stringify({ cases, differences })}\n`);
 __exit(0);

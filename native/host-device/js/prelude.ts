@@ -18,6 +18,7 @@ g.Native = (destructor: string) =>
   class {
     constructor() {
       // The derived class's instance is a host object, so the destructor runs when XS collects it.
+      // biome-ignore lint/correctness/noConstructorReturn: the instance must be the host object
       return Object.setPrototypeOf(__hostObject(destructor), new.target.prototype) as object;
     }
   };
