@@ -25,12 +25,26 @@ async function firmwareBytes(network: string): Promise<number> {
       b.onResolve({ filter: /^\.\/network\.ts$/ }, (a) => (a.importer.startsWith(DEVICE) ? { path: join(DEVICE, network) } : undefined));
     },
   };
-  const r = await build({ entryPoints: [join(DEVICE, "app.ts")], bundle: true, write: false, format: "esm", target: "es2022", platform: "neutral", minify: true, external: MODDABLE, plugins: [device], logLevel: "silent" });
+  const r = await build({
+    entryPoints: [join(DEVICE, "app.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    target: "es2022",
+    platform: "neutral",
+    minify: true,
+    external: MODDABLE,
+    plugins: [device],
+    logLevel: "silent",
+  });
   return r.outputFiles[0]!.contents.length;
 }
 
 console.log("firmware JavaScript, esbuild --minify (Moddable's modules excluded)");
-for (const [board, network] of [["esp32 (Wi-Fi)", "network.ts"], ["wt32_eth01 / ethernet_kit", "network-ethernet.ts"]]) {
+for (const [board, network] of [
+  ["esp32 (Wi-Fi)", "network.ts"],
+  ["wt32_eth01 / ethernet_kit", "network-ethernet.ts"],
+]) {
   console.log(`${String(await firmwareBytes(network!)).padStart(10)} B  ${board}`);
 }
 
@@ -43,14 +57,19 @@ const portable = await withXsBundle(here("./stack-ops.ts"), async (xs) => {
 
 const bin = hostDevicePath();
 const { path } = await bundleForHost(here("../native/host-device/js/measure.ts"), "measure");
-const line = execFileSync(bin, [path], { env: { ...process.env, PRECONFIGURED_TAPIF: `tapms${process.pid}`.slice(0, 15) }, encoding: "utf8" }).trim().split("\n").pop()!;
+const line = execFileSync(bin, [path], { env: { ...process.env, PRECONFIGURED_TAPIF: `tapms${process.pid}`.slice(0, 15) }, encoding: "utf8" })
+  .trim()
+  .split("\n")
+  .pop()!;
 const device = JSON.parse(line) as { computrons: Record<string, number>; heap: Record<string, number> };
 
 console.log("\ncomputrons per operation (200 calls): xsnap-worker with the TypeScript checksum | host program's XS with the native checksum");
-for (const name of Object.keys(portable)) console.log(`${String(Math.round(portable[name]!)).padStart(10)} | ${String(Math.round(device.computrons[name]!)).padStart(8)}  ${name}`);
+for (const name of Object.keys(portable))
+  console.log(`${String(Math.round(portable[name]!)).padStart(10)} | ${String(Math.round(device.computrons[name]!)).padStart(8)}  ${name}`);
 
 const h = device.heap;
-const esp32 = (slots: number, chunks: number) => `${slots} slots + ${chunks} chunk bytes (about ${Math.round((slots * 16 + chunks) / 102.4) / 10} KiB on the ESP32's 16-byte slots)`;
+const esp32 = (slots: number, chunks: number) =>
+  `${slots} slots + ${chunks} chunk bytes (about ${Math.round((slots * 16 + chunks) / 102.4) / 10} KiB on the ESP32's 16-byte slots)`;
 console.log(`\nXS heap on the host program (64-bit: ${h.slotSize}-byte slots; chunks hold pointers, so the ESP32's are somewhat smaller)`);
 console.log(`  bare machine:          ${h.bareSlots} slots, ${h.bareChunks} chunk bytes`);
 console.log(`  the stack, idle:       ${esp32(h.stackSlots!, h.stackChunks!)}`);

@@ -162,7 +162,13 @@ async function measure(client: string, dir: string, stack: Stack): Promise<Row[]
   const kernelPut = () => curl(client, [...noExpect, "-o", "/dev/null", "-T", big, `${kernel}/kernel-put.bin`]).then(mibPerSecond);
   const cases: [string, Row["unit"], () => Promise<number>, () => Promise<number>, string][] = [
     ["HTTP GET 20 MiB", "MiB/s", () => curl(client, ["-o", "/dev/null", `${ours}/big.bin`]).then(mibPerSecond), kernelGet, "HTTP GET"],
-    ["HTTP PUT 20 MiB", "MiB/s", () => curl(client, [...noExpect, "-o", "/dev/null", "-T", big, `${ours}/ours-put.bin`]).then(mibPerSecond), kernelPut, "HTTP PUT"],
+    [
+      "HTTP PUT 20 MiB",
+      "MiB/s",
+      () => curl(client, [...noExpect, "-o", "/dev/null", "-T", big, `${ours}/ours-put.bin`]).then(mibPerSecond),
+      kernelPut,
+      "HTTP PUT",
+    ],
     ["FTP RETR 20 MiB (EPSV)", "MiB/s", () => curl(client, ["-o", "/dev/null", `${ftp}/big.bin`]).then(mibPerSecond), kernelGet, "HTTP GET"],
     ["FTP STOR 20 MiB (EPSV)", "MiB/s", () => curl(client, ["-T", big, `${ftp}/ours-stor.bin`]).then(mibPerSecond), kernelPut, "HTTP PUT"],
     [
@@ -201,10 +207,21 @@ function print(title: string, rows: Row[]): void {
   const num = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const col = (s: string, w: number) => s.padStart(w);
   console.log(`\n${title}`);
-  console.log(`${"".padEnd(32)}${col("ours", 8)}${col("kernel", 8)}  unit  ${col("ratio", 6)}${col("(min-max)", 15)}${col("frames in/out", 15)}  kernel reference`);
+  console.log(
+    `${"".padEnd(32)}${col("ours", 8)}${col("kernel", 8)}  unit  ${col("ratio", 6)}${col("(min-max)", 15)}${col("frames in/out", 15)}  kernel reference`,
+  );
   for (const r of rows) {
     const range = `${Math.min(...r.ratios).toFixed(3)}-${Math.max(...r.ratios).toFixed(3)}`;
-    const cells = [r.what.padEnd(32), col(num(r.ours), 8), col(num(r.kernel), 8), `  ${r.unit}`, col(median(r.ratios).toFixed(3), 7), col(range, 15), col(`${r.framesIn}/${r.framesOut}`, 15), `  ${r.reference}`];
+    const cells = [
+      r.what.padEnd(32),
+      col(num(r.ours), 8),
+      col(num(r.kernel), 8),
+      `  ${r.unit}`,
+      col(median(r.ratios).toFixed(3), 7),
+      col(range, 15),
+      col(`${r.framesIn}/${r.framesOut}`, 15),
+      `  ${r.reference}`,
+    ];
     console.log(cells.join(""));
   }
 }

@@ -43,7 +43,20 @@ function frame(ethertype: number, payload: Uint8Array, dst: Uint8Array = DEVICE_
 }
 
 function ipPacket(protocol: number, payload: Uint8Array): Uint8Array {
-  const p = { dscp: 0, ecn: 0, id: 1, df: true, mf: false, fragmentOffsetBytes: 0, ttl: 64, protocol, src: PEER, dst: DEVICE, options: new Uint8Array(0), payload };
+  const p = {
+    dscp: 0,
+    ecn: 0,
+    id: 1,
+    df: true,
+    mf: false,
+    fragmentOffsetBytes: 0,
+    ttl: 64,
+    protocol,
+    src: PEER,
+    dst: DEVICE,
+    options: new Uint8Array(0),
+    payload,
+  };
   const b = new Uint8Array(ipv4Length(p));
   encodeIpv4(p, b);
   return frame(ETHERTYPE_IPV4, b);

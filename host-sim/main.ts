@@ -88,7 +88,10 @@ function deviceFiles(): MemoryStorage {
   };
   store.mkdir("pub");
   put("pub/readme.txt", new TextEncoder().encode("Served by the simulated device.\n"));
-  put("pub/firmware.bin", Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff));
+  put(
+    "pub/firmware.bin",
+    Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff),
+  );
   return store;
 }
 
@@ -111,7 +114,15 @@ function startServices(s: Stack, store: MemoryStorage): void {
  */
 function bootAndExercise(): void {
   const infra = createStack(lan.attach("infra"), clock, new SeededRandom(seed + 2), { mac: parseMac("02:00:00:00:00:01")!, ...subnet("10.0.0.1") });
-  new DhcpServer(infra, { poolStart: addr("10.0.0.100"), poolSize: 50, mask: addr("255.255.255.0"), leaseTime: 3600, routers: [addr("10.0.0.1")], dnsServers: [addr("10.0.0.1")], domainName: "lan" });
+  new DhcpServer(infra, {
+    poolStart: addr("10.0.0.100"),
+    poolSize: 50,
+    mask: addr("255.255.255.0"),
+    leaseTime: 3600,
+    routers: [addr("10.0.0.1")],
+    dnsServers: [addr("10.0.0.1")],
+    domainName: "lan",
+  });
   new DnsServer(infra, {
     records: [
       { name: "infra.lan", class: 1, ttl: 300, type: "A", address: addr("10.0.0.1") },
@@ -130,7 +141,10 @@ function bootAndExercise(): void {
   let resolved = false;
   resolver.resolve("www.lan", "A", (err, r) => {
     resolved = true;
-    note("device", err ? `www.lan: ${err.code}` : `www.lan is ${r!.type === "A" ? r!.addresses.map(ipToString).join(", ") : "?"} (canonical ${r!.canonical}, ttl ${r!.ttl})`);
+    note(
+      "device",
+      err ? `www.lan: ${err.code}` : `www.lan is ${r!.type === "A" ? r!.addresses.map(ipToString).join(", ") : "?"} (canonical ${r!.canonical}, ttl ${r!.ttl})`,
+    );
   });
   step("the name", () => resolved);
   startServices(device, files);
@@ -168,7 +182,10 @@ function exercise(client: Stack, target: Ip4): void {
 
   const want = readAll(files, "pub/firmware.bin");
   const tftp = runTransfer(clock, (done) => tftpGet(client, target, "pub/firmware.bin", { options: { blksize: 1428, tsize: 0 } }, done));
-  note("client", tftp.error ? `TFTP get failed: ${JSON.stringify(tftp.error)}` : `TFTP got pub/firmware.bin, ${tftp.data.length} bytes, ${same(tftp.data, want)}`);
+  note(
+    "client",
+    tftp.error ? `TFTP get failed: ${JSON.stringify(tftp.error)}` : `TFTP got pub/firmware.bin, ${tftp.data.length} bytes, ${same(tftp.data, want)}`,
+  );
 
   const ftp = new FtpClient(client, clock, target);
   note("client", `FTP login: ${ftp.login("anonymous", "guest@lan").lines.join(" ")}`);
@@ -176,7 +193,10 @@ function exercise(client: Stack, target: Ip4): void {
   for (const line of ftp.list("LIST", "", "pasv").lines) note("client", `FTP LIST: ${line}`);
   for (const mode of ["pasv", "port"] as const) {
     const r = ftp.retr("firmware.bin", mode);
-    note("client", `FTP RETR in ${mode === "pasv" ? "passive" : "active"} mode: ${r.final?.code ?? r.first.code}, ${r.data.length} bytes, ${same(r.data, want)}`);
+    note(
+      "client",
+      `FTP RETR in ${mode === "pasv" ? "passive" : "active"} mode: ${r.final?.code ?? r.first.code}, ${r.data.length} bytes, ${same(r.data, want)}`,
+    );
   }
   note("client", `FTP QUIT: ${ftp.cmd("QUIT").lines.join(" ")}`);
 

@@ -107,13 +107,22 @@ function describeDhcp(m: DhcpMessage): string {
   return `DHCP ${type}${offered}${requested} xid 0x${m.xid.toString(16).padStart(8, "0")}`;
 }
 
-const FLAG_LETTERS: Array<[number, string]> = [[SYN, "S"], [FIN, "F"], [RST, "R"], [PSH, "P"], [URG, "U"], [ACK, "."]];
+const FLAG_LETTERS: Array<[number, string]> = [
+  [SYN, "S"],
+  [FIN, "F"],
+  [RST, "R"],
+  [PSH, "P"],
+  [URG, "U"],
+  [ACK, "."],
+];
 
 function describeTcp(b: Uint8Array, src: Ip4, dst: Ip4): string {
   const r = decodeTcp(b, src, dst);
   if (!r.ok) return `IP ${ipToString(src)} > ${ipToString(dst)}: TCP [${r.reason}]`;
   const s = r.value;
-  const flags = FLAG_LETTERS.filter(([bit]) => s.flags & bit).map(([, l]) => l).join("");
+  const flags = FLAG_LETTERS.filter(([bit]) => s.flags & bit)
+    .map(([, l]) => l)
+    .join("");
   const ack = s.flags & ACK ? `, ack ${s.ack}` : "";
   const opts = describeTcpOptions(s.options);
   return `IP ${ipToString(src)}.${s.srcPort} > ${ipToString(dst)}.${s.dstPort}: Flags [${flags}], seq ${s.seq}${ack}, win ${s.window}${opts}, length ${s.payload.length}`;

@@ -263,4 +263,3 @@ export function epsvPort(r: Reply): number {
   if (r.code !== 229 || !m) throw new Error(`EPSV: ${r.lines.join("|")}`);
   return Number(m[1]);
 }
-

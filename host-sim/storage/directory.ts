@@ -106,7 +106,15 @@ export class DirectoryStorage implements Storage {
     if (existing.ok && mode === "create") return fail(STORAGE_EXISTS);
     if (mode === "append") {
       const fd = attempt(() => fs.openSync(target, "a"));
-      return fd.ok ? ok(this.writer(fd.value, () => ok(undefined), () => {})) : fd;
+      return fd.ok
+        ? ok(
+            this.writer(
+              fd.value,
+              () => ok(undefined),
+              () => {},
+            ),
+          )
+        : fd;
     }
     const temp = join(dirname(target), `.${splitPath(target).name}.${randomBytes(4).toString("hex")}.part`);
     const fd = attempt(() => fs.openSync(temp, "wx")); // exclusive: never through a link

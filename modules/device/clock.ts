@@ -20,10 +20,13 @@ export class TickClock implements Clock {
   setTimer(delayMs: number, cb: () => void): StackTimer {
     // A one-shot Moddable timer is gone once it fires; clearing it then is not allowed.
     let pending = true;
-    const timer = Timer.set(() => {
-      pending = false;
-      cb();
-    }, Math.max(0, delayMs));
+    const timer = Timer.set(
+      () => {
+        pending = false;
+        cb();
+      },
+      Math.max(0, delayMs),
+    );
     return {
       cancel: () => {
         if (pending) Timer.clear(timer);

@@ -50,7 +50,9 @@ export interface FileModule {
     rename(from: string, to: string): boolean;
   };
   /** A directory's entries; `path` ends with "/". A directory's entry has no length. */
-  Iterator: new (path: string) => { next(): { name: string; length?: number } | undefined };
+  Iterator: new (
+    path: string,
+  ) => { next(): { name: string; length?: number } | undefined };
   Directory: { create(path: string): void; delete(path: string): void };
   System: { info(): { used: number; total: number } };
 }
@@ -117,7 +119,14 @@ export class FileStorage implements Storage {
       const opened = attempt(() => new this.fs.File(target, true));
       if (!opened.ok) return opened;
       const file = opened.value;
-      return ok(this.writer(file, () => file.close(), () => file.close(), () => this.fs.File.exists(target)));
+      return ok(
+        this.writer(
+          file,
+          () => file.close(),
+          () => file.close(),
+          () => this.fs.File.exists(target),
+        ),
+      );
     }
     const temp = `${this.root}${TEMP_PREFIX}${++this.temps}`;
     this.fs.File.delete(temp); // a leftover from before a reset

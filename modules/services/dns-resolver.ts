@@ -50,8 +50,7 @@ interface DnsResultBase {
   source: DnsSource;
 }
 
-export type DnsResult = DnsResultBase &
-  ({ type: "A"; addresses: Ip4[] } | { type: "AAAA"; addresses: Uint8Array[] } | { type: "PTR"; names: string[] });
+export type DnsResult = DnsResultBase & ({ type: "A"; addresses: Ip4[] } | { type: "AAAA"; addresses: Uint8Array[] } | { type: "PTR"; names: string[] });
 
 export type DnsErrorCode =
   | "bad-name"

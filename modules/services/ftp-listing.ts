@@ -85,4 +85,3 @@ export class LineSource implements Source {
     return ok(n);
   }
 }
-

@@ -731,7 +731,11 @@ class FtpSession {
   /** @internal PORT and EPRT */
   active(verb: string, target: Result<HostPort>): void {
     if (this.epsvAll) return this.reply(503, "Only EPSV after EPSV ALL");
-    if (!target.ok) return this.reply(target.reason === "ftp-eprt-protocol" ? 522 : 501, target.reason === "ftp-eprt-protocol" ? "Network protocol not supported, use (1)" : `Bad ${verb} argument`);
+    if (!target.ok)
+      return this.reply(
+        target.reason === "ftp-eprt-protocol" ? 522 : 501,
+        target.reason === "ftp-eprt-protocol" ? "Network protocol not supported, use (1)" : `Bad ${verb} argument`,
+      );
     const t = target.value;
     if (t.ip !== this.pcb.remoteIp || t.port < 1024) {
       // The FTP bounce attack: making us connect to a third party, or to a privileged port.
@@ -784,7 +788,13 @@ class FtpSession {
     const file = h.value;
     const source = this.ascii ? new AsciiEncoder(file, this.options.chunkSize) : file;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown} (${file.size} bytes)`;
-    this.transfer("RETR", p.value.shown, label, (pcb, done) => new Sender(pcb, source, this.server.ctx, done), () => file.close());
+    this.transfer(
+      "RETR",
+      p.value.shown,
+      label,
+      (pcb, done) => new Sender(pcb, source, this.server.ctx, done),
+      () => file.close(),
+    );
   }
 
   /** @internal STOR and APPE */
@@ -805,7 +815,13 @@ class FtpSession {
     const file = h.value;
     const decoder = this.ascii ? new AsciiDecoder() : undefined;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown}`;
-    this.transfer(verb, p.value.shown, label, (pcb, done) => new Receiver(pcb, file, decoder, this.server.ctx, done), () => file.abort());
+    this.transfer(
+      verb,
+      p.value.shown,
+      label,
+      (pcb, done) => new Receiver(pcb, file, decoder, this.server.ctx, done),
+      () => file.abort(),
+    );
   }
 
   /** @internal LIST, NLST and MLSD */
@@ -815,7 +831,13 @@ class FtpSession {
     const l = this.listing(verb === "MLSD" ? arg : withoutOptions(arg), verb);
     if (!l) return;
     const source = l.source;
-    this.transfer(verb, l.shown, "Opening ASCII mode data connection for file list", (pcb, done) => new Sender(pcb, source, this.server.ctx, done), () => {});
+    this.transfer(
+      verb,
+      l.shown,
+      "Opening ASCII mode data connection for file list",
+      (pcb, done) => new Sender(pcb, source, this.server.ctx, done),
+      () => {},
+    );
   }
 
   /** The lines of a listing, made as they are sent; undefined when refused (the reply is sent). */
@@ -837,7 +859,11 @@ class FtpSession {
     const w = this.user!.writable;
     const facts = this.facts;
     const line =
-      verb === "LIST" ? (i: number) => lsLine(entries[i]!, now, w) : verb === "NLST" ? (i: number) => entries[i]!.name : (i: number) => mlsxLine(entries[i]!, entries[i]!.name, facts, w);
+      verb === "LIST"
+        ? (i: number) => lsLine(entries[i]!, now, w)
+        : verb === "NLST"
+          ? (i: number) => entries[i]!.name
+          : (i: number) => mlsxLine(entries[i]!, entries[i]!.name, facts, w);
     return { shown: p.value.shown, source: new LineSource(entries.length, line) };
   }
 

@@ -210,7 +210,10 @@ export class RequestParser {
     if (te.length) {
       if (this.minor === 0) return this.fail(400, "http-te-in-http-1.0");
       if (cl.length) return this.fail(400, "http-te-and-content-length");
-      const codings = te.join(",").split(",").map((c) => c.trim().toLowerCase());
+      const codings = te
+        .join(",")
+        .split(",")
+        .map((c) => c.trim().toLowerCase());
       if (codings.some((c) => c !== "chunked")) return this.fail(501, "http-unknown-coding");
       if (codings.length !== 1) return this.fail(400, "http-bad-transfer-encoding");
       head.body = "chunked";
@@ -220,7 +223,10 @@ export class RequestParser {
     }
     if (cl.length) {
       // "5, 5" or two fields of 5 are one length; different lengths are an attack or a bug.
-      const lengths = cl.join(",").split(",").map((c) => c.trim());
+      const lengths = cl
+        .join(",")
+        .split(",")
+        .map((c) => c.trim());
       if (!lengths.every((c) => /^\d+$/.test(c))) return this.fail(400, "http-bad-content-length");
       if (lengths.some((c) => Number(c) !== Number(lengths[0]))) return this.fail(400, "http-conflicting-content-length");
       const length = Number(lengths[0]);
@@ -280,7 +286,12 @@ export function splitTarget(target: string): { path: string; query: string } | u
  * no field, an If-Range that does not match, another unit, several ranges or bad syntax
  * (RFC 9110 14.2 lets a server ignore those).
  */
-export function byteRange(range: string | undefined, size: number, ifRange: string | undefined, modified: string): { start: number; end: number } | "unsatisfiable" | undefined {
+export function byteRange(
+  range: string | undefined,
+  size: number,
+  ifRange: string | undefined,
+  modified: string,
+): { start: number; end: number } | "unsatisfiable" | undefined {
   if (range === undefined || (ifRange !== undefined && ifRange !== modified)) return undefined;
   const m = /^bytes=[ \t]*(\d*)-(\d*)[ \t]*$/i.exec(range);
   if (!m || (m[1] === "" && m[2] === "")) return undefined;

@@ -21,7 +21,17 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
 import { type Ip4, ipToString } from "../wire/address.ts";
 import { utf8Encode, writeLatin1 } from "../wire/text.ts";
-import { type Storage, type ReadHandle, type DirEntry, STORAGE_NOT_FOUND, STORAGE_NOT_DIRECTORY, STORAGE_DENIED, STORAGE_FULL, STORAGE_IS_DIRECTORY, STORAGE_EXISTS } from "../storage/storage.ts";
+import {
+  type Storage,
+  type ReadHandle,
+  type DirEntry,
+  STORAGE_NOT_FOUND,
+  STORAGE_NOT_DIRECTORY,
+  STORAGE_DENIED,
+  STORAGE_FULL,
+  STORAGE_IS_DIRECTORY,
+  STORAGE_EXISTS,
+} from "../storage/storage.ts";
 import { type HttpLimits, type RequestHead, RequestParser, isToken, isFieldValue, splitTarget, byteRange, parseHttpDate } from "./http-parser.ts";
 import { concat } from "../wire/bytes.ts";
 
@@ -705,7 +715,11 @@ class Connection {
     this.stats().count(`http.status.${status}`);
     const body = errorText(status);
     this.keepAlive = false;
-    this.send(latin1Bytes(`HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n${body}`));
+    this.send(
+      latin1Bytes(
+        `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n${body}`,
+      ),
+    );
     this.close();
   }
 
@@ -783,7 +797,10 @@ class Connection {
     }
     const req = new HttpRequest(head, target?.path ?? "", path ?? "", target?.query ?? "", this);
     const res = (this.res = new HttpResponse(this, req));
-    const tokens = (req.header("connection") ?? "").toLowerCase().split(",").map((t) => t.trim());
+    const tokens = (req.header("connection") ?? "")
+      .toLowerCase()
+      .split(",")
+      .map((t) => t.trim());
     this.keepAlive = head.minor ? !tokens.includes("close") : tokens.includes("keep-alive");
     if (path === undefined) return res.fail(400, "http-bad-target");
     const expect = head.minor ? req.header("expect") : undefined;
@@ -947,4 +964,3 @@ function latin1Bytes(s: string): Uint8Array {
   writeLatin1(b, 0, s);
   return b;
 }
-

@@ -30,7 +30,16 @@ import {
   TFTP_ERR_EXISTS,
   TFTP_ERR_OPTIONS,
 } from "../wire/tftp.ts";
-import { type Storage, type ReadHandle, type WriteHandle, STORAGE_NOT_FOUND, STORAGE_EXISTS, STORAGE_FULL, STORAGE_IO, STORAGE_CLOSED } from "../storage/storage.ts";
+import {
+  type Storage,
+  type ReadHandle,
+  type WriteHandle,
+  STORAGE_NOT_FOUND,
+  STORAGE_EXISTS,
+  STORAGE_FULL,
+  STORAGE_IO,
+  STORAGE_CLOSED,
+} from "../storage/storage.ts";
 
 /** IPv4 and UDP headers and the DATA header: what a block leaves of the MTU. */
 const BLOCK_OVERHEAD = 20 + 8 + 4;
@@ -187,7 +196,17 @@ export class TftpServer {
     if (!n) return { code: TFTP_ERR_OPTIONS, message: "bad option value", reason: "tftp-bad-option-value" };
     const pcb = this.stack.udp.pcb();
     if (!pcb.bind(0)) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
-    const report: TftpTransferReport = { op: p.op === "rrq" ? "read" : "write", file: p.filename, mode: p.mode, peer, port, options: n.oack, bytes: 0, blocks: 0, retransmits: 0 };
+    const report: TftpTransferReport = {
+      op: p.op === "rrq" ? "read" : "write",
+      file: p.filename,
+      mode: p.mode,
+      peer,
+      port,
+      options: n.oack,
+      bytes: 0,
+      blocks: 0,
+      retransmits: 0,
+    };
     const t = this.open(p, key, pcb, n, report);
     if (!(t instanceof Transfer)) {
       pcb.close();
@@ -360,7 +379,15 @@ class ReadTransfer extends Transfer {
   private readonly block: Uint8Array;
   private readonly fill: (out: Uint8Array) => Result<number>;
 
-  constructor(server: TftpServer, key: string, pcb: UdpPcb, n: Negotiated, report: TftpTransferReport, private readonly file: ReadHandle, netascii: boolean) {
+  constructor(
+    server: TftpServer,
+    key: string,
+    pcb: UdpPcb,
+    n: Negotiated,
+    report: TftpTransferReport,
+    private readonly file: ReadHandle,
+    netascii: boolean,
+  ) {
     super(server, key, pcb, n, report);
     this.block = new Uint8Array(n.blksize);
     this.fill = netascii ? new NetasciiEncoder((b) => file.read(b)).fill : (out) => readFull(file, out);
@@ -437,7 +464,15 @@ class WriteTransfer extends Transfer {
   private gapAcked = false;
   private readonly decoder: NetasciiDecoder | undefined;
 
-  constructor(server: TftpServer, key: string, pcb: UdpPcb, n: Negotiated, report: TftpTransferReport, private readonly file: WriteHandle, netascii: boolean) {
+  constructor(
+    server: TftpServer,
+    key: string,
+    pcb: UdpPcb,
+    n: Negotiated,
+    report: TftpTransferReport,
+    private readonly file: WriteHandle,
+    netascii: boolean,
+  ) {
     super(server, key, pcb, n, report);
     this.decoder = netascii ? new NetasciiDecoder() : undefined;
   }

@@ -12,9 +12,7 @@ const MIN_FRAME = 60;
 export type EthernetHandler = (payload: Uint8Array, src: Mac, broadcast: boolean) => void;
 
 /** What a trace hook sees: frames in and out, and protocol events in between. */
-export type NetEvent =
-  | { kind: "rx" | "tx"; frame: Uint8Array }
-  | { kind: "event"; layer: string; text: string };
+export type NetEvent = { kind: "rx" | "tx"; frame: Uint8Array } | { kind: "event"; layer: string; text: string };
 
 export interface AddressConfig {
   ip: Ip4;
@@ -109,7 +107,7 @@ export class Netif {
   }
 
   isSubnetBroadcast(ip: Ip4): boolean {
-    return this.mask !== 0 && this.mask !== 0xffffffff && this.isLocal(ip) && ((ip | this.mask) >>> 0) === 0xffffffff;
+    return this.mask !== 0 && this.mask !== 0xffffffff && this.isLocal(ip) && (ip | this.mask) >>> 0 === 0xffffffff;
   }
 
   private dispatch(frame: Uint8Array): void {

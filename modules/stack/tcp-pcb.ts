@@ -938,7 +938,11 @@ export class TcpPcb {
 
   /** write() takes data until FIN is queued, from the first SYN on. */
   private writable(): boolean {
-    return !this.finQueued && !this.released && (this.state === "syn-sent" || this.state === "syn-received" || this.state === "established" || this.state === "close-wait");
+    return (
+      !this.finQueued &&
+      !this.released &&
+      (this.state === "syn-sent" || this.state === "syn-received" || this.state === "established" || this.state === "close-wait")
+    );
   }
 
   private get stats(): Stats {

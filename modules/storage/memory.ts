@@ -103,7 +103,13 @@ export class MemoryStorage implements Storage {
     if (mode === "append") {
       const node = existing ?? this.newFile();
       if (!existing) this.link(place.value.dir, place.value.name, node);
-      return ok(this.writer(node, () => ok(undefined), () => {}));
+      return ok(
+        this.writer(
+          node,
+          () => ok(undefined),
+          () => {},
+        ),
+      );
     }
     // A new node, linked in only when the handle closes; until then its bytes count as used.
     const node = this.newFile();
@@ -242,7 +248,14 @@ export class MemoryStorage implements Storage {
     }
     const { dir, name } = place.value;
     const old = dir.entries.get(name);
-    const refusal = old?.kind === "dir" ? STORAGE_IS_DIRECTORY : old && mode === "create" ? STORAGE_EXISTS : !old && this.entries >= this.maxEntries ? STORAGE_FULL : undefined;
+    const refusal =
+      old?.kind === "dir"
+        ? STORAGE_IS_DIRECTORY
+        : old && mode === "create"
+          ? STORAGE_EXISTS
+          : !old && this.entries >= this.maxEntries
+            ? STORAGE_FULL
+            : undefined;
     if (refusal) {
       discard();
       return fail(refusal);

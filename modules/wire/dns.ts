@@ -375,8 +375,15 @@ class Writer {
     this.u16(m.id);
     const bit = (f: boolean, mask: number) => (f ? mask : 0);
     this.u16(
-      bit(m.qr, 0x8000) | ((m.opcode & 0xf) << 11) | bit(m.aa, 0x0400) | bit(m.tc, 0x0200) | bit(m.rd, 0x0100) |
-        bit(m.ra, 0x0080) | bit(m.ad, 0x0020) | bit(m.cd, 0x0010) | (m.rcode & 0xf),
+      bit(m.qr, 0x8000) |
+        ((m.opcode & 0xf) << 11) |
+        bit(m.aa, 0x0400) |
+        bit(m.tc, 0x0200) |
+        bit(m.rd, 0x0100) |
+        bit(m.ra, 0x0080) |
+        bit(m.ad, 0x0020) |
+        bit(m.cd, 0x0010) |
+        (m.rcode & 0xf),
     );
     for (const list of [m.questions, m.answers, m.authorities, m.additionals]) this.u16(list.length);
     for (const q of m.questions) {

@@ -9,7 +9,11 @@ test("the device's native checksum answers exactly what the TypeScript one answe
   const bin = hostDevicePath();
   const { path } = await bundleForHost("native/host-device/js/checksum-check.ts", "checksum-check");
   // The host program always opens its TAP; a name of its own keeps it apart from other tests.
-  const out = execFileSync(bin, [path], { env: { ...process.env, PRECONFIGURED_TAPIF: `tapck${process.pid}`.slice(0, 15) }, encoding: "utf8", timeout: 60_000 });
+  const out = execFileSync(bin, [path], {
+    env: { ...process.env, PRECONFIGURED_TAPIF: `tapck${process.pid}`.slice(0, 15) },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   const { cases, differences } = JSON.parse(out.trim().split("\n").pop()!) as { cases: number; differences: unknown[] };
   t.is(cases, 18000);
   t.deepEqual(differences, []);

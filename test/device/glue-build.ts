@@ -13,4 +13,13 @@ export const LWIP_INCLUDE = "/usr/include/lwip";
 export const XS = join(dirname(createRequire(import.meta.url).resolve("@agoric/xsnap/package.json")), "moddable/xs");
 
 /** Warnings are errors: the glue must compile clean. */
-export const GLUE_CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", `-I${LWIP_INCLUDE}`, `-I${join(XS, "includes")}`, `-I${join(XS, "platforms")}`, `-I${join(ROOT, "modules/device")}`];
+export const GLUE_CFLAGS = [
+  "-std=gnu11",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  `-I${LWIP_INCLUDE}`,
+  `-I${join(XS, "includes")}`,
+  `-I${join(XS, "platforms")}`,
+  `-I${join(ROOT, "modules/device")}`,
+];

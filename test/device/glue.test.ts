@@ -27,7 +27,10 @@ test("the glue compiles with -Wall -Wextra -Werror against lwIP 2.1, the XS head
   const defined = new Set(nm.stdout.split("\n").map((l) => l.split(" ").pop()!));
   const names = nativeNames();
   t.true(names.length >= 10, names.join(" "));
-  t.deepEqual(names.filter((n) => !defined.has(n)), []);
+  t.deepEqual(
+    names.filter((n) => !defined.has(n)),
+    [],
+  );
 });
 
 test("the glue's compile check fails on a warning", async (t) => {

@@ -83,8 +83,19 @@ async function device(t: ExecutionContext) {
   await ns.up(TAP);
   const leases = join(root, "leases");
   spawnIn(t, ns, [
-    "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=", "--port=0", `--interface=${TAP}`, "--bind-interfaces",
-    `--dhcp-leasefile=${leases}`, "--no-ping", "--log-facility=-", "--dhcp-range=10.77.50.100,10.77.50.120,10m",
+    "dnsmasq",
+    "--no-daemon",
+    "--conf-file=/dev/null",
+    "--no-resolv",
+    "--no-hosts",
+    "--pid-file=",
+    "--port=0",
+    `--interface=${TAP}`,
+    "--bind-interfaces",
+    `--dhcp-leasefile=${leases}`,
+    "--no-ping",
+    "--log-facility=-",
+    "--dhcp-range=10.77.50.100,10.77.50.120,10m",
   ]);
   const [, ip, prefix] = await hd.out.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
   return { ns, ip: ip!, prefix: Number(prefix), root, out: hd.out, process: hd.p };
@@ -118,7 +129,11 @@ test("the firmware on XS, lwIP's tapif and the glue: our DHCP client gets the ad
   const back = join(d.root, "back.bin");
   const data = randomBytes(2_000_000);
   writeFileSync(upload, data);
-  await d.ns.mustRun("lftp", ["-u", "esp,esp32", "-e", `set net:timeout 10; set net:max-retries 2; put ${upload} -o www/up.bin; get www/up.bin -o ${back}; bye`, d.ip], 120_000);
+  await d.ns.mustRun(
+    "lftp",
+    ["-u", "esp,esp32", "-e", `set net:timeout 10; set net:max-retries 2; put ${upload} -o www/up.bin; get www/up.bin -o ${back}; bye`, d.ip],
+    120_000,
+  );
   t.is(sha256(readFileSync(join(d.root, "www", "up.bin"))), sha256(data));
   t.is(sha256(readFileSync(back)), sha256(data));
 

@@ -11,8 +11,22 @@ const MODDABLE = new Set(["timer", "time", "file", "wifi", "ethernet", "mc/confi
 const BOARDS = [
   { platform: "esp32", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
   { platform: "esp32/nodemcu", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
-  { platform: "esp32/wt32_eth01", network: "modules/device/network-ethernet.ts", moddable: "$(MODULES)/network/ethernet/manifest.json", queue: 32, phy: "LAN87XX", reset: 16 },
-  { platform: "esp32/ethernet_kit", network: "modules/device/network-ethernet.ts", moddable: "$(MODULES)/network/ethernet/manifest.json", queue: 32, phy: "IP101", reset: 5 },
+  {
+    platform: "esp32/wt32_eth01",
+    network: "modules/device/network-ethernet.ts",
+    moddable: "$(MODULES)/network/ethernet/manifest.json",
+    queue: 32,
+    phy: "LAN87XX",
+    reset: 16,
+  },
+  {
+    platform: "esp32/ethernet_kit",
+    network: "modules/device/network-ethernet.ts",
+    moddable: "$(MODULES)/network/ethernet/manifest.json",
+    queue: 32,
+    phy: "IP101",
+    reset: 5,
+  },
 ];
 
 for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_littlefs.json"]) {
@@ -31,7 +45,12 @@ for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_little
       };
       visit("main");
       t.deepEqual(unresolved, []);
-      t.true(reached.has("netstack/services/ftp-server") && reached.has("netstack/services/http-server") && reached.has("netstack/services/tftp-server") && reached.has("netstack/services/dhcp-client"));
+      t.true(
+        reached.has("netstack/services/ftp-server") &&
+          reached.has("netstack/services/http-server") &&
+          reached.has("netstack/services/tftp-server") &&
+          reached.has("netstack/services/dhcp-client"),
+      );
       // The board's pieces: its bring-up module, its Moddable network manifest, its defines.
       t.is(b.modules.get("netstack/device/network"), at(board.network));
       t.true(b.moddable.includes(board.moddable));
@@ -50,7 +69,10 @@ test("the native checksum takes the name of wire/checksum, which the portable on
   t.false([...b.modules.values()].includes(at("modules/wire/checksum.ts")));
   t.deepEqual(runtimeImports(at("modules/device/checksum.ts"), b.compilerOptions), []);
   // Without the substitution, the codecs would reach the portable file through this name.
-  t.is(resolveSpecifier("netstack/wire/ipv4", runtimeImports(at("modules/wire/ipv4.ts"), b.compilerOptions).find((s) => s.includes("checksum"))!), "netstack/wire/checksum");
+  t.is(
+    resolveSpecifier("netstack/wire/ipv4", runtimeImports(at("modules/wire/ipv4.ts"), b.compilerOptions).find((s) => s.includes("checksum"))!),
+    "netstack/wire/checksum",
+  );
 });
 
 test("the file system is SPIFFS by default and LittleFS in manifest_littlefs.json, each with the FileStorage adapter", (t) => {
@@ -67,7 +89,10 @@ test("TypeScript sources are compiled with their .ts imports rewritten to the .j
   const b = build(at("manifests/app/manifest.json"), "esp32");
   const imports = runtimeImports(at("modules/stack/stack.ts"), b.compilerOptions);
   t.true(imports.length > 0);
-  t.true(imports.every((s) => s.endsWith(".js")), imports.join(" "));
+  t.true(
+    imports.every((s) => s.endsWith(".js")),
+    imports.join(" "),
+  );
 });
 
 test("a platform without a block is refused with the app's error, and the app's sizes are in its creation section", (t) => {

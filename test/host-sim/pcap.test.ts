@@ -169,7 +169,14 @@ const epb = (le: boolean, iface: number, units: bigint, data: number[], original
   );
 
 function section(le: boolean, parts: (w: (le: boolean) => Writer) => Uint8Array[]): Uint8Array {
-  const shb = new Writer(le).u32(0x1a2b3c4d).u16(1).u16(0).u64(0xffffffffffffffffn).option(4, [...new TextEncoder().encode("hand")]).u16(0).u16(0);
+  const shb = new Writer(le)
+    .u32(0x1a2b3c4d)
+    .u16(1)
+    .u16(0)
+    .u64(0xffffffffffffffffn)
+    .option(4, [...new TextEncoder().encode("hand")])
+    .u16(0)
+    .u16(0);
   return concat([block(le, 0x0a0d0d0a, shb), ...parts((l) => new Writer(l))]);
 }
 
@@ -183,7 +190,17 @@ function handPcapng(le: boolean): Uint8Array {
     block(le, 1, w(le).u16(1).u16(0).u32(65535)), // interface 1: default microseconds
     epb(le, 1, 1_700_000_001_000_002n, [4, 5, 6, 7], 60),
     block(le, 3, w(le).u32(5).raw([8, 8, 8, 8, 8])), // simple packet on interface 0
-    block(le, 1, w(le).u16(1).u16(0).u32(0).option(9, [0x80 | 10]).u16(0).u16(0)), // interface 2: 1/1024 s
+    block(
+      le,
+      1,
+      w(le)
+        .u16(1)
+        .u16(0)
+        .u32(0)
+        .option(9, [0x80 | 10])
+        .u16(0)
+        .u16(0),
+    ), // interface 2: 1/1024 s
     epb(le, 2, 3n * 1024n + 512n, [0xaa]),
   ]);
   const second = section(!le, (w) => [block(!le, 1, w(!le).u16(1).u16(0).u32(0)), epb(!le, 0, 5_000_000n, [0xbb])]);
@@ -264,7 +281,10 @@ test("tshark reads the pcap we write: frame count, stamps and lengths; editcap's
   const packets = Array.from({ length: 7 }, (_, i) => ({ seconds: 1_700_000_000 + i, nanos: i * 111_111_000, data: arpLike(i * 10) }));
   const path = join(dir, "out.pcap");
   writeFileSync(path, encodePcap(packets));
-  const lines = execFileSync("tshark", ["-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+  const lines = execFileSync("tshark", ["-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  })
     .trim()
     .split("\n");
   t.is(lines.length, packets.length);

@@ -20,7 +20,11 @@ test("under 10 % loss with duplication and reordering the client reaches BOUND a
     lan.b.clock.runUntil(lan.b.clock.now() + 600_000);
     t.true(lan.client.state === "bound" || lan.client.state === "renewing");
     t.is(lan.device.netif.ip, POOL);
-    t.deepEqual(lan.events.filter((e) => !e.startsWith("renewed")), ["bound 10.0.0.100"], `seed ${seed}: never lost the address`);
+    t.deepEqual(
+      lan.events.filter((e) => !e.startsWith("renewed")),
+      ["bound 10.0.0.100"],
+      `seed ${seed}: never lost the address`,
+    );
     t.true(lan.events.length >= 19, `seed ${seed}: renewed about every 30 s, ${lan.events.length} events`);
     const c = faults!.counts;
     t.true(c.drop > 0 && c.duplicate > 0 && c.reorder > 0, JSON.stringify(c));

@@ -48,8 +48,7 @@ function rogue(b: Bench, answer: (request: DhcpMessage) => DhcpMessage[]): UdpPc
 
 test("replies with another xid are ignored and counted", (t) => {
   const lan = dhcpLan({
-    before: (b) =>
-      rogue(b, (q) => [reply({ ...q, xid: (q.xid + 1) >>> 0 }, q.options.messageType === DHCP_DISCOVER ? DHCP_OFFER : DHCP_ACK, ROGUE)]),
+    before: (b) => rogue(b, (q) => [reply({ ...q, xid: (q.xid + 1) >>> 0 }, q.options.messageType === DHCP_DISCOVER ? DHCP_OFFER : DHCP_ACK, ROGUE)]),
   });
   lan.client.start();
   t.true(lan.until("bound"));
@@ -148,10 +147,7 @@ test("replies while bound, BOOTREQUESTs and bytes that are not DHCP are dropped 
   send(new Uint8Array(100));
   send(new Uint8Array(300));
   const drops = lan.device.netif.stats.drops;
-  t.deepEqual(
-    [drops["dhcp-unexpected"], drops["dhcp-not-reply"], drops["dhcp-short"], drops["dhcp-bad-cookie"]],
-    [1, 1, 1, 1],
-  );
+  t.deepEqual([drops["dhcp-unexpected"], drops["dhcp-not-reply"], drops["dhcp-short"], drops["dhcp-bad-cookie"]], [1, 1, 1, 1]);
   t.is(lan.client.state, "bound");
   t.false("internal-error" in drops);
 });
@@ -182,10 +178,7 @@ test("property: a damaged OFFER is dropped with a reason or, if still a valid of
       if (stats.drops["internal-error"]) return false;
       const decoded = decodeDhcp(bytes);
       const fits =
-        decoded.ok &&
-        decoded.value.op === BOOTP_REPLY &&
-        decoded.value.xid === lan.sent[0]!.m.xid &&
-        decoded.value.options.messageType === DHCP_OFFER;
+        decoded.ok && decoded.value.op === BOOTP_REPLY && decoded.value.xid === lan.sent[0]!.m.xid && decoded.value.options.messageType === DHCP_OFFER;
       return lan.client.state === "requesting" ? fits && dropped() === before : dropped() === before + 1;
     }),
     { numRuns: 300 },

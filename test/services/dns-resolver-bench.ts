@@ -38,8 +38,17 @@ export function v6(last: number): Uint8Array {
 
 /** Negative answers from this SOA live min(TTL 3600, MINIMUM 30) = 30 s. */
 export const SOA: DnsRecord = {
-  name: "example.test", type: "SOA", class: 1, ttl: 3600,
-  mname: "ns.example.test", rname: "admin.example.test", serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 30,
+  name: "example.test",
+  type: "SOA",
+  class: 1,
+  ttl: 3600,
+  mname: "ns.example.test",
+  rname: "admin.example.test",
+  serial: 1,
+  refresh: 3600,
+  retry: 600,
+  expire: 86400,
+  minimum: 30,
 };
 
 export function zone(): DnsRecord[] {

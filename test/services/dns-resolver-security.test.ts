@@ -90,8 +90,14 @@ test("under 10 % loss with reordering and duplication (seeded) every name still 
   for (const s of [d.server1, d.server2]) for (const [i, n] of names.entries()) s.records.push(a(n, `10.0.3.${i}`));
   const held = names.map((n) => d.start(n, "A"));
   d.b.clock.runUntilIdle();
-  t.deepEqual(held.map((h) => h.outcome?.err?.code), names.map(() => undefined));
-  t.deepEqual(held.map((h) => addressesOf(h.outcome!)), names.map((_, i) => [`10.0.3.${i}`]));
+  t.deepEqual(
+    held.map((h) => h.outcome?.err?.code),
+    names.map(() => undefined),
+  );
+  t.deepEqual(
+    held.map((h) => addressesOf(h.outcome!)),
+    names.map((_, i) => [`10.0.3.${i}`]),
+  );
   const c = faults!.counts;
   t.true(c.drop > 0 && c.reorder > 0 && c.duplicate > 0, JSON.stringify(c));
   t.true(d.queries() > names.length, "some queries had to be sent again");

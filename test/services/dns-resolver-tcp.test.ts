@@ -23,13 +23,20 @@ test("a truncated UDP answer is fetched whole over TCP port 53 from the same ser
   t.is(o.err, undefined);
   t.deepEqual(addressesOf(o), expected);
   t.like(o.result, { ttl: 120, source: "network" });
-  t.deepEqual(d.server1.queries.map((q) => q.tcp), [false, true]);
+  t.deepEqual(
+    d.server1.queries.map((q) => q.tcp),
+    [false, true],
+  );
   const [udp, tcp] = d.server1.queries;
   t.is(udp!.msg.id, tcp!.msg.id);
   t.deepEqual(udp!.msg.questions, tcp!.msg.questions);
   t.is(d.device.netif.stats.counters["dns.tcp"], 1);
   d.b.clock.runUntilIdle();
-  t.deepEqual(d.device.tcp.connections.map((c) => c.state), [], "the connection is closed and gone");
+  t.deepEqual(
+    d.device.tcp.connections.map((c) => c.state),
+    [],
+    "the connection is closed and gone",
+  );
   t.is(d.lookup("many.example.test", "A").result?.source, "cache");
 });
 
@@ -39,7 +46,11 @@ test("the partial answer in a truncated reply is never used: without TCP the loo
   const o = d.lookup("many.example.test", "A");
   t.is(o.err?.code, "truncated");
   t.is(o.result, undefined);
-  t.deepEqual(d.server1.queries.map((q) => q.tcp), [false, false], "each UDP round tried, TCP refused each time");
+  t.deepEqual(
+    d.server1.queries.map((q) => q.tcp),
+    [false, false],
+    "each UDP round tried, TCP refused each time",
+  );
   t.is(d.device.netif.stats.counters["dns.tcp"], 2);
 });
 
@@ -52,7 +63,10 @@ test("a server that accepts TCP but never answers is given up after tcpTimeoutMs
   const o = d.lookup("many.example.test", "A");
   t.deepEqual(addressesOf(o), expected);
   t.true(o.at >= 3000 && o.at < 3200, `answered at ${o.at} ms`);
-  t.deepEqual(d.server2.queries.map((q) => q.tcp), [false, true]);
+  t.deepEqual(
+    d.server2.queries.map((q) => q.tcp),
+    [false, true],
+  );
 });
 
 test("a TCP answer longer than maxTcpMessage is refused", (t) => {
@@ -61,7 +75,10 @@ test("a TCP answer longer than maxTcpMessage is refused", (t) => {
   const o = d.lookup("many.example.test", "A");
   t.is(o.err?.code, "truncated");
   d.b.clock.runUntilIdle();
-  t.deepEqual(d.device.tcp.connections.map((c) => c.state), []);
+  t.deepEqual(
+    d.device.tcp.connections.map((c) => c.state),
+    [],
+  );
 });
 
 test("concurrent look-ups that both need TCP each get their whole answer", (t) => {
@@ -70,7 +87,10 @@ test("concurrent look-ups that both need TCP each get their whole answer", (t) =
   const second = many(d, "two.example.test");
   const held = [d.start("one.example.test", "A"), d.start("two.example.test", "A")];
   d.b.clock.runUntilIdle();
-  t.deepEqual(held.map((h) => addressesOf(h.outcome!)), [first, second]);
+  t.deepEqual(
+    held.map((h) => addressesOf(h.outcome!)),
+    [first, second],
+  );
   t.is(d.device.netif.stats.counters["dns.tcp"], 2);
 });
 
@@ -85,8 +105,14 @@ test("TCP fallback under seeded 10 % loss with reordering and duplication", (t) 
   const expected = names.map((n) => many(d, n));
   const held = names.map((n) => d.start(n, "A"));
   d.b.clock.runUntilIdle();
-  t.deepEqual(held.map((h) => h.outcome?.err?.code), names.map(() => undefined));
-  t.deepEqual(held.map((h) => addressesOf(h.outcome!)), expected);
+  t.deepEqual(
+    held.map((h) => h.outcome?.err?.code),
+    names.map(() => undefined),
+  );
+  t.deepEqual(
+    held.map((h) => addressesOf(h.outcome!)),
+    expected,
+  );
   t.true((d.device.netif.stats.counters["dns.tcp"] ?? 0) >= names.length);
   t.true(faults!.counts.drop > 0 && faults!.counts.reorder > 0 && faults!.counts.duplicate > 0, JSON.stringify(faults!.counts));
 });
@@ -115,6 +141,9 @@ test("DnsStreamReader: a length over the limit stops the stream", (t) => {
   const reader = new DnsStreamReader(100, (m) => out.push(m));
   t.true(reader.push(dnsTcpFrame(new Uint8Array(100))));
   t.false(reader.push(dnsTcpFrame(new Uint8Array(101))));
-  t.deepEqual(out.map((m) => m.length), [100]);
+  t.deepEqual(
+    out.map((m) => m.length),
+    [100],
+  );
   t.deepEqual([...dnsTcpFrame(Uint8Array.of(7, 8, 9))], [0, 3, 7, 8, 9]);
 });

@@ -22,5 +22,7 @@ test("a resolver session with faults gives the same frames and outcomes on XS as
   const firstDifference = onNode.findIndex((line, i) => line !== onXs[i]);
   t.is(firstDifference, -1, `first difference at line ${firstDifference}:\nnode ${onNode[firstDifference]}\nxs   ${onXs[firstDifference]}`);
   t.log(outcomes.join("\n"));
-  t.log(`${onNode.length - outcomes.length - 1} frames identical on both engines; the whole session (both servers and the LAN included) took ${computrons} computrons on XS`);
+  t.log(
+    `${onNode.length - outcomes.length - 1} frames identical on both engines; the whole session (both servers and the LAN included) took ${computrons} computrons on XS`,
+  );
 });

@@ -21,10 +21,13 @@ test("A and AAAA: addresses and TTL from the server, in a recursive query for th
   t.deepEqual(six.result?.type === "AAAA" ? six.result.addresses : [], [v6(0x80)]);
   t.is(six.result?.ttl, 600);
   const q = d.server1.queries.map((x) => x.msg);
-  t.deepEqual(q.map((m) => [m.rd, m.qr, m.questions.length, m.questions[0]?.name, m.questions[0]?.type]), [
-    [true, false, 1, "www.example.test", "A"],
-    [true, false, 1, "www.example.test", "AAAA"],
-  ]);
+  t.deepEqual(
+    q.map((m) => [m.rd, m.qr, m.questions.length, m.questions[0]?.name, m.questions[0]?.type]),
+    [
+      [true, false, 1, "www.example.test", "A"],
+      [true, false, 1, "www.example.test", "AAAA"],
+    ],
+  );
   t.is(d.device.netif.stats.counters["dns.answer"], 2);
 });
 
@@ -50,7 +53,10 @@ test("a server that stops at the first CNAME is asked again for each target", (t
   const o = d.lookup("alias.example.test", "A");
   t.deepEqual(addressesOf(o), ["10.0.0.80", "10.0.0.81"]);
   t.like(o.result, { canonical: "www.example.test", ttl: 60 });
-  t.deepEqual(d.server1.queries.map((q) => q.msg.questions[0]?.name), ["alias.example.test", "mid.example.test", "www.example.test"]);
+  t.deepEqual(
+    d.server1.queries.map((q) => q.msg.questions[0]?.name),
+    ["alias.example.test", "mid.example.test", "www.example.test"],
+  );
 });
 
 for (const chase of [true, false]) {
@@ -73,7 +79,10 @@ test("PTR: reverse look-up of an IPv4 address asks for its in-addr.arpa name", (
   });
   d.b.clock.runUntilIdle();
   t.deepEqual(holder.names, ["www.example.test"]);
-  t.deepEqual(d.server1.queries.map((q) => q.msg.questions[0]), [{ name: "80.0.0.10.in-addr.arpa", type: "PTR", class: 1 }]);
+  t.deepEqual(
+    d.server1.queries.map((q) => q.msg.questions[0]),
+    [{ name: "80.0.0.10.in-addr.arpa", type: "PTR", class: 1 }],
+  );
 });
 
 test("reverse names: IPv4 octets and IPv6 nibbles in reverse order", (t) => {
@@ -173,7 +182,14 @@ test("bad names fail at once and send nothing", (t) => {
 });
 
 test("hosts table: A, AAAA and PTR without asking; it wins over the servers", (t) => {
-  const d = dnsBench({ resolver: { hosts: [["www.example.test", ip("192.168.1.9")], ["printer.lan", v6(9)]] } });
+  const d = dnsBench({
+    resolver: {
+      hosts: [
+        ["www.example.test", ip("192.168.1.9")],
+        ["printer.lan", v6(9)],
+      ],
+    },
+  });
   t.false(d.resolver.addHost("bad..name", ip("1.2.3.4")));
   const four = d.lookup("WWW.example.test", "A");
   t.like(four.result, { source: "hosts", ttl: 0 });
@@ -182,7 +198,14 @@ test("hosts table: A, AAAA and PTR without asking; it wins over the servers", (t
   t.deepEqual(six.result?.type === "AAAA" ? six.result.addresses : [], [v6(9)]);
   const back = d.lookup(reverseName(ip("192.168.1.9")), "PTR");
   t.deepEqual(back.result?.type === "PTR" ? back.result.names : [], ["www.example.test"]);
-  t.deepEqual(d.lookup(reverseName(v6(9)), "PTR").result, { name: reverseName(v6(9)), canonical: reverseName(v6(9)), ttl: 0, source: "hosts", type: "PTR", names: ["printer.lan"] });
+  t.deepEqual(d.lookup(reverseName(v6(9)), "PTR").result, {
+    name: reverseName(v6(9)),
+    canonical: reverseName(v6(9)),
+    ttl: 0,
+    source: "hosts",
+    type: "PTR",
+    names: ["printer.lan"],
+  });
   t.is(d.queries(), 0);
 });
 
@@ -242,7 +265,10 @@ test("in-flight bound: extra look-ups wait in a bounded queue, beyond it they fa
   d.server1.onQuery = () => times.push(d.b.clock.now());
   const held = ["n1", "n2", "n3", "n4"].map((n) => d.start(`${n}.example.test`, "A"));
   d.b.clock.runUntilIdle();
-  t.deepEqual(held.slice(0, 3).map((h) => addressesOf(h.outcome!)), [["10.0.1.1"], ["10.0.1.2"], ["10.0.1.3"]]);
+  t.deepEqual(
+    held.slice(0, 3).map((h) => addressesOf(h.outcome!)),
+    [["10.0.1.1"], ["10.0.1.2"], ["10.0.1.3"]],
+  );
   t.is(held[3]!.outcome?.err?.code, "busy");
   t.is(times.length, 3);
   t.true(times[0]! < 100 && times[1]! < 100 && times[2]! >= 100, `query times ${times.join(", ")}`);
@@ -271,7 +297,14 @@ test("servers from configuration or DHCP: none gives no-servers; setServers filt
 
 test("servers from a DHCP lease: the device gets its address and DNS server from DHCP, then resolves", (t) => {
   const b = bench();
-  new DhcpServer(b.host(1), { poolStart: ip("10.0.0.100"), poolSize: 4, mask: ip("255.255.255.0"), leaseTime: 3600, routers: [ip("10.0.0.1")], dnsServers: [SERVER2] });
+  new DhcpServer(b.host(1), {
+    poolStart: ip("10.0.0.100"),
+    poolSize: 4,
+    mask: ip("255.255.255.0"),
+    leaseTime: 3600,
+    routers: [ip("10.0.0.1")],
+    dnsServers: [SERVER2],
+  });
   const dns = new DnsServer(b.host(54), { records: zone(), soa: SOA });
   const device = b.host(2, { ip: 0, mask: 0, gateway: 0 });
   const resolver = new DnsResolver(device);

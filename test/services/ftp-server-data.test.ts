@@ -32,7 +32,18 @@ test("property: PORT's six numbers round trip any address and port", (t) => {
 });
 
 test("malformed PORT arguments are refused", (t) => {
-  for (const bad of ["", "1,2,3,4,5", "1,2,3,4,5,6,7", "256,0,0,1,4,1", "1,2,3,4,5,256", "1,2,3,4,-5,6", "a,b,c,d,e,f", "1,,3,4,5,6", "1.2.3.4,5,6", "1,2,3,4,5,6x"]) {
+  for (const bad of [
+    "",
+    "1,2,3,4,5",
+    "1,2,3,4,5,6,7",
+    "256,0,0,1,4,1",
+    "1,2,3,4,5,256",
+    "1,2,3,4,-5,6",
+    "a,b,c,d,e,f",
+    "1,,3,4,5,6",
+    "1.2.3.4,5,6",
+    "1,2,3,4,5,6x",
+  ]) {
     t.deepEqual(parseHostPort(bad), { ok: false, reason: "ftp-port-syntax" }, bad);
   }
 });
@@ -41,7 +52,17 @@ test("EPRT: IPv4 with any delimiter; IPv6 is another protocol; the rest malforme
   t.deepEqual(parseEprt("|1|132.235.1.2|6275|"), ok({ ip: ip("132.235.1.2"), port: 6275 }));
   t.deepEqual(parseEprt("!1!10.0.0.3!40000!"), ok({ ip: ip("10.0.0.3"), port: 40000 }));
   t.deepEqual(parseEprt("|2|1080::8:800:200C:417A|5282|"), { ok: false, reason: "ftp-eprt-protocol" });
-  for (const bad of ["", "|", "|1|10.0.0.3|0|", "|1|10.0.0.3|65536|", "|1|10.0.0|80|", "|1|10.0.0.3|80", "|x|10.0.0.3|80|", " 1 10.0.0.3 80 ", "|1|10.0.0.3|80|x"]) {
+  for (const bad of [
+    "",
+    "|",
+    "|1|10.0.0.3|0|",
+    "|1|10.0.0.3|65536|",
+    "|1|10.0.0|80|",
+    "|1|10.0.0.3|80",
+    "|x|10.0.0.3|80|",
+    " 1 10.0.0.3 80 ",
+    "|1|10.0.0.3|80|x",
+  ]) {
     t.deepEqual(parseEprt(bad), { ok: false, reason: "ftp-eprt-syntax" }, bad);
   }
 });
@@ -85,15 +106,22 @@ test("property: TYPE A round trips any bytes, however reads and segments split t
   const bytesArb = fc.array(fc.oneof(fc.constantFrom(10, 13), fc.integer({ min: 0, max: 255 })), { maxLength: 200 }).map((a) => Uint8Array.from(a));
   holds(
     t,
-    fc.property(bytesArb, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), (data, step, chunk, out, seg) => {
-      const wire = drainSource(new AsciiEncoder(source(data, step), chunk), out);
-      for (let i = 0; i < wire.length; i++) if (wire[i] === 10 && wire[i - 1] !== 13) return false;
-      const d = new AsciiDecoder();
-      const parts: Uint8Array[] = [];
-      for (let i = 0; i < wire.length; i += seg) parts.push(d.decode(wire.subarray(i, i + seg)));
-      parts.push(d.end());
-      return Buffer.from(concat(parts)).equals(Buffer.from(data));
-    }),
+    fc.property(
+      bytesArb,
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 9 }),
+      (data, step, chunk, out, seg) => {
+        const wire = drainSource(new AsciiEncoder(source(data, step), chunk), out);
+        for (let i = 0; i < wire.length; i++) if (wire[i] === 10 && wire[i - 1] !== 13) return false;
+        const d = new AsciiDecoder();
+        const parts: Uint8Array[] = [];
+        for (let i = 0; i < wire.length; i += seg) parts.push(d.decode(wire.subarray(i, i + seg)));
+        parts.push(d.end());
+        return Buffer.from(concat(parts)).equals(Buffer.from(data));
+      },
+    ),
   );
 });
 
@@ -152,5 +180,6 @@ test("property: UTF-8 decoding accepts exactly what a fatal TextDecoder accepts"
     }),
     { numRuns: 2000 },
   );
-  for (const bad of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x80]]) t.is(utf8Decode(Uint8Array.from(bad)), undefined, bad.join(","));
+  for (const bad of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x80]])
+    t.is(utf8Decode(Uint8Array.from(bad)), undefined, bad.join(","));
 });

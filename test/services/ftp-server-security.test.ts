@@ -17,7 +17,14 @@ test("bounce: PORT and EPRT to another address or to a privileged port are refus
   third.tcp.listen(8080)!.accept(() => t.fail("the server connected to a third party"));
   must(writeAll(env.storage, "f", bytes(100)));
   const c = env.login();
-  for (const cmd of ["PORT 10,0,0,4,31,144", "EPRT |1|10.0.0.4|8080|", "PORT 10,0,0,3,0,25", "EPRT |1|10.0.0.3|1023|", "PORT 0,0,0,0,156,64", "PORT 10,0,0,3,0,0"]) {
+  for (const cmd of [
+    "PORT 10,0,0,4,31,144",
+    "EPRT |1|10.0.0.4|8080|",
+    "PORT 10,0,0,3,0,25",
+    "EPRT |1|10.0.0.3|1023|",
+    "PORT 0,0,0,0,156,64",
+    "PORT 10,0,0,3,0,0",
+  ]) {
     t.is(c.cmd(cmd).lines[0], "504 Data connections only to your own address and an unprivileged port", cmd);
   }
   t.is(c.cmd("RETR f").code, 425, "no data connection was prepared");
@@ -56,7 +63,20 @@ test("traversal: a user confined to home/bob cannot leave it by .., absolute pat
   must(writeAll(env.storage, "top.txt", text("top")));
   const c = env.login();
   t.deepEqual(c.list("NLST", "/").lines, ["mine.txt"]);
-  for (const cmd of ["CWD ..", "CWD ../..", "CWD /..", "CWD ..\\..", "SIZE ../secret.txt", "MDTM /../../top.txt", "DELE ../secret.txt", "MKD ../evil", "RMD ../bob", "RNFR ../secret.txt", "MLST ..", "STAT ../"]) {
+  for (const cmd of [
+    "CWD ..",
+    "CWD ../..",
+    "CWD /..",
+    "CWD ..\\..",
+    "SIZE ../secret.txt",
+    "MDTM /../../top.txt",
+    "DELE ../secret.txt",
+    "MKD ../evil",
+    "RMD ../bob",
+    "RNFR ../secret.txt",
+    "MLST ..",
+    "STAT ../",
+  ]) {
     t.is(c.cmd(cmd).lines[0], "550 Permission denied", cmd);
   }
   t.is(c.list("LIST", "..").first.code, 550);
@@ -246,7 +266,10 @@ test("property: any bytes on the control connection get replies, never an intern
     fc.constantFrom("NOOP", "PWD", "CWD ..", "LIST", "ABOR", "REST 1", "RETR x", "PORT 1,2,3,4,5,6", "EPSV 2", "MLST", "TYPE A", "STAT", "RNTO y", "FEAT"),
     fc.string({ maxLength: 40 }),
   );
-  const chunk = fc.oneof(line.map((l) => text(`${l}\r\n`)), fc.uint8Array({ maxLength: 60 }));
+  const chunk = fc.oneof(
+    line.map((l) => text(`${l}\r\n`)),
+    fc.uint8Array({ maxLength: 60 }),
+  );
   holds(
     t,
     fc.property(fc.array(chunk, { maxLength: 12 }), (chunks) => {

@@ -16,7 +16,8 @@ test("greeting 220; before login only USER, PASS, ACCT, QUIT, SYST, FEAT, OPTS, 
   const c = env.connect();
   const hello = c.next();
   t.is(hello.code, 220);
-  for (const cmd of ["PWD", "CWD /", "LIST", "RETR x", "STOR x", "PASV", "PORT 10,0,0,3,156,64", "TYPE I", "MKD d", "SIZE x", "STAT", "ABOR", "REST 5"]) t.is(c.cmd(cmd).code, 530, cmd);
+  for (const cmd of ["PWD", "CWD /", "LIST", "RETR x", "STOR x", "PASV", "PORT 10,0,0,3,156,64", "TYPE I", "MKD d", "SIZE x", "STAT", "ABOR", "REST 5"])
+    t.is(c.cmd(cmd).code, 530, cmd);
   t.is(c.cmd("SYST").text, "UNIX Type: L8");
   t.is(c.cmd("NOOP").code, 200);
   t.is(c.cmd("FEAT").code, 211);
@@ -29,7 +30,12 @@ test("greeting 220; before login only USER, PASS, ACCT, QUIT, SYST, FEAT, OPTS, 
 });
 
 test("USER/PASS: 331 then 230; PASS without USER and twice are 503; USER again logs in anew", (t) => {
-  const env = ftpBench({ users: [{ name: "bob", password: "secret" }, { name: "eve", password: "pw" }] });
+  const env = ftpBench({
+    users: [
+      { name: "bob", password: "secret" },
+      { name: "eve", password: "pw" },
+    ],
+  });
   const c = env.connect();
   c.next();
   t.is(c.cmd("PASS secret").code, 503);
@@ -64,7 +70,18 @@ test("FEAT advertises what is implemented; OPTS MLST chooses the facts, OPTS UTF
   const env = ftpBench();
   must(writeAll(env.storage, "f.txt", text("hello")));
   const c = env.login();
-  t.deepEqual(c.cmd("FEAT").lines, ["211-Features:", " EPRT", " EPSV", " MDTM", " MLST type*;size*;modify*;perm*;", " REST STREAM", " SIZE", " TVFS", " UTF8", "211 End"]);
+  t.deepEqual(c.cmd("FEAT").lines, [
+    "211-Features:",
+    " EPRT",
+    " EPSV",
+    " MDTM",
+    " MLST type*;size*;modify*;perm*;",
+    " REST STREAM",
+    " SIZE",
+    " TVFS",
+    " UTF8",
+    "211 End",
+  ]);
   t.is(c.cmd("OPTS UTF8 ON").code, 200);
   t.is(c.cmd("OPTS MLST size;type;bogus;").lines[0], "200 MLST OPTS type;size;");
   t.is(c.cmd("FEAT").lines[4], " MLST type*;size*;modify;perm;");
@@ -82,7 +99,8 @@ test("HELP lists the commands in a multi-line 214; HELP of one says whether it i
   t.is(help.lines[0], "214-The following commands are recognized:");
   t.is(help.lines.at(-1), "214 Help OK");
   const listed = help.lines.slice(1, -1).join(" ").trim().split(/\s+/);
-  for (const v of ["USER", "PASS", "RETR", "STOR", "APPE", "EPSV", "EPRT", "MLSD", "MLST", "REST", "ABOR", "RNFR", "RNTO", "XPWD"]) t.true(listed.includes(v), v);
+  for (const v of ["USER", "PASS", "RETR", "STOR", "APPE", "EPSV", "EPRT", "MLSD", "MLST", "REST", "ABOR", "RNFR", "RNTO", "XPWD"])
+    t.true(listed.includes(v), v);
   t.false(listed.includes("SITE"));
   t.is(c.cmd("HELP retr").text, "RETR is supported");
   t.is(c.cmd("HELP SITE").code, 502);
@@ -94,7 +112,24 @@ test("unknown commands 500, unimplemented 502, bad arguments 501, and the sessio
   t.is(c.cmd("XYZZY").code, 500);
   t.is(c.cmd("").code, 500);
   for (const cmd of ["SITE CHMOD 644 x", "STOU", "REIN", "SMNT /", "AUTH TLS"]) t.is(c.cmd(cmd).code, 502, cmd);
-  for (const cmd of ["NOOP now", "PWD x", "RETR", "STOR", "CWD", "REST", "REST -1", "REST abc", "PORT 1,2,3", "EPRT |1|x|1|", "TYPE X", "MODE Z", "STRU Q", "MKD", "DELE", "QUIT now"]) {
+  for (const cmd of [
+    "NOOP now",
+    "PWD x",
+    "RETR",
+    "STOR",
+    "CWD",
+    "REST",
+    "REST -1",
+    "REST abc",
+    "PORT 1,2,3",
+    "EPRT |1|x|1|",
+    "TYPE X",
+    "MODE Z",
+    "STRU Q",
+    "MKD",
+    "DELE",
+    "QUIT now",
+  ]) {
     t.is(c.cmd(cmd).code, 501, cmd);
   }
   t.is(c.cmd("NOOP").code, 200);
@@ -268,7 +303,10 @@ test("LIST, NLST, MLSD, MLST and STAT with a path: each format, of a directory a
   c.cmd("CWD dir");
   t.deepEqual(c.list("LIST").lines, list.lines);
   t.deepEqual(c.list("NLST").lines, ["a.txt", "sub"]);
-  t.deepEqual(c.list("MLSD", "", "port").lines, ["type=file;size=5;modify=20240601103000;perm=adfrw; a.txt", "type=dir;modify=20240601103000;perm=cdeflmp; sub"]);
+  t.deepEqual(c.list("MLSD", "", "port").lines, [
+    "type=file;size=5;modify=20240601103000;perm=adfrw; a.txt",
+    "type=dir;modify=20240601103000;perm=cdeflmp; sub",
+  ]);
   t.is(c.list("MLSD", "a.txt").first.code, 501);
   t.is(c.list("NLST", "nowhere").first.code, 550);
   t.deepEqual(c.cmd("MLST").lines, ["250-Listing /dir", " type=dir;modify=20240601103000;perm=cdeflmp; /dir", "250 End"]);
@@ -281,7 +319,14 @@ test("STAT without a path: status in a multi-line 211, with the data connection"
   const env = ftpBench();
   const c = env.login();
   const s = c.cmd("STAT");
-  t.deepEqual(s.lines, ["211-FTP server status:", " Connected to 10.0.0.3", " Logged in as bob", " TYPE: BINARY, STRUcture: File, MODE: Stream", " Data connection: none", "211 End of status"]);
+  t.deepEqual(s.lines, [
+    "211-FTP server status:",
+    " Connected to 10.0.0.3",
+    " Logged in as bob",
+    " TYPE: BINARY, STRUcture: File, MODE: Stream",
+    " Data connection: none",
+    "211 End of status",
+  ]);
   const { conn, reply: port } = c.data("epsv");
   c.wait(() => conn.pcb?.state === "established", "the data connection");
   env.clock.advance(1);

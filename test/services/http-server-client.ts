@@ -186,7 +186,13 @@ export interface Env {
 }
 
 /** A server at 10.0.0.2 over `storage` (null: none), its TCP configured by `tcp`, and a client stack at 10.0.0.3; they already know each other's MAC. */
-export function setup(options: Partial<HttpServerOptions> = {}, storage: Storage | null = new MemoryStorage({ limit: 1 << 24, maxEntries: 1000 }), wrap?: (link: Link, clock: VirtualClock) => Link, seed = 1, tcp = {}): Env {
+export function setup(
+  options: Partial<HttpServerOptions> = {},
+  storage: Storage | null = new MemoryStorage({ limit: 1 << 24, maxEntries: 1000 }),
+  wrap?: (link: Link, clock: VirtualClock) => Link,
+  seed = 1,
+  tcp = {},
+): Env {
   const b = bench(seed);
   const device = b.host(2, { tcp }, wrap && ((link) => wrap(link, b.clock)));
   const client = b.host(3);

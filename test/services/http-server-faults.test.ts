@@ -13,7 +13,12 @@ const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 for (const seed of [11, 2024]) {
   test(`seed ${seed}: a 300 KB GET, chunked and sized PUTs of 200 KB, and a pipelined burst arrive byte-exact over a faulty link`, (t) => {
     let faults: FaultInjector | undefined;
-    const env = setup({ allowPut: true, sendTimeoutMs: 120_000, requestTimeoutMs: 60_000 }, undefined, (link, clock) => (faults = new FaultInjector(link, clock, { seed, rates: {} })), seed);
+    const env = setup(
+      { allowPut: true, sendTimeoutMs: 120_000, requestTimeoutMs: 60_000 },
+      undefined,
+      (link, clock) => (faults = new FaultInjector(link, clock, { seed, rates: {} })),
+      seed,
+    );
     // ARP is settled before the faults begin: a corrupted ARP reply (no checksum) would poison the cache.
     faults!.rates = { drop: 0.08, duplicate: 0.03, reorder: 0.08, delay: 0.05, corrupt: 0.02, truncate: 0.01 };
     const big = bytes(300_000, seed);
@@ -37,7 +42,9 @@ for (const seed of [11, 2024]) {
     t.is(chunked.responses()[0]?.status, 201);
     t.is(sha(readAll(env.storage, "up-chunked.bin")), sha(upload));
 
-    const sized = env.exchange(new Uint8Array([...new TextEncoder().encode(`PUT /up.bin HTTP/1.1\r\nHost: d\r\nContent-Length: ${upload.length}\r\n\r\n`), ...upload]));
+    const sized = env.exchange(
+      new Uint8Array([...new TextEncoder().encode(`PUT /up.bin HTTP/1.1\r\nHost: d\r\nContent-Length: ${upload.length}\r\n\r\n`), ...upload]),
+    );
     t.is(sized.responses[0]?.status, 201);
     t.is(sha(readAll(env.storage, "up.bin")), sha(upload));
 
@@ -48,7 +55,10 @@ for (const seed of [11, 2024]) {
         "GET /big.bin HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n",
       { heads: [false, true, false, false], count: 4 },
     );
-    t.deepEqual(burst.responses.map((r) => r.status), [206, 200, 200, 200]);
+    t.deepEqual(
+      burst.responses.map((r) => r.status),
+      [206, 200, 200, 200],
+    );
     t.is(sha(burst.responses[0]!.body), sha(upload.subarray(1000, 51000)));
     t.is(burst.responses[1]!.headers["content-length"], "300000");
     t.truthy(JSON.parse(dec(burst.responses[2]!.body)).counters["http.requests"]);

@@ -53,7 +53,13 @@ test("431 for a header section over its bytes or its count of fields; at the lim
   refused(t, env, `GET / HTTP/1.1\r\nHost: d\r\n${fields(4, 45)}\r\n`, 431, "http-header-too-large");
   // Trailers of a chunked body have the same bound.
   env.server.route("POST", "/sink", (req, res) => req.recv((d) => d === null && res.end("ok")));
-  refused(t, env, `POST /sink HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nT: ${"t".repeat(300)}\r\n\r\n`, 431, "http-header-too-large");
+  refused(
+    t,
+    env,
+    `POST /sink HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nT: ${"t".repeat(300)}\r\n\r\n`,
+    431,
+    "http-header-too-large",
+  );
 });
 
 test("413 for a body over the limit, by Content-Length before any of it, and chunked as the chunks add up", (t) => {
@@ -70,7 +76,10 @@ test("413 for a body over the limit, by Content-Length before any of it, and chu
   refused(t, env, post("Content-Length: 1001\r\n", ""), 413, "http-body-too-large");
   refused(t, env, post("Content-Length: 99999999999999999999999\r\n", ""), 413, "http-body-too-large");
   got = 0;
-  t.is(dec(env.exchange(post("Transfer-Encoding: chunked\r\n", `1f4\r\n${"y".repeat(500)}\r\n1f4\r\n${"y".repeat(500)}\r\n0\r\n\r\n`)).responses[0]!.body), "1000");
+  t.is(
+    dec(env.exchange(post("Transfer-Encoding: chunked\r\n", `1f4\r\n${"y".repeat(500)}\r\n1f4\r\n${"y".repeat(500)}\r\n0\r\n\r\n`)).responses[0]!.body),
+    "1000",
+  );
   got = 0;
   refused(t, env, post("Transfer-Encoding: chunked\r\n", `1f4\r\n${"y".repeat(500)}\r\n1f5\r\n`), 413, "http-body-too-large");
   refused(t, env, post("Transfer-Encoding: chunked\r\n", `fffffffffffffffffffffffff\r\n`), 413, "http-body-too-large");
@@ -96,7 +105,11 @@ const MALFORMED: Array<[string, string, string]> = [
   ["whitespace before the first field", "GET / HTTP/1.1\r\n Host: d\r\n\r\n", "http-obs-fold"],
   ["bare CR", "GET / HTTP/1.1\r\nHost: d\r\nX: a\rb\r\n\r\n", "http-bare-cr"],
   ["bare CR in request line", "GET /\r HTTP/1.1\r\nHost: d\r\n\r\n", "http-bare-cr"],
-  ["Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "http-te-and-content-length"],
+  [
+    "Content-Length and Transfer-Encoding",
+    "POST / HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "http-te-and-content-length",
+  ],
   ["conflicting Content-Length list", "POST / HTTP/1.1\r\nHost: d\r\nContent-Length: 5, 6\r\n\r\nabcde", "http-conflicting-content-length"],
   ["conflicting Content-Length fields", "POST / HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcde", "http-conflicting-content-length"],
   ["negative Content-Length", "POST / HTTP/1.1\r\nHost: d\r\nContent-Length: -1\r\n\r\n", "http-bad-content-length"],
@@ -141,7 +154,8 @@ test("501 for a transfer coding other than chunked; 505 for HTTP/2 and later, 0.
 
 test("a target that is not a path, or has a bad escape, is 400 without closing", (t) => {
   const env = setup();
-  for (const target of ["*", "relative", "/a%zzb", "/%", "/a#frag", "%2f"]) refused(t, env, `GET ${target} HTTP/1.1\r\nHost: d\r\n\r\n`, 400, "http-bad-target", false);
+  for (const target of ["*", "relative", "/a%zzb", "/%", "/a#frag", "%2f"])
+    refused(t, env, `GET ${target} HTTP/1.1\r\nHost: d\r\n\r\n`, 400, "http-bad-target", false);
 });
 
 // ---- time ----
@@ -151,7 +165,10 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   env.server.route("POST", "/sink", (req, res) => req.recv((d) => d === null && res.end()));
   const silent = env.connect();
   env.until(() => silent.fin, 60_000);
-  t.deepEqual(silent.responses().map((r) => r.status), [408]);
+  t.deepEqual(
+    silent.responses().map((r) => r.status),
+    [408],
+  );
   t.is(env.drops["http-request-timeout"], 1);
 
   const slow = env.connect();
@@ -162,7 +179,10 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
     slow.send(head[i]!);
     env.clock.advance(500);
   }
-  t.deepEqual(slow.responses().map((r) => r.status), [408]);
+  t.deepEqual(
+    slow.responses().map((r) => r.status),
+    [408],
+  );
   const took = env.clock.now() - start;
   t.true(took >= 5_000 && took <= 6_500, `${took} ms of virtual time`);
   t.is(env.drops["http-request-timeout"], 2);
@@ -170,7 +190,10 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   const stall = env.connect();
   stall.send(`POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`);
   env.until(() => stall.fin, 60_000);
-  t.deepEqual(stall.responses().map((r) => r.status), [408]);
+  t.deepEqual(
+    stall.responses().map((r) => r.status),
+    [408],
+  );
   t.is(env.drops["http-body-timeout"], 1);
   env.until(() => env.server.connections === 0, 60_000);
   t.is(env.server.connections, 0);
@@ -236,10 +259,16 @@ test("pipelined requests wait while a response is still queued: a client that do
       if (!h.ok) return h;
       most = Math.max(most, ++open);
       const close = h.value.close.bind(h.value);
-      return { ok: true as const, value: Object.assign(Object.create(h.value), { read: h.value.read.bind(h.value), close: () => {
+      return {
+        ok: true as const,
+        value: Object.assign(Object.create(h.value), {
+          read: h.value.read.bind(h.value),
+          close: () => {
             open--;
             close();
-          } }) };
+          },
+        }),
+      };
     },
   });
   const env = setup({}, counted);
@@ -344,7 +373,24 @@ test("no path leaves the static root: dot-dot, encoded, backslashes, NUL, absolu
 test("property: any bytes at all never crash the server; it answers a status line or nothing, and frees the connection", (t) => {
   const reqLike = fc.array(
     fc.oneof(
-      fc.constantFrom("GET ", "POST ", "/", " HTTP/1.1", "\r\n", "\n", "\r", ":", " ", "Host: d\r\n", "Content-Length: 5\r\n", "Transfer-Encoding: chunked\r\n", "0\r\n", "ff\r\n", "%2e", "Expect: 100-continue\r\n"),
+      fc.constantFrom(
+        "GET ",
+        "POST ",
+        "/",
+        " HTTP/1.1",
+        "\r\n",
+        "\n",
+        "\r",
+        ":",
+        " ",
+        "Host: d\r\n",
+        "Content-Length: 5\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "0\r\n",
+        "ff\r\n",
+        "%2e",
+        "Expect: 100-continue\r\n",
+      ),
       fc.string({ maxLength: 20 }),
     ),
     { maxLength: 30 },
@@ -352,17 +398,28 @@ test("property: any bytes at all never crash the server; it answers a status lin
   const raw = fc.uint8Array({ maxLength: 400 });
   holds(
     t,
-    fc.property(fc.oneof(reqLike.map((parts) => enc(parts.join(""))), raw), (input) => {
-      const env = setup({ requestTimeoutMs: 2_000, maxHeaderBytes: 300 });
-      const c = env.connect();
-      c.send(input);
-      env.until(() => c.fin || c.error !== undefined, 30_000);
-      c.pcb.close();
-      env.until(() => env.server.connections === 0, 30_000);
-      const text = c.text;
-      const lines = text.split("\r\n").filter((l) => /^HTTP\//.test(l));
-      return !("internal-error" in env.drops) && (text === "" || /^HTTP\/1\.1 \d{3} /.test(text)) && lines.every((l) => /^HTTP\/1\.1 \d{3} /.test(l)) && env.server.connections === 0;
-    }),
+    fc.property(
+      fc.oneof(
+        reqLike.map((parts) => enc(parts.join(""))),
+        raw,
+      ),
+      (input) => {
+        const env = setup({ requestTimeoutMs: 2_000, maxHeaderBytes: 300 });
+        const c = env.connect();
+        c.send(input);
+        env.until(() => c.fin || c.error !== undefined, 30_000);
+        c.pcb.close();
+        env.until(() => env.server.connections === 0, 30_000);
+        const text = c.text;
+        const lines = text.split("\r\n").filter((l) => /^HTTP\//.test(l));
+        return (
+          !("internal-error" in env.drops) &&
+          (text === "" || /^HTTP\/1\.1 \d{3} /.test(text)) &&
+          lines.every((l) => /^HTTP\/1\.1 \d{3} /.test(l)) &&
+          env.server.connections === 0
+        );
+      },
+    ),
     { numRuns: 150 },
   );
 });

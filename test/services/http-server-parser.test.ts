@@ -66,17 +66,22 @@ const request = fc
   });
 
 test("property: the same events whatever the pieces, for pipelined requests, valid or damaged", (t) => {
-  const damaged = fc.tuple(fc.array(request, { minLength: 1, maxLength: 3 }), fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { nil: undefined })).map(([reqs, hit]) => {
-    const b = enc(reqs.map((r) => r.text).join(""));
-    if (hit) b[hit[0] % b.length] = hit[1];
-    return b;
-  });
+  const damaged = fc
+    .tuple(fc.array(request, { minLength: 1, maxLength: 3 }), fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { nil: undefined }))
+    .map(([reqs, hit]) => {
+      const b = enc(reqs.map((r) => r.text).join(""));
+      if (hit) b[hit[0] % b.length] = hit[1];
+      return b;
+    });
   holds(
     t,
     fc.property(damaged, fc.array(fc.nat(), { maxLength: 12 }), (input, cuts) => {
       const whole = events(input, []);
       const split = events(input, cuts);
-      const bytewise = events(input, Array.from({ length: input.length }, (_, i) => i));
+      const bytewise = events(
+        input,
+        Array.from({ length: input.length }, (_, i) => i),
+      );
       return JSON.stringify(whole) === JSON.stringify(split) && JSON.stringify(whole) === JSON.stringify(bytewise);
     }),
     { numRuns: 300 },
@@ -115,7 +120,19 @@ test("a head records method, target, minor version, lower-cased fields with trim
     input = input.subarray(r.used);
     step = r.step;
   }
-  const head: ParseStep = { kind: "head", head: { method: "PUT", target: "/x?y", minor: 0, fields: [["content-length", "3"], ["x-a", "v a l"]], body: 3 } };
+  const head: ParseStep = {
+    kind: "head",
+    head: {
+      method: "PUT",
+      target: "/x?y",
+      minor: 0,
+      fields: [
+        ["content-length", "3"],
+        ["x-a", "v a l"],
+      ],
+      body: 3,
+    },
+  };
   t.deepEqual(step, head);
   t.false(p.idle);
   t.deepEqual(p.next(input).step, { kind: "data", data: enc("abc") });
@@ -144,11 +161,25 @@ test("property: an HTTP-date written by the server reads back to its second, in 
       const weekday = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"][d.getUTCDay()]!;
       const rfc850 = `${weekday}, ${day}-${mon}-${year.slice(2)} ${time} GMT`;
       const asctime = `${wd.slice(0, 3)} ${mon} ${String(d.getUTCDate()).padStart(2, " ")} ${time} ${year}`;
-      return /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/.test(imf) && parseHttpDate(imf) === second && parseHttpDate(rfc850) === second && parseHttpDate(asctime) === second && Date.parse(imf) === second;
+      return (
+        /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/.test(imf) &&
+        parseHttpDate(imf) === second &&
+        parseHttpDate(rfc850) === second &&
+        parseHttpDate(asctime) === second &&
+        Date.parse(imf) === second
+      );
     }),
     { numRuns: 300 },
   );
-  for (const bad of ["", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT", "06 Nov 1994", "Sun, 06 Xyz 1994 08:49:37 GMT", "Sun, 06 ovD 1994 08:49:37 GMT"]) {
+  for (const bad of [
+    "",
+    "Sun, 06 Nov 1994 08:49:37 UTC",
+    "Sun, 6 Nov 1994 08:49:37 GMT",
+    "Sun, 06 Nov 94 08:49:37 GMT",
+    "06 Nov 1994",
+    "Sun, 06 Xyz 1994 08:49:37 GMT",
+    "Sun, 06 ovD 1994 08:49:37 GMT",
+  ]) {
     t.is(parseHttpDate(bad), undefined, bad);
   }
 });
@@ -156,7 +187,10 @@ test("property: an HTTP-date written by the server reads back to its second, in 
 test("property: utf8 encodes any string as TextEncoder does, lone surrogates included", (t) => {
   holds(
     t,
-    fc.property(fc.oneof(fc.fullUnicodeString({ maxLength: 60 }), fc.string16bits({ maxLength: 60 })), (s) => Buffer.compare(utf8(s), new TextEncoder().encode(s)) === 0),
+    fc.property(
+      fc.oneof(fc.fullUnicodeString({ maxLength: 60 }), fc.string16bits({ maxLength: 60 })),
+      (s) => Buffer.compare(utf8(s), new TextEncoder().encode(s)) === 0,
+    ),
     { numRuns: 500 },
   );
 });

@@ -30,10 +30,19 @@ export function session(seed: number): string[] {
   const lines: string[] = [];
   let clockNow = () => 0;
   const storage = new MemoryStorage({ limit: 1 << 20, clock: { now: () => 1_700_000_000_000 + clockNow(), setTimer: () => ({ cancel() {} }) } });
-  const env = setup({ allowPut: true, date: () => 1_700_000_000_000 + clockNow() }, storage, (link, clock) => new FaultInjector(link, clock, { seed, rates: { drop: 0.05, duplicate: 0.03, reorder: 0.05 } }), seed);
+  const env = setup(
+    { allowPut: true, date: () => 1_700_000_000_000 + clockNow() },
+    storage,
+    (link, clock) => new FaultInjector(link, clock, { seed, rates: { drop: 0.05, duplicate: 0.03, reorder: 0.05 } }),
+    seed,
+  );
   clockNow = () => env.clock.now();
   storage.mkdir("www");
-  for (const [name, size] of [["www/index.html", 700], ["www/a b.bin", 40_000], ["www/data.json", 90]] as const) {
+  for (const [name, size] of [
+    ["www/index.html", 700],
+    ["www/a b.bin", 40_000],
+    ["www/data.json", 90],
+  ] as const) {
     const h = storage.openWrite(name, "create");
     if (h.ok) {
       h.value.write(pattern(size, size));

@@ -14,7 +14,21 @@ test("an HTTP session over a faulty link gives the same frames and responses on 
   const responses = onNode.filter((l) => /^[a-z]+: \d{3} /.test(l));
   t.deepEqual(
     responses.map((l) => l.split(" ").slice(0, 2).join(" ")),
-    ["get: 200", "head: 200", "range: 206", "conditional: 304", "listing: 301", "listing: 200", "listing: 200", "put: 100", "put: 201", "bad: 400", "version: 505", "escape: 403", "escape: 200"],
+    [
+      "get: 200",
+      "head: 200",
+      "range: 206",
+      "conditional: 304",
+      "listing: 301",
+      "listing: 200",
+      "listing: 200",
+      "put: 100",
+      "put: 201",
+      "bad: 400",
+      "version: 505",
+      "escape: 403",
+      "escape: 200",
+    ],
   );
   const { value: onXs, computrons } = await withXsBundle(entry, (xs) => xs.evaluateJson<string[]>(`entry.session(${SEED})`));
   t.is(onXs.length, onNode.length);

@@ -33,7 +33,7 @@ test("GET serves a file byte-exact with Content-Length, a Content-Type by extens
     "logo.png": "image/png",
     "photo.jpeg": "image/jpeg",
     "firmware.bin": "application/octet-stream",
-    "noext": "application/octet-stream",
+    noext: "application/octet-stream",
   };
   for (const [i, name] of Object.keys(files).entries()) must(writeAll(env.storage, name, bytes(3000 + i * 1111, i)));
   for (const [i, [name, type]] of Object.entries(files).entries()) {
@@ -67,7 +67,7 @@ test("HEAD sends GET's header fields and no body: a GET pipelined behind it pars
   const head = `HEAD /f.txt HTTP/1.1\r\nHost: d\r\n\r\n`;
   const { responses } = env.exchange(head + get("/f.txt") + head, { heads: [true, false, true], count: 3 });
   t.is(responses.length, 3);
-  const [h, g, h2] = responses as [typeof responses[0] & {}, typeof responses[0] & {}, typeof responses[0] & {}];
+  const [h, g, h2] = responses as [(typeof responses)[0] & {}, (typeof responses)[0] & {}, (typeof responses)[0] & {}];
   t.deepEqual(h.headers, g.headers);
   t.deepEqual(h2.headers, g.headers);
   t.is(h.body.length, 0);
@@ -256,14 +256,20 @@ test("PUT beyond the storage's room: 507 before the body when the length is know
   const env = setup({ allowPut: true }, storage);
   must(writeAll(storage, "keep", bytes(5000, 1)));
   const known = env.exchange(`PUT /keep HTTP/1.1\r\nHost: d\r\nContent-Length: 30000\r\nExpect: 100-continue\r\n\r\n`);
-  t.deepEqual(known.responses.map((r) => r.status), [507]);
+  t.deepEqual(
+    known.responses.map((r) => r.status),
+    [507],
+  );
   t.is(known.responses[0]!.headers.connection, "close");
   const c = env.connect();
   c.send(`PUT /keep HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n`);
   for (let i = 0; i < 6; i++) c.send(`1000\r\n${"x".repeat(0x1000)}\r\n`);
   c.send("0\r\n\r\n");
   env.until(() => c.fin);
-  t.deepEqual(c.responses().map((r) => r.status), [507]);
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [507],
+  );
   t.deepEqual(readAll(storage, "keep"), bytes(5000, 1));
   t.is(env.drops["storage-full"], 2);
 });
@@ -332,7 +338,10 @@ test("a handler or body reader that throws is answered 500 and the server goes o
   });
   const post = `POST /reader HTTP/1.1\r\nHost: d\r\nContent-Length: 4\r\n\r\nbody`;
   const { responses } = env.exchange(get("/boom") + post + get("/ok"), { count: 3 });
-  t.deepEqual(responses.map((r) => r.status), [500, 500, 200]);
+  t.deepEqual(
+    responses.map((r) => r.status),
+    [500, 500, 200],
+  );
   const late = env.exchange(get("/late"), { keep: true });
   env.until(() => late.client.error !== undefined);
   t.is(late.client.error, "reset", "a response under way can only be cut off");
@@ -548,7 +557,10 @@ test("HTTP/1.0: closed after the response without keep-alive; kept with it; a bo
   t.true(plain.client.fin);
   t.is(plain.responses[0]!.headers.connection, "close");
   const kept = env.exchange(`GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`, { count: 2, keep: true });
-  t.deepEqual(kept.responses.map((r) => r.headers.connection), ["keep-alive", "keep-alive"]);
+  t.deepEqual(
+    kept.responses.map((r) => r.headers.connection),
+    ["keep-alive", "keep-alive"],
+  );
   t.false(kept.client.fin);
   const gen = env.exchange(`GET /gen HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`, { keep: true });
   env.until(() => gen.client.fin);
@@ -563,14 +575,23 @@ test("Expect: 100-continue: 100 once the handler reads the body; a final answer 
   const c = env.connect();
   c.send(`PUT /f HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
   env.until(() => c.responses().length === 1);
-  t.deepEqual(c.responses().map((r) => r.status), [100]);
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [100],
+  );
   c.send("hello");
   env.until(() => c.responses().length === 2);
-  t.deepEqual(c.responses().map((r) => r.status), [100, 201]);
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [100, 201],
+  );
   t.is(dec(readAll(env.storage, "f")), "hello");
   const refused = env.exchange(`POST /f HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`, { keep: true });
   env.until(() => refused.client.fin);
-  t.deepEqual(refused.client.responses().map((r) => r.status), [405]);
+  t.deepEqual(
+    refused.client.responses().map((r) => r.status),
+    [405],
+  );
   t.is(refused.responses[0]!.headers.connection, "close");
   const odd = env.exchange(`GET /f HTTP/1.1\r\nHost: d\r\nExpect: something-else\r\n\r\n`);
   t.is(odd.responses[0]!.status, 417);
@@ -580,10 +601,13 @@ test("bare LF ends lines as CR LF does (RFC 9112 2.2), and empty lines before a 
   const env = setup({}, store());
   must(writeAll(env.storage, "a", enc("AAA")));
   const { responses } = env.exchange(`\r\n\nGET /a HTTP/1.1\nHost: d\n\nGET /a HTTP/1.1\r\nHost: d\n\r\n`, { count: 2 });
-  t.deepEqual(responses.map((r) => [r.status, dec(r.body)]), [
-    [200, "AAA"],
-    [200, "AAA"],
-  ]);
+  t.deepEqual(
+    responses.map((r) => [r.status, dec(r.body)]),
+    [
+      [200, "AAA"],
+      [200, "AAA"],
+    ],
+  );
 });
 
 test("a request split into one-byte segments is served like a whole one", (t) => {
@@ -596,10 +620,13 @@ test("a request split into one-byte segments is served like a whole one", (t) =>
     env.clock.advance(1);
   }
   env.until(() => c.responses().length === 2);
-  t.deepEqual(c.responses().map((r) => [r.status, dec(r.body)]), [
-    [201, ""],
-    [200, "abc"],
-  ]);
+  t.deepEqual(
+    c.responses().map((r) => [r.status, dec(r.body)]),
+    [
+      [201, ""],
+      [200, "abc"],
+    ],
+  );
 });
 
 test("a Date field is sent only when the server is given the time", (t) => {
@@ -609,4 +636,3 @@ test("a Date field is sent only when the server is given the time", (t) => {
   t.is(dated.exchange(get("/x")).responses[0]!.headers.date, "Thu, 02 Jan 2025 03:04:05 GMT");
   t.is(httpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 });
-

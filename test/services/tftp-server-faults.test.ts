@@ -25,7 +25,8 @@ function lossy(seed: number) {
     storage,
     reports,
     get: (file: string, extra: ClientOptions = {}) => runTransfer(b.clock, (done) => tftpGet(client, SERVER, file, { ...o, ...extra }, done)),
-    put: (file: string, data: Uint8Array, extra: ClientOptions = {}) => runTransfer(b.clock, (done) => tftpPut(client, SERVER, file, data, { ...o, ...extra }, done)),
+    put: (file: string, data: Uint8Array, extra: ClientOptions = {}) =>
+      runTransfer(b.clock, (done) => tftpPut(client, SERVER, file, data, { ...o, ...extra }, done)),
   };
 }
 

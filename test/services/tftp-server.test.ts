@@ -32,7 +32,9 @@ function setup(options: Partial<TftpServerOptions> = {}, storage: Storage = new 
 }
 
 function ops(received: { p: TftpPacket }[]): string[] {
-  return received.map(({ p }) => (p.op === "data" ? `data ${p.block} ${p.data.length}` : p.op === "ack" ? `ack ${p.block}` : p.op === "error" ? `error ${p.code}` : p.op));
+  return received.map(({ p }) =>
+    p.op === "data" ? `data ${p.block} ${p.data.length}` : p.op === "ack" ? `ack ${p.block}` : p.op === "error" ? `error ${p.code}` : p.op,
+  );
 }
 
 /** LF as CR LF and CR as CR NUL: the netascii form, written out independently of the server. */
@@ -483,7 +485,10 @@ test("paths that climb out of the root get an access violation, read or write, w
   }
   t.deepEqual(env.get("/pub/../pub/f").data, bytes(10), "a path that stays inside is fine");
   t.deepEqual(env.get("\\pub\\f").data, bytes(10));
-  t.deepEqual(must(storage.list("")).map((e) => e.name), ["pub", "secret"]);
+  t.deepEqual(
+    must(storage.list("")).map((e) => e.name),
+    ["pub", "secret"],
+  );
   t.deepEqual(readAll(storage, "secret"), bytes(5));
   t.is(env.drops["path-escapes-root"], 12);
 });
@@ -531,7 +536,10 @@ test("the number of transfers at once is limited; a slot frees when a transfer e
   const peers = [env.peer(), env.peer(), env.peer()];
   for (const p of peers) p.send({ op: "rrq", filename: "f", mode: "octet", options: {} });
   env.wait(10);
-  t.deepEqual(peers.map((p) => ops(p.take())), [["data 1 10"], ["data 1 10"], ["error 0"]]);
+  t.deepEqual(
+    peers.map((p) => ops(p.take())),
+    [["data 1 10"], ["data 1 10"], ["error 0"]],
+  );
   t.is(env.server.active, 2);
   t.is(env.drops["tftp-busy"], 1);
   env.wait(1000);
@@ -600,7 +608,10 @@ test("closing the server ends its transfers and discards uploads in progress", (
   t.deepEqual(ops(p.take()), ["ack 1"]);
   env.server.close();
   t.is(env.server.active, 0);
-  t.deepEqual(env.reports.map((r) => r.error), ["tftp-server-closed"]);
+  t.deepEqual(
+    env.reports.map((r) => r.error),
+    ["tftp-server-closed"],
+  );
   t.is(env.storage.stat("w").ok, false);
   p.send({ op: "rrq", filename: "w", mode: "octet", options: {} });
   env.wait(10);

@@ -7,9 +7,31 @@ import { decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { decodeUdp, encodeUdp, udpLength } from "../../modules/wire/udp.ts";
 import { BROADCAST_MAC, ZERO_MAC, macEqual } from "../../modules/wire/address.ts";
 
-function ipFrame(src: number, dst: number, protocol: number, payload: Uint8Array, opts: { mf?: boolean; offset?: number; id?: number; dstMac?: Uint8Array } = {}) {
+function ipFrame(
+  src: number,
+  dst: number,
+  protocol: number,
+  payload: Uint8Array,
+  opts: { mf?: boolean; offset?: number; id?: number; dstMac?: Uint8Array } = {},
+) {
   const ipBytes = new Uint8Array(20 + payload.length);
-  encodeIpv4({ dscp: 0, ecn: 0, id: opts.id ?? 7, df: false, mf: opts.mf ?? false, fragmentOffsetBytes: opts.offset ?? 0, ttl: 64, protocol, src, dst, options: new Uint8Array(0), payload }, ipBytes);
+  encodeIpv4(
+    {
+      dscp: 0,
+      ecn: 0,
+      id: opts.id ?? 7,
+      df: false,
+      mf: opts.mf ?? false,
+      fragmentOffsetBytes: opts.offset ?? 0,
+      ttl: 64,
+      protocol,
+      src,
+      dst,
+      options: new Uint8Array(0),
+      payload,
+    },
+    ipBytes,
+  );
   const frame = new Uint8Array(14 + ipBytes.length);
   encodeEthernet({ dst: opts.dstMac ?? mac(2), src: mac(9), ethertype: ETHERTYPE_IPV4, payload: ipBytes }, frame);
   return frame;
@@ -212,7 +234,10 @@ test("UDP: a bad checksum is dropped; broadcast send reaches every host", (t) =>
   const c = b.host(3);
   const d = b.host(4);
   const got: number[] = [];
-  for (const [n, s] of [[3, c], [4, d]] as const) {
+  for (const [n, s] of [
+    [3, c],
+    [4, d],
+  ] as const) {
     const pcb = s.udp.pcb();
     pcb.bind(67);
     pcb.recv(() => got.push(n));

@@ -135,7 +135,6 @@ export class Script {
     return out;
   }
 
-
   /** Records a pcb's callbacks in `events`; recv calls recved at once unless `hold`. */
   watch(pcb: TcpPcb, hold = false): TcpPcb {
     pcb.recv((d) => {
@@ -211,7 +210,20 @@ export class Script {
   private ipFrame(tcp: Uint8Array): Uint8Array {
     const ipBytes = new Uint8Array(20 + tcp.length);
     encodeIpv4(
-      { dscp: 0, ecn: 0, id: 1, df: true, mf: false, fragmentOffsetBytes: 0, ttl: 64, protocol: IP_PROTO_TCP, src: PEER, dst: US, options: new Uint8Array(0), payload: tcp },
+      {
+        dscp: 0,
+        ecn: 0,
+        id: 1,
+        df: true,
+        mf: false,
+        fragmentOffsetBytes: 0,
+        ttl: 64,
+        protocol: IP_PROTO_TCP,
+        src: PEER,
+        dst: US,
+        options: new Uint8Array(0),
+        payload: tcp,
+      },
       ipBytes,
     );
     const frame = new Uint8Array(14 + ipBytes.length);

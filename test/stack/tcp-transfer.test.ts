@@ -89,7 +89,7 @@ function faulty(link: Link, clock: Clock, seed: number, rates: FaultRates): Faul
   const sendOnly: Link = { transmit: (f) => link.transmit(f), setReceiver: () => {} }; // frames in reach `ip` only
   const arp = new FaultInjector(sendOnly, clock, { seed: seed + 1, rates: { ...rates, corrupt: 0, truncate: 0 }, direction: "transmit" });
   const transmit = ip.transmit.bind(ip);
-  ip.transmit = (frame) => ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_ARP ? arp.transmit(frame) : transmit(frame);
+  ip.transmit = (frame) => (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_ARP ? arp.transmit(frame) : transmit(frame));
   return ip;
 }
 
@@ -129,10 +129,7 @@ function transfer(t: ExecutionContext, run: Run): void {
   // An end that closes right after writing never hears the peer's FIN.
   const over = (e: Endpoint, ending: Ending | undefined) => e.finSeen || ending === "close";
   const done = () =>
-    clientEnd.received === toClient.length &&
-    serverEnd?.received === toServer.length &&
-    over(clientEnd, run.clientEnding) &&
-    over(serverEnd, run.serverEnding);
+    clientEnd.received === toClient.length && serverEnd?.received === toServer.length && over(clientEnd, run.clientEnding) && over(serverEnd, run.serverEnding);
   const finished = b.clock.runUntil(done, 2_000_000);
   const describe = (e: Endpoint | undefined) => e && `${e.pcb.state} got ${e.received} wrote ${e.written} unacked ${e.pcb.unacknowledged} errors ${e.errors}`;
   t.true(finished, `transfer stalled at t=${now()} ms: client ${describe(clientEnd)}; server ${describe(serverEnd)}`);

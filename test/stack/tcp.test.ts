@@ -347,7 +347,12 @@ test("a zero window is probed with one byte at RTO intervals that back off; an o
   s.run(1000);
   s.send({ flags: ".", ack: 1, window: 0 }); // the peer's answer: still closed
   s.run(3000);
-  t.deepEqual(s.take(), ["250 [.] seq=1 ack=1 win=5840 len=1", "750 [.] seq=1 ack=1 win=5840 len=1", "1750 [.] seq=1 ack=1 win=5840 len=1", "3750 [.] seq=1 ack=1 win=5840 len=1"]);
+  t.deepEqual(s.take(), [
+    "250 [.] seq=1 ack=1 win=5840 len=1",
+    "750 [.] seq=1 ack=1 win=5840 len=1",
+    "1750 [.] seq=1 ack=1 win=5840 len=1",
+    "3750 [.] seq=1 ack=1 win=5840 len=1",
+  ]);
   t.is(pcb.state, "established", "probes never give up while the peer answers");
   s.send({ flags: ".", ack: 1, window: 1000 });
   t.deepEqual(s.take(), ["4000 [P.] seq=1 ack=1 win=5840 len=100"]);
@@ -551,23 +556,39 @@ test("RST in SYN-RECEIVED returns a passive open to listening without telling th
 for (const [name, prepare, tells] of [
   ["ESTABLISHED", () => {}, true],
   ["FIN-WAIT-1 after shutdown", (s: Script) => s.tcp.connections[0]!.shutdown(), true],
-  ["FIN-WAIT-2 after shutdown", (s: Script) => {
-    s.tcp.connections[0]!.shutdown();
-    s.send({ flags: ".", ack: 2 });
-  }, true],
+  [
+    "FIN-WAIT-2 after shutdown",
+    (s: Script) => {
+      s.tcp.connections[0]!.shutdown();
+      s.send({ flags: ".", ack: 2 });
+    },
+    true,
+  ],
   ["CLOSE-WAIT", (s: Script) => s.send({ flags: "F.", ack: 1 }), true],
-  ["CLOSING", (s: Script) => {
-    s.tcp.connections[0]!.close();
-    s.send({ flags: "F.", ack: 1 });
-  }, false],
-  ["LAST-ACK", (s: Script) => {
-    s.send({ flags: "F.", ack: 1 });
-    s.tcp.connections[0]!.close();
-  }, false],
-  ["TIME-WAIT", (s: Script) => {
-    s.tcp.connections[0]!.close();
-    s.send({ flags: "F.", ack: 2 });
-  }, false],
+  [
+    "CLOSING",
+    (s: Script) => {
+      s.tcp.connections[0]!.close();
+      s.send({ flags: "F.", ack: 1 });
+    },
+    false,
+  ],
+  [
+    "LAST-ACK",
+    (s: Script) => {
+      s.send({ flags: "F.", ack: 1 });
+      s.tcp.connections[0]!.close();
+    },
+    false,
+  ],
+  [
+    "TIME-WAIT",
+    (s: Script) => {
+      s.tcp.connections[0]!.close();
+      s.send({ flags: "F.", ack: 2 });
+    },
+    false,
+  ],
 ] as const) {
   test(`RST in ${name}: exact sequence kills it; in the window only a challenge ACK; outside nothing`, (t) => {
     const s = new Script();
@@ -585,7 +606,12 @@ for (const [name, prepare, tells] of [
     t.regex(challenge[0]!, new RegExp(`^0 \\[\\.\\] seq=\\d+ ack=${rcvNxt} `));
     s.send({ flags: "R", seq: rcvNxt });
     t.is(pcb.state, "closed");
-    t.deepEqual(s.events, tells ? ["accept", ...(state === "close-wait" ? ["fin"] : []), "err reset"] : ["accept", ...(state === "closing" || state === "time-wait" ? [] : ["fin"])]);
+    t.deepEqual(
+      s.events,
+      tells
+        ? ["accept", ...(state === "close-wait" ? ["fin"] : []), "err reset"]
+        : ["accept", ...(state === "closing" || state === "time-wait" ? [] : ["fin"])],
+    );
     t.deepEqual(s.take(), []);
     t.is(s.tcp.connections.length, 0);
   });
@@ -647,11 +673,7 @@ test("SYN to a closed port gets RST-ACK, an ACK gets RST, a RST gets nothing; al
   s.send({ flags: ".", dstPort: 81, seq: 5, ack: 3000 });
   s.send({ flags: "R", dstPort: 81 });
   s.send({ flags: "F.", dstPort: 81, seq: 10, ack: 3000, data: bytes(4) });
-  t.deepEqual(s.take(), [
-    `0 [R.] 81>${PEER_PORT} seq=0 ack=1 win=0`,
-    `0 [R] 81>${PEER_PORT} seq=3000 win=0`,
-    `0 [R] 81>${PEER_PORT} seq=3000 win=0`,
-  ]);
+  t.deepEqual(s.take(), [`0 [R.] 81>${PEER_PORT} seq=0 ack=1 win=0`, `0 [R] 81>${PEER_PORT} seq=3000 win=0`, `0 [R] 81>${PEER_PORT} seq=3000 win=0`]);
   t.is(s.stats.drops["tcp-no-listener"], 4);
 });
 
@@ -722,7 +744,10 @@ test("the number of connections is bounded: extra SYNs are dropped and connect r
   s.accept();
   s.send({ flags: "S", seq: 0, srcPort: 2000, options: { mss: 1460 } });
   t.is(s.stats.drops["tcp-pcb-limit"], 1);
-  t.is(s.tcp.connect(PEER, 7, () => {}), undefined);
+  t.is(
+    s.tcp.connect(PEER, 7, () => {}),
+    undefined,
+  );
   t.is(s.tcp.listen(SERVER_PORT), undefined, "the port is taken");
 });
 
@@ -806,7 +831,10 @@ test("window scaling: offered when the window exceeds 64 KiB, used only when bot
   // The peer's window is scaled by its 3: 1000 means 8000 bytes, room for all 5620 bytes left
   // (unscaled, 1000 bytes would hold no full segment).
   s.send({ flags: ".", ack: 4381, window: 1000 });
-  t.deepEqual(s.take().map((l) => l.split(" ")[2]), ["seq=4381", "seq=5841", "seq=7301", "seq=8761"]);
+  t.deepEqual(
+    s.take().map((l) => l.split(" ")[2]),
+    ["seq=4381", "seq=5841", "seq=7301", "seq=8761"],
+  );
   s.send({ flags: "S", seq: 0, srcPort: 5000, options: { mss: 1460 } });
   s.send({ flags: ".", seq: 1, ack: 1, srcPort: 5000, data: bytes(100) });
   s.run(200);

@@ -89,7 +89,10 @@ export function storageContract(name: string, make: () => Storage): void {
     must(gone.write(bytes(5)));
     gone.abort();
     t.is(reason(s.stat("never")), "storage-not-found");
-    t.deepEqual(must(s.list("")).map((e) => e.name), ["new"]);
+    t.deepEqual(
+      must(s.list("")).map((e) => e.name),
+      ["new"],
+    );
   });
 
   test(`${name}: create fails at close if the name was taken meanwhile, and the other file stays`, (t) => {
@@ -99,7 +102,10 @@ export function storageContract(name: string, make: () => Storage): void {
     t.is(reason(writeAll(s, "race", bytes(3, 9))), "ok");
     t.is(reason(slow.close()), "storage-exists");
     t.deepEqual(readAll(s, "race"), bytes(3, 9));
-    t.deepEqual(must(s.list("")).map((e) => e.name), ["race"]);
+    t.deepEqual(
+      must(s.list("")).map((e) => e.name),
+      ["race"],
+    );
   });
 
   test(`${name}: append creates, then adds to the end as it writes`, (t) => {
@@ -184,7 +190,10 @@ export function storageContract(name: string, make: () => Storage): void {
     t.is(reason(s.rename("d", "e")), "ok");
     t.deepEqual(readAll(s, "e/inner"), bytes(2, 3));
     t.is(reason(s.rename("e/inner", "top")), "ok");
-    t.deepEqual(must(s.list("")).map((e) => e.name), ["b", "e", "top"]);
+    t.deepEqual(
+      must(s.list("")).map((e) => e.name),
+      ["b", "e", "top"],
+    );
   });
 
   test(`${name}: every method refuses paths above the root, NUL and the root itself as an entry`, (t) => {

@@ -136,7 +136,13 @@ test("free space comes from the host file system", (t) => {
 
 const name = fc.constantFrom("a", "b", "d", "d/a", "d/e", "d/e/f", "/a", "d/../b", "../a", "", "a/x");
 const op = fc.oneof(
-  fc.record({ op: fc.constant("write" as const), path: name, mode: fc.constantFrom("create" as const, "replace" as const, "append" as const), size: fc.nat({ max: 3000 }), abort: fc.boolean() }),
+  fc.record({
+    op: fc.constant("write" as const),
+    path: name,
+    mode: fc.constantFrom("create" as const, "replace" as const, "append" as const),
+    size: fc.nat({ max: 3000 }),
+    abort: fc.boolean(),
+  }),
   fc.record({ op: fc.constant("read" as const), path: name, offset: fc.nat({ max: 3500 }) }),
   fc.record({ op: fc.constantFrom("stat" as const, "list" as const, "mkdir" as const, "rmdir" as const, "delete" as const), path: name }),
   fc.record({ op: fc.constant("rename" as const), path: name, to: name }),

@@ -76,7 +76,11 @@ test("mtimes come from the clock", (t) => {
 });
 
 test("property: free space is always the limit less the files' sizes, and never negative", (t) => {
-  const op = fc.record({ name: fc.constantFrom("a", "b", "c"), size: fc.nat({ max: 700 }), kind: fc.constantFrom("create" as const, "replace" as const, "append" as const, "delete" as const, "abort" as const) });
+  const op = fc.record({
+    name: fc.constantFrom("a", "b", "c"),
+    size: fc.nat({ max: 700 }),
+    kind: fc.constantFrom("create" as const, "replace" as const, "append" as const, "delete" as const, "abort" as const),
+  });
   holds(
     t,
     fc.property(fc.array(op, { maxLength: 30 }), (ops) => {

@@ -60,9 +60,26 @@ interface Dnsmasq {
 /** dnsmasq in the foreground on the TAP only, DHCP only, logging every exchange; killed at teardown. */
 async function dnsmasq(t: ExecutionContext, r: Rig, range: string, extra: string[] = []): Promise<Dnsmasq> {
   const args = [
-    "netns", "exec", r.ns.name, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=", "--port=0",
-    `--interface=${r.tap.name}`, "--bind-interfaces", `--dhcp-leasefile=${r.leases}`, "--no-ping", "--log-dhcp", "--log-facility=-",
-    `--dhcp-range=${range},2m`, "--dhcp-option=option:T1,5", "--dhcp-option=option:T2,10", ...extra,
+    "netns",
+    "exec",
+    r.ns.name,
+    "dnsmasq",
+    "--no-daemon",
+    "--conf-file=/dev/null",
+    "--no-resolv",
+    "--no-hosts",
+    "--pid-file=",
+    "--port=0",
+    `--interface=${r.tap.name}`,
+    "--bind-interfaces",
+    `--dhcp-leasefile=${r.leases}`,
+    "--no-ping",
+    "--log-dhcp",
+    "--log-facility=-",
+    `--dhcp-range=${range},2m`,
+    "--dhcp-option=option:T1,5",
+    "--dhcp-option=option:T2,10",
+    ...extra,
   ];
   const p = spawn("ip", args, { timeout: 90_000 });
   let log = "";

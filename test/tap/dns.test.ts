@@ -121,7 +121,11 @@ function expandIpv6(text: string): string {
 
 test("A, AAAA and a CNAME chain agree with dig", async (t) => {
   const { ns, resolver } = await setUp(t);
-  for (const [name, type] of [["www.dns.test", "A"], ["www.dns.test", "AAAA"], ["alias.dns.test", "A"]] as const) {
+  for (const [name, type] of [
+    ["www.dns.test", "A"],
+    ["www.dns.test", "AAAA"],
+    ["alias.dns.test", "A"],
+  ] as const) {
     const ours = await lookup(resolver, name, type);
     const theirs = await dig(ns, name, type);
     t.is(ours.err, undefined, `${name} ${type}`);
@@ -133,7 +137,11 @@ test("A, AAAA and a CNAME chain agree with dig", async (t) => {
     t.is(ours.result?.ttl, Math.min(...theirs.answers.map((r) => r.ttl)));
   }
   const chain = await dig(ns, "alias.dns.test", "A");
-  t.deepEqual(chain.answers.map((r) => r.type), ["CNAME", "CNAME", "A"], "dnsmasq sends the chain alias -> mid -> www");
+  t.deepEqual(
+    chain.answers.map((r) => r.type),
+    ["CNAME", "CNAME", "A"],
+    "dnsmasq sends the chain alias -> mid -> www",
+  );
 });
 
 test("NXDOMAIN agrees with dig", async (t) => {
@@ -147,8 +155,14 @@ test("PTR: the reverse look-up agrees with dig -x", async (t) => {
   const { ns, resolver } = await setUp(t);
   const ours = await new Promise<DnsResult | undefined>((resolve) => resolver.reverse(parseIp("10.77.53.10")!, (_e, r) => resolve(r)));
   const theirs = await dig(ns, "10.53.77.10.in-addr.arpa", "PTR");
-  t.deepEqual(ours?.type === "PTR" ? ours.names : [], theirs.answers.map((r) => r.data));
-  t.deepEqual(theirs.answers.map((r) => r.data), ["www.dns.test"]);
+  t.deepEqual(
+    ours?.type === "PTR" ? ours.names : [],
+    theirs.answers.map((r) => r.data),
+  );
+  t.deepEqual(
+    theirs.answers.map((r) => r.data),
+    ["www.dns.test"],
+  );
 });
 
 test("a record set too big for UDP: dnsmasq sets TC, we fetch it over TCP and get what dig gets", async (t) => {
@@ -163,7 +177,11 @@ test("a record set too big for UDP: dnsmasq sets TC, we fetch it over TCP and ge
   t.is(theirs.answers.length, BIG);
   t.is(device.netif.stats.counters["dns.tcp"], 1);
   t.is(ours.result?.ttl, 300);
-  t.deepEqual(Object.keys(device.netif.stats.drops).filter((k) => k.startsWith("dns-")), [], "no reply was refused");
+  t.deepEqual(
+    Object.keys(device.netif.stats.drops).filter((k) => k.startsWith("dns-")),
+    [],
+    "no reply was refused",
+  );
 });
 
 test("failover on a real link: a first server that is not there, then dnsmasq", async (t) => {

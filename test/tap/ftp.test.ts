@@ -155,7 +155,13 @@ test("curl: list, download, upload (-T), and active mode (-P -) with EPRT and wi
 });
 
 /** Runs `file` in the namespace with `input` on its standard input. */
-function runWithInput(ns: Netns, file: string, args: string[], input: string, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runWithInput(
+  ns: Netns,
+  file: string,
+  args: string[],
+  input: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("ip", ["netns", "exec", ns.name, file, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -229,7 +235,11 @@ test("basic-ftp (npm) in a Node script inside the namespace: list, download, upl
   const r = await env.ns.run("node", ["--input-type=module", "-e", BASIC_FTP, DEVICE, down, join(env.local, "b-up.bin")], 60_000);
   t.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { list: [string, number, boolean][]; size: number; pwd: string };
-  t.deepEqual(out.list.sort(), [["a.bin", 100_000, false], ["empty.txt", 0, false], ["sub", 0, true]]);
+  t.deepEqual(out.list.sort(), [
+    ["a.bin", 100_000, false],
+    ["empty.txt", 0, false],
+    ["sub", 0, true],
+  ]);
   t.is(out.size, 400_000);
   t.is(out.pwd, "/tree/made/by/basic");
   t.is(fileHash(down), tree["sub/b.bin"]);
@@ -248,7 +258,11 @@ test("refusals from real clients: traversal (550), bounce PORT to another addres
   t.regex(anon.stderr, /< 230 /);
   t.regex(anon.stderr, /< 550 /);
   t.false(fs.existsSync(join(env.root, "pub", "dropped.bin")));
-  const py = await env.ns.run("python3", ["-c", `
+  const py = await env.ns.run(
+    "python3",
+    [
+      "-c",
+      `
 import ftplib
 f = ftplib.FTP()
 f.connect("${DEVICE}", 21, timeout=10)
@@ -274,7 +288,10 @@ try:
 except ftplib.error_perm as e:
     print(str(e)[:3])
 a.quit()
-`], 30_000);
+`,
+    ],
+    30_000,
+  );
   t.is(py.code, 0, py.stderr);
   t.deepEqual(py.stdout.trim().split(/\s+/), ["550", "550", "550", "504", "504", "504", "550"]);
   t.is(env.device.netif.stats.drops["ftp-port-refused"], 3);
@@ -295,7 +312,9 @@ test("a 50 MB RETR and a 20 MB STOR with curl, hashes equal (larger TCP windows)
   const storMs = performance.now() - start;
   t.is(put.code, 0, put.stderr);
   t.is(fileHash(join(env.root, "home", "up20.bin")), up["up20.bin"]);
-  t.log(`50 MB RETR ${(retrMs / 1000).toFixed(1)} s (${(50 / (retrMs / 1000)).toFixed(1)} MB/s), 20 MB STOR ${(storMs / 1000).toFixed(1)} s (${(20 / (storMs / 1000)).toFixed(1)} MB/s)`);
+  t.log(
+    `50 MB RETR ${(retrMs / 1000).toFixed(1)} s (${(50 / (retrMs / 1000)).toFixed(1)} MB/s), 20 MB STOR ${(storMs / 1000).toFixed(1)} s (${(20 / (storMs / 1000)).toFixed(1)} MB/s)`,
+  );
   t.deepEqual(
     env.reports.map((r) => [r.command, r.bytes, r.error]),
     [

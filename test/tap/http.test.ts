@@ -55,7 +55,10 @@ test.serial("GET and HEAD with curl: body, type, length and Last-Modified; 404; 
   t.is(notModified.stdout, "304");
   const escaped = await curl(["--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", `${URL}/../../etc/passwd`]);
   t.is(escaped.stdout, "403");
-  t.deepEqual(Object.keys(device.netif.stats.drops).filter((d) => d.startsWith("tcp-")), []);
+  t.deepEqual(
+    Object.keys(device.netif.stats.drops).filter((d) => d.startsWith("tcp-")),
+    [],
+  );
 });
 
 test.serial("a 20 MB download and a 5 MB PUT upload with curl, SHA-256 equal both ways", async (t) => {
@@ -146,5 +149,8 @@ test.serial("wget -r -np walks a directory listing and a page set; every file ar
   const fetched = walk(out).sort();
   t.false(fetched.includes("outside.txt"), "-np kept wget below tree/");
   // Besides the files, only the listings wget saved as index.html of each listed directory.
-  t.deepEqual(fetched.filter((f) => !(f in files)), ["tree/index.html", "tree/sub/index.html", "tree/sub/more/index.html"]);
+  t.deepEqual(
+    fetched.filter((f) => !(f in files)),
+    ["tree/index.html", "tree/sub/index.html", "tree/sub/more/index.html"],
+  );
 });

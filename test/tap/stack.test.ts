@@ -30,7 +30,11 @@ test("arping: the device answers ARP requests from the kernel", async (t) => {
 test("a UDP datagram from the kernel to a closed port gets ICMP port unreachable", async (t) => {
   const { ns, device } = await deviceOnTap(t);
   // nc reports the refusal it learns from the ICMP error on its second write.
-  const r = await ns.run("python3", ["-c", `
+  const r = await ns.run(
+    "python3",
+    [
+      "-c",
+      `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(3)
@@ -42,7 +46,10 @@ except ConnectionRefusedError:
     print("refused"); sys.exit(0)
 except socket.timeout:
     print("timeout"); sys.exit(1)
-`], 10_000);
+`,
+    ],
+    10_000,
+  );
   t.is(r.stdout.trim(), "refused");
   t.is(device.netif.stats.counters["icmp.unreachable"], 1);
 });

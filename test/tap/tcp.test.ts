@@ -71,7 +71,11 @@ test("10 MB each way between the kernel's TCP and ours, hashes equal, clean clos
   services(device, received, errors);
   const expected = createHash("sha256").update(pattern(0, SIZE)).digest("hex");
 
-  const up = await ns.mustRun("python3", ["-c", `${PY_PATTERN}
+  const up = await ns.mustRun(
+    "python3",
+    [
+      "-c",
+      `${PY_PATTERN}
 import socket, hashlib
 s = socket.create_connection(("${DEVICE}", 9), timeout=30)
 data = pattern(0, ${SIZE})
@@ -79,13 +83,20 @@ s.sendall(data)
 s.shutdown(socket.SHUT_WR)
 assert s.recv(1) == b""   # our side closes after the FIN
 print(hashlib.sha256(data).hexdigest())
-`], 120_000);
+`,
+    ],
+    120_000,
+  );
   t.is(up.trim(), expected);
   t.is(received.bytes, SIZE);
   t.is(received.hash.digest("hex"), expected);
   t.true(received.closed);
 
-  const down = await ns.mustRun("python3", ["-c", `
+  const down = await ns.mustRun(
+    "python3",
+    [
+      "-c",
+      `
 import socket, hashlib
 s = socket.create_connection(("${DEVICE}", 19), timeout=30)
 h = hashlib.sha256(); n = 0
@@ -95,7 +106,10 @@ while True:
     h.update(b); n += len(b)
 s.close()
 print(n, h.hexdigest())
-`], 120_000);
+`,
+    ],
+    120_000,
+  );
   t.is(down.trim(), `${SIZE} ${expected}`);
   t.deepEqual(errors, []);
   t.log(`device counters: ${JSON.stringify(device.netif.stats.counters)} drops: ${JSON.stringify(device.netif.stats.drops)}`);
@@ -103,14 +117,21 @@ print(n, h.hexdigest())
 
 test("a connection to a closed port is refused by RST; the kernel sees ECONNREFUSED", async (t) => {
   const { ns, device } = await deviceOnTap(t);
-  const r = await ns.run("python3", ["-c", `
+  const r = await ns.run(
+    "python3",
+    [
+      "-c",
+      `
 import socket
 try:
     socket.create_connection(("${DEVICE}", 4444), timeout=5)
     print("connected")
 except ConnectionRefusedError:
     print("refused")
-`], 10_000);
+`,
+    ],
+    10_000,
+  );
   t.is(r.stdout.trim(), "refused");
   t.true((device.netif.stats.drops["tcp-no-listener"] ?? 0) >= 1);
 });

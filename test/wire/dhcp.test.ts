@@ -234,7 +234,10 @@ test("decode(encode(m)) gives m back; encode writes dhcpLength(m) >= 300 bytes o
 });
 
 test("random, mutated and truncated bytes never throw", (t) => {
-  holds(t, fc.property(fc.uint8Array({ maxLength: 600 }), (b) => typeof decodeDhcp(b).ok === "boolean"));
+  holds(
+    t,
+    fc.property(fc.uint8Array({ maxLength: 600 }), (b) => typeof decodeDhcp(b).ok === "boolean"),
+  );
   holds(
     t,
     fc.property(message, fc.array(fc.tuple(fc.nat(), byte), { minLength: 1, maxLength: 10 }), fc.nat(), (m, edits, cut) => {

@@ -10,10 +10,7 @@ import { hex, holds } from "../helpers.ts";
 // writes. It handles class IN, UTF-8 labels and no compression on encode, so the records
 // here keep to class IN and ASCII labels.
 
-const label = fc.oneof(
-  fc.constantFrom("www", "example", "com", "Mail", "a"),
-  fc.stringMatching(/^[a-zA-Z0-9_-]{1,63}$/),
-);
+const label = fc.oneof(fc.constantFrom("www", "example", "com", "Mail", "a"), fc.stringMatching(/^[a-zA-Z0-9_-]{1,63}$/));
 const name = fc
   .array(label, { maxLength: 5 })
   .map((ls) => ls.join("."))
@@ -42,7 +39,10 @@ const message: fc.Arbitrary<DnsMessage> = fc.record({
   ad: fc.boolean(),
   cd: fc.boolean(),
   rcode: fc.integer({ min: 0, max: 10 }),
-  questions: fc.array(fc.record({ name, type: fc.constantFrom("A" as const, "AAAA" as const, "MX" as const, "TXT" as const, "PTR" as const), class: fc.constant(1) }), { maxLength: 2 }),
+  questions: fc.array(
+    fc.record({ name, type: fc.constantFrom("A" as const, "AAAA" as const, "MX" as const, "TXT" as const, "PTR" as const), class: fc.constant(1) }),
+    { maxLength: 2 },
+  ),
   answers: records,
   authorities: records,
   additionals: records,
@@ -91,9 +91,14 @@ function toDpPacket(m: DnsMessage): dnsPacket.Packet {
     id: m.id,
     type: m.qr ? "response" : "query",
     flags:
-      (m.opcode << 11) | bit(m.aa, dnsPacket.AUTHORITATIVE_ANSWER) | bit(m.tc, dnsPacket.TRUNCATED_RESPONSE) |
-      bit(m.rd, dnsPacket.RECURSION_DESIRED) | bit(m.ra, dnsPacket.RECURSION_AVAILABLE) |
-      bit(m.ad, dnsPacket.AUTHENTIC_DATA) | bit(m.cd, dnsPacket.CHECKING_DISABLED) | m.rcode,
+      (m.opcode << 11) |
+      bit(m.aa, dnsPacket.AUTHORITATIVE_ANSWER) |
+      bit(m.tc, dnsPacket.TRUNCATED_RESPONSE) |
+      bit(m.rd, dnsPacket.RECURSION_DESIRED) |
+      bit(m.ra, dnsPacket.RECURSION_AVAILABLE) |
+      bit(m.ad, dnsPacket.AUTHENTIC_DATA) |
+      bit(m.cd, dnsPacket.CHECKING_DISABLED) |
+      m.rcode,
     questions: m.questions.map((q) => ({ name: dpName(q.name), type: q.type as dnsPacket.RecordType, class: "IN" })),
     answers: m.answers.map(toDp),
     authorities: m.authorities.map(toDp),

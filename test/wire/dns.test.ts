@@ -23,7 +23,10 @@ const label = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .array(fc.integer({ min: 0, max: 255 }).filter((c) => c !== 0x2e), { minLength: 1, maxLength: 63 })
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((c) => c !== 0x2e),
+        { minLength: 1, maxLength: 63 },
+      )
       .map((cs) => String.fromCharCode(...cs)),
   },
 );

@@ -2,15 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import test from "ava";
 import fc from "fast-check";
 import { checksum } from "../../modules/wire/checksum.ts";
-import {
-  type IcmpMessage,
-  ICMP_HEADER_LEN,
-  ICMP_UNREACH_FRAG_NEEDED,
-  ICMP_UNREACH_PORT,
-  decodeIcmp,
-  encodeIcmp,
-  icmpLength,
-} from "../../modules/wire/icmp.ts";
+import { type IcmpMessage, ICMP_HEADER_LEN, ICMP_UNREACH_FRAG_NEEDED, ICMP_UNREACH_PORT, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../helpers.ts";
 
 // Captured with tshark on Linux loopback: `ping -c 1 -s 16 127.0.0.1` (iputils) and the

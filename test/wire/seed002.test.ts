@@ -14,9 +14,7 @@ const ADDRESS = parseIp("115.29.233.149")!;
 
 // The same messages written out by hand from the RFC 1035 layout.
 const QUERY_HEX = "0797 0100 0001 0000 0000 0000  03777777 0973686979616e6c6f75 03636f6d 00  0001 0001";
-const ANSWER_HEX =
-  "0797 8180 0001 0001 0000 0000  03777777 0973686979616e6c6f75 03636f6d 00  0001 0001" +
-  "  c00c 0001 0001 0000a8c0 0004 731de995";
+const ANSWER_HEX = "0797 8180 0001 0001 0000 0000  03777777 0973686979616e6c6f75 03636f6d 00  0001 0001" + "  c00c 0001 0001 0000a8c0 0004 731de995";
 
 function encode(m: DnsMessage): Uint8Array {
   const b = new Uint8Array(dnsLength(m));

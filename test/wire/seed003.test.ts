@@ -51,7 +51,17 @@ test("table 2/4: the client's SYN decodes to the fields the seed lists, checksum
   const { eth, ip } = ipOf(t, SYN_FRAME);
   t.is(macToString(eth.dst), "00:e0:fc:18:7b:46");
   t.is(macToString(eth.src), "00:0d:87:90:74:fa");
-  t.like(ip, { headerLength: 20, totalLength: 48, id: 0x9219, df: true, mf: false, fragmentOffsetBytes: 0, ttl: 128, protocol: IP_PROTO_TCP, checksum: 0x611f });
+  t.like(ip, {
+    headerLength: 20,
+    totalLength: 48,
+    id: 0x9219,
+    df: true,
+    mf: false,
+    fragmentOffsetBytes: 0,
+    ttl: 128,
+    protocol: IP_PROTO_TCP,
+    checksum: 0x611f,
+  });
   t.is(ip.src, CLIENT);
   t.is(ip.dst, SERVER);
   const tcp = decodeTcp(ip.payload, ip.src, ip.dst);
@@ -79,7 +89,17 @@ test("table 3: the server's SYN-ACK acknowledges the SYN's sequence number plus 
   t.is(ip.dst, CLIENT);
   const tcp = decodeTcp(ip.payload, ip.src, ip.dst);
   if (!tcp.ok) return t.fail(tcp.reason);
-  t.like(tcp.value, { srcPort: 21, dstPort: 4495, seq: 0xd641cfdf, ack: 0xc2c0ec07 + 1, headerLength: 28, flags: SYN | ACK, window: 16384, checksum: 0xd4f0, urgent: 0 });
+  t.like(tcp.value, {
+    srcPort: 21,
+    dstPort: 4495,
+    seq: 0xd641cfdf,
+    ack: 0xc2c0ec07 + 1,
+    headerLength: 28,
+    flags: SYN | ACK,
+    window: 16384,
+    checksum: 0xd4f0,
+    urgent: 0,
+  });
   t.deepEqual(tcp.value.options, { mss: 1460, sackPermitted: true });
 });
 
@@ -104,7 +124,17 @@ test("re-encoding the handshake gives back the captured IP packets byte for byte
 test("packet 24: the PORT command, checksum verified", (t) => {
   const r = decodeTcp(PORT_SEGMENT, CLIENT, SERVER);
   if (!r.ok) return t.fail(r.reason);
-  t.like(r.value, { srcPort: 4495, dstPort: 21, seq: 0xc2c0ec43, ack: 0xd641d0d4, headerLength: 20, flags: PSH | ACK, window: 17276, checksum: 0x3515, urgent: 0 });
+  t.like(r.value, {
+    srcPort: 4495,
+    dstPort: 21,
+    seq: 0xc2c0ec43,
+    ack: 0xd641d0d4,
+    headerLength: 20,
+    flags: PSH | ACK,
+    window: 17276,
+    checksum: 0x3515,
+    urgent: 0,
+  });
   t.deepEqual(r.value.options, {});
   t.is(text(r.value.payload), "PORT 192,168,11,247,17,180\r\n");
 });

@@ -4,7 +4,14 @@ import fc from "fast-check";
 import { checksum, pseudoHeaderSum } from "../../modules/wire/checksum.ts";
 import { IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
 import {
-  ACK, CWR, ECE, FIN, PSH, RST, SYN, URG,
+  ACK,
+  CWR,
+  ECE,
+  FIN,
+  PSH,
+  RST,
+  SYN,
+  URG,
   type TcpOptions,
   type TcpSegment,
   TCP_MIN_HEADER_LEN,
@@ -129,11 +136,7 @@ test("round trip: decode(encode(s)) gives s back plus header length and checksum
       const r = decodeTcp(b.subarray(off), src, dst);
       if (!r.ok) return false;
       const { headerLength, checksum: sum, ...rest } = r.value;
-      return (
-        isDeepStrictEqual(rest, s) &&
-        headerLength === TCP_MIN_HEADER_LEN + alignedOptionBytes(s.options) &&
-        sum === ((b[off + 16]! << 8) | b[off + 17]!)
-      );
+      return isDeepStrictEqual(rest, s) && headerLength === TCP_MIN_HEADER_LEN + alignedOptionBytes(s.options) && sum === ((b[off + 16]! << 8) | b[off + 17]!);
     }),
   );
 });
@@ -170,10 +173,13 @@ test("arbitrary option bytes never throw and never read past the header", (t) =>
   // No payload, so the options end where the buffer ends: a read past them would throw.
   holds(
     t,
-    fc.property(fc.integer({ min: 0, max: 10 }).chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 })), (options) => {
-      const r = decodeTcp(rawSegment(options), SRC, DST);
-      return r.ok || r.reason === "tcp-bad-option";
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 10 }).chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 })),
+      (options) => {
+        const r = decodeTcp(rawSegment(options), SRC, DST);
+        return r.ok || r.reason === "tcp-bad-option";
+      },
+    ),
   );
 });
 

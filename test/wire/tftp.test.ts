@@ -21,7 +21,9 @@ function reason(b: Uint8Array): string {
 }
 
 test("a read request with options, names in any case, an unknown option kept as sent", (t) => {
-  const b = hex(`0001${z("pxelinux.0")}${z("OCTET")}${z("tsize")}${z("0")}${z("BlkSize")}${z("1468")}${z("windowsize")}${z("8")}${z("timeout")}${z("3")}${z("multicast")}${z("")}`);
+  const b = hex(
+    `0001${z("pxelinux.0")}${z("OCTET")}${z("tsize")}${z("0")}${z("BlkSize")}${z("1468")}${z("windowsize")}${z("8")}${z("timeout")}${z("3")}${z("multicast")}${z("")}`,
+  );
   t.deepEqual(decodeTftp(b), {
     ok: true,
     value: {
@@ -118,7 +120,10 @@ test("decode(encode(p)) gives p back, and encode writes exactly tftpLength(p) by
 });
 
 test("random, mutated and truncated bytes never throw", (t) => {
-  holds(t, fc.property(fc.uint8Array({ maxLength: 600 }), (b) => typeof decodeTftp(b).ok === "boolean"));
+  holds(
+    t,
+    fc.property(fc.uint8Array({ maxLength: 600 }), (b) => typeof decodeTftp(b).ok === "boolean"),
+  );
   holds(
     t,
     fc.property(packet, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(), (p, edits, cut) => {
@@ -132,9 +137,13 @@ test("random, mutated and truncated bytes never throw", (t) => {
 test("a request cut anywhere inside its strings is rejected", (t) => {
   holds(
     t,
-    fc.property(packet.filter((p) => p.op === "rrq" || p.op === "wrq"), fc.nat(), (p, cut) => {
-      const b = encode(p);
-      return !decodeTftp(b.subarray(0, 2 + (cut % (b.length - 2)))).ok || b[1 + (cut % (b.length - 2))] === 0;
-    }),
+    fc.property(
+      packet.filter((p) => p.op === "rrq" || p.op === "wrq"),
+      fc.nat(),
+      (p, cut) => {
+        const b = encode(p);
+        return !decodeTftp(b.subarray(0, 2 + (cut % (b.length - 2)))).ok || b[1 + (cut % (b.length - 2))] === 0;
+      },
+    ),
   );
 });

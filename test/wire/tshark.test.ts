@@ -50,7 +50,18 @@ function udp(srcPort: number, dstPort: number, payload: Uint8Array, src = A, dst
 }
 
 function tcp(s: Partial<TcpSegment>): Uint8Array {
-  const seg: TcpSegment = { srcPort: 40000, dstPort: 21, seq: 1000, ack: 0, flags: SYN, window: 5840, urgent: 0, options: {}, payload: new Uint8Array(0), ...s };
+  const seg: TcpSegment = {
+    srcPort: 40000,
+    dstPort: 21,
+    seq: 1000,
+    ack: 0,
+    flags: SYN,
+    window: 5840,
+    urgent: 0,
+    options: {},
+    payload: new Uint8Array(0),
+    ...s,
+  };
   const b = new Uint8Array(tcpLength(seg));
   encodeTcp(seg, A, B, b);
   return ether(ETHERTYPE_IPV4, ipv4(6, b));
@@ -89,18 +100,62 @@ function allKinds(): Uint8Array[] {
     ],
     authorities: [
       { name: "example.com", class: 1, ttl: 300, type: "NS", target: "ns1.example.com" },
-      { name: "example.com", class: 1, ttl: 300, type: "SOA", mname: "ns1.example.com", rname: "hostmaster.example.com", serial: 2026112201, refresh: 3600, retry: 600, expire: 86400, minimum: 60 },
+      {
+        name: "example.com",
+        class: 1,
+        ttl: 300,
+        type: "SOA",
+        mname: "ns1.example.com",
+        rname: "hostmaster.example.com",
+        serial: 2026112201,
+        refresh: 3600,
+        retry: 600,
+        expire: 86400,
+        minimum: 60,
+      },
     ],
   };
-  const discover = bootRequest(0xdeadbeef, MAC_A, { messageType: DHCP_DISCOVER, clientId: Uint8Array.of(1, ...MAC_A), parameterRequestList: [1, 3, 6, 12, 15, 28, 51, 58, 59], maxMessageSize: 1500, hostName: "esp32", vendorClass: "mcu-netstack" });
-  const offer = { ...bootRequest(0xdeadbeef, MAC_A, { messageType: DHCP_OFFER, serverId: B, leaseTime: 3600, renewalTime: 1800, rebindingTime: 3150, subnetMask: parseIp("255.255.255.0")!, routers: [B], dnsServers: [B], domainName: "lan", broadcastAddress: parseIp("192.168.7.255")! }), op: BOOTP_REPLY, yiaddr: A, siaddr: B };
+  const discover = bootRequest(0xdeadbeef, MAC_A, {
+    messageType: DHCP_DISCOVER,
+    clientId: Uint8Array.of(1, ...MAC_A),
+    parameterRequestList: [1, 3, 6, 12, 15, 28, 51, 58, 59],
+    maxMessageSize: 1500,
+    hostName: "esp32",
+    vendorClass: "mcu-netstack",
+  });
+  const offer = {
+    ...bootRequest(0xdeadbeef, MAC_A, {
+      messageType: DHCP_OFFER,
+      serverId: B,
+      leaseTime: 3600,
+      renewalTime: 1800,
+      rebindingTime: 3150,
+      subnetMask: parseIp("255.255.255.0")!,
+      routers: [B],
+      dnsServers: [B],
+      domainName: "lan",
+      broadcastAddress: parseIp("192.168.7.255")!,
+    }),
+    op: BOOTP_REPLY,
+    yiaddr: A,
+    siaddr: B,
+  };
   const ipOptions = Uint8Array.of(0x94, 0x04, 0x00, 0x00); // router alert
   const quoted = udp(40000, 9, new Uint8Array(4)).subarray(14, 42); // IP header and the UDP header
 
   return [
     arp(ARP_REQUEST),
     arp(ARP_REPLY),
-    ether(ETHERTYPE_ARP, (() => { const b = new Uint8Array(28); encodeArp({ op: ARP_REQUEST, senderMac: MAC_A, senderIp: A, targetMac: ZERO_MAC, targetIp: B }, b); return b; })(), { pcp: 3, dei: 0, id: 42 }, BROADCAST_MAC),
+    ether(
+      ETHERTYPE_ARP,
+      (() => {
+        const b = new Uint8Array(28);
+        encodeArp({ op: ARP_REQUEST, senderMac: MAC_A, senderIp: A, targetMac: ZERO_MAC, targetIp: B }, b);
+        return b;
+      })(),
+      { pcp: 3, dei: 0, id: 42 },
+      BROADCAST_MAC,
+    ),
     ether(ETHERTYPE_IPV4, ipv4(253, new Uint8Array(4), A, B, ipOptions)),
     icmp({ kind: "echo-request", code: 0, id: 7, seq: 1, data: new Uint8Array(56).fill(0x61) }),
     icmp({ kind: "echo-reply", code: 0, id: 7, seq: 1, data: new Uint8Array(56).fill(0x61) }),
@@ -110,10 +165,42 @@ function allKinds(): Uint8Array[] {
     udp(40000, 7, new TextEncoder().encode("echo")),
     tcp({ flags: SYN, options: { mss: 1460, windowScale: 2, sackPermitted: true, timestamp: { tsval: 1, tsecr: 0 } } }),
     tcp({ flags: ACK | PSH, seq: 1001, ack: 5001, payload: new TextEncoder().encode("USER anonymous\r\n"), options: { timestamp: { tsval: 2, tsecr: 1 } } }),
-    tcp({ flags: ACK, seq: 1017, ack: 5001, options: { sack: [{ left: 6001, right: 7001 }, { left: 8001, right: 9001 }] } }),
+    tcp({
+      flags: ACK,
+      seq: 1017,
+      ack: 5001,
+      options: {
+        sack: [
+          { left: 6001, right: 7001 },
+          { left: 8001, right: 9001 },
+        ],
+      },
+    }),
     tcp({ flags: FIN | ACK, seq: 1017, ack: 5001 }),
-    udp(68, 67, (() => { const b = new Uint8Array(dhcpLength(discover)); encodeDhcp(discover, b); return b; })(), 0, 0xffffffff, BROADCAST_MAC),
-    udp(67, 68, (() => { const b = new Uint8Array(dhcpLength(offer)); encodeDhcp(offer, b); return b; })(), B, 0xffffffff, BROADCAST_MAC),
+    udp(
+      68,
+      67,
+      (() => {
+        const b = new Uint8Array(dhcpLength(discover));
+        encodeDhcp(discover, b);
+        return b;
+      })(),
+      0,
+      0xffffffff,
+      BROADCAST_MAC,
+    ),
+    udp(
+      67,
+      68,
+      (() => {
+        const b = new Uint8Array(dhcpLength(offer));
+        encodeDhcp(offer, b);
+        return b;
+      })(),
+      B,
+      0xffffffff,
+      BROADCAST_MAC,
+    ),
     udp(40001, 53, dns(dnsQuery(0x1234, "www.example.com", "A"))),
     udp(53, 40001, dns(answer), B, A),
     udp(40002, 69, tftp({ op: "rrq", filename: "boot/firmware.bin", mode: "octet", options: { blksize: 1428, tsize: 0, timeout: 2, windowsize: 4 } })),
@@ -133,11 +220,21 @@ test("tshark dissects one frame of every kind we encode with no malformed or exp
   writeFileSync(file, encodePcap(frames.map((data, i) => ({ seconds: 1_700_000_000 + i, nanos: 0, data }))));
   const prefs = ["ip.check_checksum:TRUE", "udp.check_checksum:TRUE", "tcp.check_checksum:TRUE"].flatMap((p) => ["-o", p]);
   const fields = ["frame.number", "_ws.col.Protocol", "_ws.malformed", "_ws.expert.severity", "_ws.expert.message"].flatMap((f) => ["-e", f]);
-  const out = execFileSync("tshark", ["-r", file, ...prefs, "-T", "fields", "-E", "separator=|", ...fields], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  const rows = out.trim().split("\n").map((l) => l.split("|"));
+  const out = execFileSync("tshark", ["-r", file, ...prefs, "-T", "fields", "-E", "separator=|", ...fields], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const rows = out
+    .trim()
+    .split("\n")
+    .map((l) => l.split("|"));
   t.is(rows.length, frames.length);
   const protocols = rows.map((r) => r[1]);
-  for (const p of ["ARP", "ICMP", "ECHO", "TCP", "FTP", "DHCP", "DNS", "TFTP"]) t.true(protocols.some((x) => x?.includes(p)), `tshark saw ${p}: ${protocols.join(",")}`);
+  for (const p of ["ARP", "ICMP", "ECHO", "TCP", "FTP", "DHCP", "DNS", "TFTP"])
+    t.true(
+      protocols.some((x) => x?.includes(p)),
+      `tshark saw ${p}: ${protocols.join(",")}`,
+    );
   // Expert severities: 0x00800000 error, 0x00600000 warning; chat and note entries
   // (connection establish request, duplicate ACK) describe normal traffic. A TFTP ERROR
   // packet is always flagged as a warning, since it reports an error by design.

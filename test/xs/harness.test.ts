@@ -42,23 +42,32 @@ test("print() lines and issueCommand() requests reach the host", async (t) => {
       return new TextEncoder().encode("pong");
     },
   });
-  const { value } = await withWorker(() => xs.evaluateJson<string>("print('hello', 42), new TextDecoder().decode(issueCommand(new TextEncoder().encode('ping').buffer))"), xs);
+  const { value } = await withWorker(
+    () => xs.evaluateJson<string>("print('hello', 42), new TextDecoder().decode(issueCommand(new TextEncoder().encode('ping').buffer))"),
+    xs,
+  );
   t.is(value, "pong");
   t.deepEqual(requests, ["ping"]);
   t.deepEqual(xs.printed, ["hello 42"]);
 });
 
 test("the metering limit stops a runaway script", async (t) => {
-  await withWorker(async (xs) => {
-    await t.throwsAsync(xs.evaluate("for (;;);"), { message: /metering limit exceeded/ });
-    await t.throwsAsync(xs.evaluate("1"), { message: /metering limit exceeded/ });
-  }, new XsWorker({ meteringLimit: 100_000 }));
+  await withWorker(
+    async (xs) => {
+      await t.throwsAsync(xs.evaluate("for (;;);"), { message: /metering limit exceeded/ });
+      await t.throwsAsync(xs.evaluate("1"), { message: /metering limit exceeded/ });
+    },
+    new XsWorker({ meteringLimit: 100_000 }),
+  );
 });
 
 test("the timeout kills a worker that does not answer", async (t) => {
-  await withWorker(async (xs) => {
-    await t.throwsAsync(xs.evaluate("for (;;);"), { message: /timed out after 200 ms/ });
-  }, new XsWorker({ timeoutMs: 200, meteringLimit: 2 ** 31 - 1 }));
+  await withWorker(
+    async (xs) => {
+      await t.throwsAsync(xs.evaluate("for (;;);"), { message: /timed out after 200 ms/ });
+    },
+    new XsWorker({ timeoutMs: 200, meteringLimit: 2 ** 31 - 1 }),
+  );
 });
 
 test("computronsPerCall subtracts the cost of the call itself", async (t) => {

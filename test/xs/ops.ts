@@ -17,14 +17,37 @@ const payload1460 = bytes(rng, 1460);
 
 // A full-size Ethernet frame holding an IPv4 packet holding a UDP datagram.
 const datagram = { srcPort: 5000, dstPort: 69, payload: bytes(rng, 1472) };
-const packet = { dscp: 0, ecn: 0, id: 1, df: true, mf: false, fragmentOffsetBytes: 0, ttl: 64, protocol: IP_PROTO_UDP, src, dst, options: new Uint8Array(0), payload: new Uint8Array(1480) };
+const packet = {
+  dscp: 0,
+  ecn: 0,
+  id: 1,
+  df: true,
+  mf: false,
+  fragmentOffsetBytes: 0,
+  ttl: 64,
+  protocol: IP_PROTO_UDP,
+  src,
+  dst,
+  options: new Uint8Array(0),
+  payload: new Uint8Array(1480),
+};
 encodeUdp(datagram, src, dst, packet.payload);
 const frame = new Uint8Array(1514);
 encodeEthernet({ dst: bytes(rng, 6), src: bytes(rng, 6), ethertype: ETHERTYPE_IPV4, payload: new Uint8Array(1500) }, frame);
 encodeIpv4(packet, frame, 14);
 const out = new Uint8Array(1514);
 
-const segment = { srcPort: 80, dstPort: 40000, seq: 1, ack: 2, flags: ACK | PSH, window: 5840, urgent: 0, options: { timestamp: { tsval: 1, tsecr: 2 } }, payload: bytes(rng, 1448) };
+const segment = {
+  srcPort: 80,
+  dstPort: 40000,
+  seq: 1,
+  ack: 2,
+  flags: ACK | PSH,
+  window: 5840,
+  urgent: 0,
+  options: { timestamp: { tsval: 1, tsecr: 2 } },
+  payload: bytes(rng, 1448),
+};
 const tcpBytes = new Uint8Array(1480);
 encodeTcp(segment, src, dst, tcpBytes);
 
@@ -38,7 +61,9 @@ export const ops: Record<string, (n: number) => void> = {
   "empty call (overhead)": repeat(() => 0),
   "checksum over 1460 B": repeat(() => checksum(payload1460)),
   "ethernet decode, 1514 B frame": repeat(() => decodeEthernet(frame)),
-  "ethernet encode, 1500 B payload": repeat(() => encodeEthernet({ dst: frame.subarray(0, 6), src: frame.subarray(6, 12), ethertype: ETHERTYPE_IPV4, payload: frame.subarray(14) }, out)),
+  "ethernet encode, 1500 B payload": repeat(() =>
+    encodeEthernet({ dst: frame.subarray(0, 6), src: frame.subarray(6, 12), ethertype: ETHERTYPE_IPV4, payload: frame.subarray(14) }, out),
+  ),
   "ipv4 decode, 1500 B packet": repeat(() => decodeIpv4(frame.subarray(14))),
   "ipv4 encode, 1480 B payload": repeat(() => encodeIpv4(packet, frame, 14)),
   "udp decode + checksum, 1472 B payload": repeat(() => decodeUdp(packet.payload, src, dst)),

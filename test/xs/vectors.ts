@@ -108,7 +108,9 @@ function addressEntry(rng: SeededRandom): string[] {
     const b = new Uint8Array(4);
     writeIp(b, 0, ip);
     const m = mac(rng);
-    lines.push(`address#${i} ${toHex(b)} ${readIp(b, 0)} ${ipToString(ip)} ${parseIp(ipToString(ip))} ${macToString(m)} ${json(parseMac(macToString(m)))} ${isMulticastMac(m)}`);
+    lines.push(
+      `address#${i} ${toHex(b)} ${readIp(b, 0)} ${ipToString(ip)} ${parseIp(ipToString(ip))} ${macToString(m)} ${json(parseMac(macToString(m)))} ${isMulticastMac(m)}`,
+    );
   }
   for (const text of ["0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", " 1.2.3.4", "01.2.3.4", "a.b.c.d", ""]) {
     lines.push(`address/parseIp ${json(text)} ${parseIp(text)}`);
@@ -159,7 +161,17 @@ function dnsRecord(rng: SeededRandom): DnsRecord {
     case 4:
       return { ...base, type: "TXT", texts: [bytes(rng, rng.int(20)), bytes(rng, rng.int(5))] };
     case 5:
-      return { ...base, type: "SOA", mname: dnsName(rng), rname: dnsName(rng), serial: rng.u32(), refresh: rng.u32(), retry: rng.u32(), expire: rng.u32(), minimum: rng.u32() };
+      return {
+        ...base,
+        type: "SOA",
+        mname: dnsName(rng),
+        rname: dnsName(rng),
+        serial: rng.u32(),
+        refresh: rng.u32(),
+        retry: rng.u32(),
+        expire: rng.u32(),
+        minimum: rng.u32(),
+      };
     default:
       return { ...base, type: 99, rdata: bytes(rng, rng.int(12)) };
   }
@@ -190,12 +202,27 @@ function dhcpOptions(rng: SeededRandom): DhcpOptions {
 function dhcpMessage(rng: SeededRandom): DhcpMessage {
   const request = bootRequest(rng.u32(), mac(rng), dhcpOptions(rng));
   if (rng.chance(0.5)) return request;
-  return { ...request, op: 2, hops: rng.int(4), secs: rng.int(0x10000), broadcast: rng.chance(0.5), yiaddr: rng.u32(), siaddr: rng.u32(), sname: dnsName(rng), file: "boot/pxelinux.0" };
+  return {
+    ...request,
+    op: 2,
+    hops: rng.int(4),
+    secs: rng.int(0x10000),
+    broadcast: rng.chance(0.5),
+    yiaddr: rng.u32(),
+    siaddr: rng.u32(),
+    sname: dnsName(rng),
+    file: "boot/pxelinux.0",
+  };
 }
 
 const tftpSamples: ((rng: SeededRandom) => TftpPacket)[] = [
   (rng) => ({ op: "rrq", filename: `boot/${dnsName(rng)}.bin`, mode: "octet", options: { blksize: 8 + rng.int(65457), tsize: 0 } }),
-  (rng) => ({ op: "wrq", filename: "upload.txt", mode: "netascii", options: rng.chance(0.5) ? {} : { timeout: 1 + rng.int(255), other: [{ name: "X-Note", value: "Caf\u00e9" }] } }),
+  (rng) => ({
+    op: "wrq",
+    filename: "upload.txt",
+    mode: "netascii",
+    options: rng.chance(0.5) ? {} : { timeout: 1 + rng.int(255), other: [{ name: "X-Note", value: "Caf\u00e9" }] },
+  }),
   (rng) => ({ op: "data", block: rng.int(0x10000), data: bytes(rng, rng.int(100)) }),
   (rng) => ({ op: "ack", block: rng.int(0x10000) }),
   (rng) => ({ op: "error", code: rng.int(9), message: "File not found" }),
@@ -246,7 +273,11 @@ const entries: [string, Entry][] = [
     decode: decodeIcmp,
   }),
   codec("udp", {
-    sample: (rng) => ({ src: rng.u32(), dst: rng.u32(), datagram: { srcPort: rng.int(0x10000), dstPort: rng.int(0x10000), payload: bytes(rng, rng.int(100)) } }),
+    sample: (rng) => ({
+      src: rng.u32(),
+      dst: rng.u32(),
+      datagram: { srcPort: rng.int(0x10000), dstPort: rng.int(0x10000), payload: bytes(rng, rng.int(100)) },
+    }),
     length: (s) => udpLength(s.datagram),
     encode: (s, buf, off) => encodeUdp(s.datagram, s.src, s.dst, buf, off),
     decode: (b, s) => decodeUdp(b, s.src, s.dst),

@@ -13,7 +13,11 @@ const entry = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 test("codec vectors: XS produces the same lines as Node", async (t) => {
   const onNode = vectors(SEED);
   const onXs = await withXsBundle(entry("./vectors.ts"), async (xs) => (await xs.evaluateJson<string[]>(`entry.vectors(${SEED})`)).value);
-  for (const name of entryNames) t.true(onNode.some((line) => line.startsWith(name)), `no lines from ${name}`);
+  for (const name of entryNames)
+    t.true(
+      onNode.some((line) => line.startsWith(name)),
+      `no lines from ${name}`,
+    );
   t.is(onXs.length, onNode.length);
   const firstDifference = onNode.findIndex((line, i) => line !== onXs[i]);
   t.is(firstDifference, -1, `first difference at line ${firstDifference}:\nnode ${onNode[firstDifference]}\nxs   ${onXs[firstDifference]}`);
@@ -27,8 +31,14 @@ test("each codec's vectors include both decoded records and rejections", (t) => 
   }
   t.true(decodes.size > 1);
   for (const [codec, lines] of decodes) {
-    t.true(lines.some((line) => line.includes('{"ok":true')), `${codec} never decodes`);
-    t.true(lines.some((line) => line.includes('{"ok":false')), `${codec} never rejects`);
+    t.true(
+      lines.some((line) => line.includes('{"ok":true')),
+      `${codec} never decodes`,
+    );
+    t.true(
+      lines.some((line) => line.includes('{"ok":false')),
+      `${codec} never rejects`,
+    );
   }
 });
 

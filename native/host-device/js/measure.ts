@@ -25,6 +25,14 @@ const [slots0, chunks0, slotSize] = heap();
 const CONNECTIONS = 16;
 openConnections(CONNECTIONS);
 const [slots1, chunks1] = heap();
-result.heap = { slotSize, bareSlots: baseline[0], bareChunks: baseline[1], stackSlots: slots0 - baseline[0], stackChunks: chunks0 - baseline[1], perConnectionSlots: (slots1 - slots0) / CONNECTIONS, perConnectionChunks: (chunks1 - chunks0) / CONNECTIONS };
+result.heap = {
+  slotSize,
+  bareSlots: baseline[0],
+  bareChunks: baseline[1],
+  stackSlots: slots0 - baseline[0],
+  stackChunks: chunks0 - baseline[1],
+  perConnectionSlots: (slots1 - slots0) / CONNECTIONS,
+  perConnectionChunks: (chunks1 - chunks0) / CONNECTIONS,
+};
 trace(`${JSON.stringify(result)}\n`);
 __exit(0);
