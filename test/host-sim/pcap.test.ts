@@ -230,7 +230,7 @@ test("a truncated or damaged pcapng keeps the packets before the damage", (t) =>
   t.is(cut.error, "pcapng-truncated");
   t.deepEqual(plain(cut.packets), handPcapngPackets.slice(0, 4));
   const badLength = bytes.slice();
-  badLength[bytes.length - 4] ^= 0x10; // the last block's trailing length no longer matches
+  badLength[bytes.length - 4]! ^= 0x10; // the last block's trailing length no longer matches
   t.is(decoded(decodePcapng(badLength)).error, "pcapng-bad-block-length");
   const noInterface = concat([section(true, () => []), epb(true, 0, 0n, [1])]);
   t.deepEqual(decoded(decodePcapng(noInterface)), { format: "pcapng", packets: [], error: "pcapng-unknown-interface" });
@@ -251,7 +251,7 @@ test("property: random bytes, with or without a valid file start, never throw an
     t,
     fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }), (hits) => {
       const b = good.slice();
-      for (const [i, x] of hits) b[i] ^= x;
+      for (const [i, x] of hits) b[i]! ^= x;
       const r = decodeCapture(b);
       return r.ok ? r.value.packets.length <= handPcapngPackets.length + 2 : typeof r.reason === "string";
     }),

@@ -190,7 +190,7 @@ test("IPv4: bad checksum, truncation and foreign destinations are dropped with r
   arpIntroduce(tap.link);
   b.clock.runUntilIdle();
   const bad = echoRequest(ip("10.0.0.9"), ip("10.0.0.2"), 8);
-  bad[24] ^= 0xff; // IP header checksum
+  bad[24]! ^= 0xff; // IP header checksum
   tap.link.transmit(bad);
   tap.link.transmit(echoRequest(ip("10.0.0.9"), ip("10.0.0.2"), 100).subarray(0, 80));
   tap.link.transmit(echoRequest(ip("10.0.0.9"), ip("10.0.0.77"), 8));
@@ -249,7 +249,7 @@ test("UDP: a bad checksum is dropped; broadcast send reaches every host", (t) =>
   arpIntroduce(tap.link);
   const udp = new Uint8Array(udpLength({ payload: new Uint8Array(4) }));
   encodeUdp({ srcPort: 1000, dstPort: 67, payload: new Uint8Array(4) }, ip("10.0.0.9"), ip("10.0.0.3"), udp);
-  udp[6] ^= 1;
+  udp[6]! ^= 1;
   tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.3"), 17, udp, { dstMac: mac(3) }));
   b.clock.runUntilIdle();
   t.is(c.netif.stats.drops["udp-bad-checksum"], 1);

@@ -134,19 +134,19 @@ test("curl: list, download, upload (-T), and active mode (-P -) with EPRT and wi
   const down = join(env.local, "a.bin");
   const get = await curl(env, ["-o", down, `${URL}/tree/a.bin`]);
   t.is(get.code, 0, get.stderr);
-  t.is(fileHash(down), tree["a.bin"]);
+  t.is(fileHash(down), tree["a.bin"]!);
   const up = makeTree(env.local, { "up.bin": 250_000 });
   const put = await curl(env, ["-T", join(env.local, "up.bin"), `${URL}/tree/`]);
   t.is(put.code, 0, put.stderr);
-  t.is(fileHash(join(env.root, "home", "tree", "up.bin")), up["up.bin"]);
+  t.is(fileHash(join(env.root, "home", "tree", "up.bin")), up["up.bin"]!);
   for (const extra of [[], ["--disable-eprt"]]) {
     const out = join(env.local, `active${extra.length}.bin`);
     const active = await curl(env, ["-P", "-", ...extra, "-o", out, `${URL}/tree/sub/b.bin`]);
     t.is(active.code, 0, active.stderr);
-    t.is(fileHash(out), tree["sub/b.bin"]);
+    t.is(fileHash(out), tree["sub/b.bin"]!);
     const upActive = await curl(env, ["-P", "-", ...extra, "-T", join(env.local, "up.bin"), `${URL}/active${extra.length}.bin`]);
     t.is(upActive.code, 0, upActive.stderr);
-    t.is(fileHash(join(env.root, "home", `active${extra.length}.bin`)), up["up.bin"]);
+    t.is(fileHash(join(env.root, "home", `active${extra.length}.bin`)), up["up.bin"]!);
   }
   const counters = env.device.netif.stats.counters;
   t.is(counters["ftp.eprt"], 2);
@@ -197,8 +197,8 @@ for (const passive of [true, false]) {
     ].join("\n");
     const r = await runWithInput(env.ns, "ftp", ["-n", "-v", ...(passive ? ["-p"] : []), DEVICE], script, 60_000);
     t.is(r.code, 0, r.stderr);
-    t.is(fileHash(join(env.local, "a.bin")), tree["a.bin"]);
-    t.is(fileHash(join(env.root, "home", "tree", "in.bin")), up["in.bin"]);
+    t.is(fileHash(join(env.local, "a.bin")), tree["a.bin"]!);
+    t.is(fileHash(join(env.root, "home", "tree", "in.bin")), up["in.bin"]!);
     t.true(fs.statSync(join(env.root, "home", "tree", "made")).isDirectory());
     t.regex(r.stdout, /^230 /m);
     t.regex(r.stdout, /^257 "\/tree" is the current directory/m);
@@ -242,8 +242,8 @@ test("basic-ftp (npm) in a Node script inside the namespace: list, download, upl
   ]);
   t.is(out.size, 400_000);
   t.is(out.pwd, "/tree/made/by/basic");
-  t.is(fileHash(down), tree["sub/b.bin"]);
-  t.is(fileHash(join(env.root, "home", "tree", "from-basic.bin")), up["b-up.bin"]);
+  t.is(fileHash(down), tree["sub/b.bin"]!);
+  t.is(fileHash(join(env.root, "home", "tree", "from-basic.bin")), up["b-up.bin"]!);
 });
 
 test("refusals from real clients: traversal (550), bounce PORT to another address (504), anonymous STOR (550)", async (t) => {
@@ -306,12 +306,12 @@ test("a 50 MB RETR and a 20 MB STOR with curl, hashes equal (larger TCP windows)
   const get = await curl(env, ["-o", join(env.local, "big.bin"), `${URL}/big.bin`], 120_000);
   const retrMs = performance.now() - start;
   t.is(get.code, 0, get.stderr);
-  t.is(fileHash(join(env.local, "big.bin")), big["big.bin"]);
+  t.is(fileHash(join(env.local, "big.bin")), big["big.bin"]!);
   start = performance.now();
   const put = await curl(env, ["-T", join(env.local, "up20.bin"), `${URL}/up20.bin`], 120_000);
   const storMs = performance.now() - start;
   t.is(put.code, 0, put.stderr);
-  t.is(fileHash(join(env.root, "home", "up20.bin")), up["up20.bin"]);
+  t.is(fileHash(join(env.root, "home", "up20.bin")), up["up20.bin"]!);
   t.log(
     `50 MB RETR ${(retrMs / 1000).toFixed(1)} s (${(50 / (retrMs / 1000)).toFixed(1)} MB/s), 20 MB STOR ${(storMs / 1000).toFixed(1)} s (${(20 / (storMs / 1000)).toFixed(1)} MB/s)`,
   );

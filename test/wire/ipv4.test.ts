@@ -144,7 +144,7 @@ test("any change to a header byte that does not move a length is ip-bad-checksum
     fc.property(ipv4Packet, fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 255 }), (p, i, x) => {
       if (i === 2 || i === 3) return true; // total length: checked before the checksum
       const b = encoded(p);
-      b[i] ^= x;
+      b[i]! ^= x;
       const r = decodeIpv4(b);
       return !r.ok && r.reason === "ip-bad-checksum";
     }),

@@ -203,7 +203,7 @@ test("any changed byte outside the data offset fails the checksum", (t) => {
       const b = encoded(s);
       const i = at % b.length;
       if (i === 12) return true; // the data offset: a header length error first
-      b[i] ^= x;
+      b[i]! ^= x;
       const r = decodeTcp(b, SRC, DST);
       return !r.ok && r.reason === "tcp-bad-checksum";
     }),

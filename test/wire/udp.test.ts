@@ -70,7 +70,7 @@ test("a changed byte or a wrong address fails the checksum", (t) => {
       const b = encoded(d);
       const i = at % b.length;
       if (i === 4 || i === 5) return true; // the length field: a length error, tested below
-      b[i] ^= x;
+      b[i]! ^= x;
       const r = decodeUdp(b, SRC, DST);
       if (b[6] === 0 && b[7] === 0) return r.ok; // the change made the checksum "not computed"
       return !r.ok && r.reason === "udp-bad-checksum";
