@@ -212,7 +212,7 @@ export class DhcpClient {
   release(): void {
     const lease = this.held;
     if (lease && this.current !== "stopped") {
-      this.xid = this.stack.netif.random.u32();
+      this.xid = this.stack.random.u32();
       const m = this.message(DHCP_RELEASE, { serverId: lease.serverId });
       m.ciaddr = lease.ip;
       this.send(m, lease.serverId, lease.ip);
@@ -251,8 +251,8 @@ export class DhcpClient {
 
   /** Starts a new exchange (a fresh xid) in `state` and sends its first message. */
   private exchange(state: DhcpState): void {
-    this.xid = this.stack.netif.random.u32();
-    this.exchangeStart = this.stack.netif.clock.now();
+    this.xid = this.stack.random.u32();
+    this.exchangeStart = this.stack.clock.now();
     this.offer = undefined;
     if (state === "rebinding") this.scheduleLease(this.held!.leaseTime, () => this.expire());
     this.transmitIn(state);
@@ -262,7 +262,7 @@ export class DhcpClient {
   private transmitIn(state: DhcpState): void {
     this.retry?.cancel();
     this.tries = 0;
-    this.sentAt = this.stack.netif.clock.now();
+    this.sentAt = this.stack.clock.now();
     this.setState(state);
     this.transmit();
   }
@@ -288,13 +288,13 @@ export class DhcpClient {
       }
     }
     this.tries++;
-    this.retry = this.stack.netif.clock.setTimer(this.retryDelay(), () => this.retransmit());
+    this.retry = this.stack.clock.setTimer(this.retryDelay(), () => this.retransmit());
   }
 
   private retransmit(): void {
     const giveUp = (this.current === "requesting" || this.current === "rebooting") && this.tries >= this.options.requestTries;
     if (giveUp) {
-      this.stack.netif.event("dhcp", `no answer to ${this.tries} requests; starting over`);
+      this.stack.event("dhcp", `no answer to ${this.tries} requests; starting over`);
       return this.discover();
     }
     this.transmit();
@@ -306,11 +306,11 @@ export class DhcpClient {
     const lease = this.held;
     if (lease && (this.current === "renewing" || this.current === "rebinding")) {
       const end = this.current === "renewing" ? lease.rebindingTime : lease.leaseTime;
-      const left = lease.acquiredAt + end * 1000 - this.stack.netif.clock.now();
+      const left = lease.acquiredAt + end * 1000 - this.stack.clock.now();
       return Math.max(o.renewRetryMinMs, left / 2);
     }
     const base = Math.min(o.retransmitMs * 2 ** (this.tries - 1), o.retransmitMaxMs);
-    const jitter = (this.stack.netif.random.u32() % (2 * o.jitterMs + 1)) - o.jitterMs;
+    const jitter = (this.stack.random.u32() % (2 * o.jitterMs + 1)) - o.jitterMs;
     return Math.max(0, base + jitter);
   }
 
@@ -326,21 +326,21 @@ export class DhcpClient {
       if (o.hostName !== undefined) options.hostName = o.hostName;
     }
     const m = bootRequest(this.xid, this.stack.netif.mac, options);
-    if (asking) m.secs = Math.min(0xffff, Math.floor((this.stack.netif.clock.now() - this.exchangeStart) / 1000));
+    if (asking) m.secs = Math.min(0xffff, Math.floor((this.stack.clock.now() - this.exchangeStart) / 1000));
     return m;
   }
 
   private send(m: DhcpMessage, dst: Ip4, src: Ip4): void {
     const data = new Uint8Array(dhcpLength(m));
     encodeDhcp(m, data);
-    this.stack.netif.stats.count(`dhcp.tx.${NAMES[m.options.messageType!]}`);
+    this.stack.stats.count(`dhcp.tx.${NAMES[m.options.messageType!]}`);
     this.pcb.sendTo(data, dst, DHCP_SERVER_PORT, src);
   }
 
   // ---- replies ----
 
   private input(data: Uint8Array): void {
-    const stats = this.stack.netif.stats;
+    const stats = this.stack.stats;
     const r = decodeDhcp(data);
     if (!r.ok) return stats.drop(r.reason);
     const m = r.value;
@@ -366,24 +366,24 @@ export class DhcpClient {
   }
 
   private offered(m: DhcpMessage): void {
-    const stats = this.stack.netif.stats;
+    const stats = this.stack.stats;
     const serverId = m.options.serverId;
     if (serverId === undefined) return stats.drop("dhcp-no-server-id");
     if (!usable(m.yiaddr)) return stats.drop("dhcp-bad-yiaddr");
     stats.count("dhcp.rx.offer");
     this.offer = { ip: m.yiaddr, serverId, mask: m.options.subnetMask };
-    this.stack.netif.event("dhcp", `offer of ${ipToString(m.yiaddr)} from ${ipToString(serverId)}`);
+    this.stack.event("dhcp", `offer of ${ipToString(m.yiaddr)} from ${ipToString(serverId)}`);
     this.transmitIn("requesting"); // same xid as the DISCOVER and OFFER
   }
 
   private nak(m: DhcpMessage): void {
-    this.stack.netif.event("dhcp", `NAK from ${ipToString(m.options.serverId!)}${m.options.message ? `: ${m.options.message}` : ""}`);
+    this.stack.event("dhcp", `NAK from ${ipToString(m.options.serverId!)}${m.options.message ? `: ${m.options.message}` : ""}`);
     if (this.held) this.lose("nak");
     this.discover();
   }
 
   private acked(m: DhcpMessage): void {
-    const stats = this.stack.netif.stats;
+    const stats = this.stack.stats;
     const renewal = this.current === "renewing" || this.current === "rebinding";
     const wanted = this.current === "requesting" ? this.offer!.ip : this.current === "rebooting" ? this.rebootIp : undefined;
     if (wanted !== undefined ? m.yiaddr !== wanted : !usable(m.yiaddr)) return stats.drop("dhcp-bad-yiaddr");
@@ -445,7 +445,7 @@ export class DhcpClient {
     this.held = lease;
     const reconfigure = !previous || previous.ip !== lease.ip || previous.mask !== lease.mask || previous.gateway !== lease.gateway;
     if (reconfigure) netif.setAddress({ ip: lease.ip, mask: lease.mask, gateway: lease.gateway });
-    netif.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
+    this.stack.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
     this.setState("bound");
     this.scheduleLease(lease.renewalTime, () => this.renewing());
     if (!previous) this.onBound?.(lease);
@@ -455,15 +455,14 @@ export class DhcpClient {
 
   /** RFC 5227 found the address in use: tell the server, wait, start over. */
   private decline(lease: DhcpLease, conflict: Mac): void {
-    const netif = this.stack.netif;
-    netif.event("dhcp", `${ipToString(lease.ip)} is in use by ${macToString(conflict)}; declining`);
+    this.stack.event("dhcp", `${ipToString(lease.ip)} is in use by ${macToString(conflict)}; declining`);
     this.send(this.message(DHCP_DECLINE, { requestedIp: lease.ip, serverId: lease.serverId }), IP_BROADCAST, 0);
     this.setState("init");
-    this.retry = netif.clock.setTimer(this.options.declineWaitMs, () => this.discover());
+    this.retry = this.stack.clock.setTimer(this.options.declineWaitMs, () => this.discover());
   }
 
   private expire(): void {
-    this.stack.netif.event("dhcp", "lease expired");
+    this.stack.event("dhcp", "lease expired");
     this.lose("expired");
     this.discover();
   }
@@ -481,7 +480,7 @@ export class DhcpClient {
     this.leaseTimer?.cancel();
     this.leaseTimer = undefined;
     if (this.held!.leaseTime === INFINITE) return;
-    const clock = this.stack.netif.clock;
+    const clock = this.stack.clock;
     this.leaseTimer = clock.setTimer(Math.max(0, this.held!.acquiredAt + seconds * 1000 - clock.now()), then);
   }
 
@@ -495,7 +494,7 @@ export class DhcpClient {
     const previous = this.current;
     if (state === previous) return;
     this.current = state;
-    this.stack.netif.event("dhcp", `${previous} -> ${state}`);
+    this.stack.event("dhcp", `${previous} -> ${state}`);
     this.onStateChange?.(state, previous);
   }
 }

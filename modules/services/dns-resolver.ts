@@ -243,7 +243,7 @@ export class DnsResolver {
     if (host) return this.succeed(job, job.current, host, 0, "hosts");
     const cached = this.cached(cacheKey(job.type, job.current));
     if (cached) {
-      const ttl = Math.min(job.ttl, Math.floor((cached.expires - this.stack.netif.clock.now()) / 1000));
+      const ttl = Math.min(job.ttl, Math.floor((cached.expires - this.stack.clock.now()) / 1000));
       return cached.error ? this.fail(job, cached.error) : this.succeed(job, cached.canonical, cached.values, ttl, "cache");
     }
     if (this.servers.length === 0) return this.fail(job, "no-servers");
@@ -314,13 +314,13 @@ export class DnsResolver {
     const e = this.cache.get(key);
     if (!e) return undefined;
     this.cache.delete(key);
-    if (e.expires <= this.stack.netif.clock.now()) return undefined;
+    if (e.expires <= this.stack.clock.now()) return undefined;
     this.cache.set(key, e); // now the most recently used
     return e;
   }
 
   private remember(key: string, entry: CacheEntry): void {
-    const now = this.stack.netif.clock.now();
+    const now = this.stack.clock.now();
     if (entry.expires <= now || this.options.cacheSize <= 0) return;
     this.cache.delete(key);
     if (this.cache.size >= this.options.cacheSize) {
@@ -331,7 +331,7 @@ export class DnsResolver {
   }
 
   private expiry(ttlSeconds: number): number {
-    return this.stack.netif.clock.now() + Math.min(ttlSeconds, this.options.maxTtl) * 1000;
+    return this.stack.clock.now() + Math.min(ttlSeconds, this.options.maxTtl) * 1000;
   }
 
   private hostValues(type: DnsLookupType, name: string): Value[] {
@@ -352,7 +352,7 @@ export class DnsResolver {
         : job.type === "AAAA"
           ? { ...base, type: "AAAA", addresses: (values as Uint8Array[]).map((a) => a.slice()) }
           : { ...base, type: "PTR", names: values.slice() as string[] };
-    const clock = this.stack.netif.clock;
+    const clock = this.stack.clock;
     clock.setTimer(0, () => {
       for (const cb of job.callbacks) cb(undefined, result());
     });
@@ -364,7 +364,7 @@ export class DnsResolver {
   }
 
   private later(callbacks: DnsCallback[], err: DnsError | undefined, result?: DnsResult): void {
-    this.stack.netif.clock.setTimer(0, () => {
+    this.stack.clock.setTimer(0, () => {
       for (const cb of callbacks) cb(err, result);
     });
   }
@@ -395,7 +395,7 @@ class Exchange {
     private readonly options: DnsResolverOptions,
     private readonly onDone: (msg: DnsMessage | undefined, error: DnsErrorCode) => void,
   ) {
-    this.id = stack.netif.random.u32() & 0xffff;
+    this.id = stack.random.u32() & 0xffff;
     const q = dnsQuery(this.id, name, type);
     this.query = new Uint8Array(dnsLength(q));
     encodeDns(q, this.query);
@@ -415,11 +415,11 @@ class Exchange {
     const n = this.servers.length;
     const server = this.servers[this.attempt % n]!;
     this.asked.add(server);
-    this.stack.netif.stats.count("dns.query");
-    this.stack.netif.event("dns", `query ${this.name} ${this.type} id ${this.id} to ${ipToString(server)}`);
+    this.stack.stats.count("dns.query");
+    this.stack.event("dns", `query ${this.name} ${this.type} id ${this.id} to ${ipToString(server)}`);
     this.pcb.sendTo(this.query, server, DNS_PORT);
     const wait = this.options.timeoutMs * 2 ** Math.floor(this.attempt / n);
-    this.timer = this.stack.netif.clock.setTimer(wait, () => this.next());
+    this.timer = this.stack.clock.setTimer(wait, () => this.next());
   }
 
   /** Moves on to the next server (or round), or gives up with the most telling error seen. */
@@ -433,7 +433,7 @@ class Exchange {
 
   private receiveUdp(data: Uint8Array, from: Ip4, fromPort: number): void {
     if (this.done) return;
-    if (!this.asked.has(from) || fromPort !== DNS_PORT) return this.stack.netif.stats.drop("dns-bad-source");
+    if (!this.asked.has(from) || fromPort !== DNS_PORT) return this.stack.stats.drop("dns-bad-source");
     const msg = this.check(data);
     if (!msg) return;
     if (!msg.tc) return this.answered(msg);
@@ -442,7 +442,7 @@ class Exchange {
 
   /** The reply if it answers our question (counted), or undefined (dropped and counted). */
   private check(data: Uint8Array): DnsMessage | undefined {
-    const stats = this.stack.netif.stats;
+    const stats = this.stack.stats;
     const r = decodeDns(data);
     if (!r.ok) return void stats.drop(r.reason);
     const msg = r.value;
@@ -474,9 +474,9 @@ class Exchange {
     });
     if (!pcb) return this.next("truncated");
     this.tcp = pcb;
-    this.stack.netif.stats.count("dns.tcp");
-    this.stack.netif.event("dns", `truncated answer for ${this.name} ${this.type}: asking ${ipToString(server)} over TCP`);
-    this.timer = this.stack.netif.clock.setTimer(this.options.tcpTimeoutMs, () => this.next("truncated"));
+    this.stack.stats.count("dns.tcp");
+    this.stack.event("dns", `truncated answer for ${this.name} ${this.type}: asking ${ipToString(server)} over TCP`);
+    this.timer = this.stack.clock.setTimer(this.options.tcpTimeoutMs, () => this.next("truncated"));
     pcb.err(() => pcb === this.tcp && this.next("truncated"));
     pcb.recv((data) => {
       if (pcb !== this.tcp) return;

@@ -5,9 +5,9 @@
 // a file is read only when the send buffer has room, and received data is written to the
 // store before the window is reopened, so no transfer ever holds a whole file.
 
-import type { Clock, Random, Timer } from "../platform.ts";
-import type { Netif } from "../stack/netif.ts";
-import type { Tcp, TcpListener, TcpPcb } from "../stack/tcp.ts";
+import type { Clock, Timer } from "../platform.ts";
+import type { Stack, StackContext } from "../stack/stack.ts";
+import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import { type Ip4, ipToString, parseIp } from "../wire/address.ts";
 import { type Result, ok, fail } from "../wire/result.ts";
 import type { WriteHandle } from "../storage/storage.ts";
@@ -328,19 +328,19 @@ export class PassiveChannel implements DataChannel {
   private constructor(
     private readonly listener: TcpListener,
     private readonly peer: Ip4,
-    private readonly netif: Netif,
+    private readonly ctx: StackContext,
     private readonly timeoutMs: number,
   ) {
     listener.accept((pcb) => this.accepted(pcb));
   }
 
   /** Listens on a free port of [first, last], trying them from a random one on; undefined if none is free. */
-  static listen(tcp: Tcp, random: Random, range: readonly [number, number], peer: Ip4, timeoutMs: number): PassiveChannel | undefined {
+  static listen(stack: Pick<Stack, "tcp" | keyof StackContext>, range: readonly [number, number], peer: Ip4, timeoutMs: number): PassiveChannel | undefined {
     const count = range[1] - range[0] + 1;
-    const start = random.u32() % count;
+    const start = stack.random.u32() % count;
     for (let i = 0; i < count; i++) {
-      const l = tcp.listen(range[0] + ((start + i) % count), 1);
-      if (l) return new PassiveChannel(l, peer, tcp.netif, timeoutMs);
+      const l = stack.tcp.listen(range[0] + ((start + i) % count), 1);
+      if (l) return new PassiveChannel(l, peer, stack, timeoutMs);
     }
     return undefined;
   }
@@ -352,7 +352,7 @@ export class PassiveChannel implements DataChannel {
   open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
     if (this.pcb || this.broken) return this.hand(cb);
     this.waiter = cb;
-    this.timer = this.netif.clock.setTimer(this.timeoutMs, () => {
+    this.timer = this.ctx.clock.setTimer(this.timeoutMs, () => {
       this.broken = "ftp-data-timeout";
       this.listener.close();
       this.hand(cb);
@@ -375,8 +375,8 @@ export class PassiveChannel implements DataChannel {
   private accepted(pcb: TcpPcb): void {
     if (pcb.remoteIp !== this.peer || this.pcb || this.broken) {
       // Anyone else who found the port (or a second connection) is turned away.
-      this.netif.stats.drop("ftp-data-foreign-peer");
-      this.netif.event("ftp", `data connection from ${ipToString(pcb.remoteIp)}:${pcb.remotePort} refused`);
+      this.ctx.stats.drop("ftp-data-foreign-peer");
+      this.ctx.event("ftp", `data connection from ${ipToString(pcb.remoteIp)}:${pcb.remotePort} refused`);
       return pcb.abort();
     }
     this.pcb = pcb;
@@ -405,7 +405,7 @@ export class ActiveChannel implements DataChannel {
   private closed = false;
 
   constructor(
-    private readonly tcp: Tcp,
+    private readonly stack: Pick<Stack, "tcp" | keyof StackContext>,
     readonly target: HostPort,
     private readonly fromPort: number,
     private readonly timeoutMs: number,
@@ -413,7 +413,7 @@ export class ActiveChannel implements DataChannel {
 
   open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
     let timedOut = false;
-    const pcb = this.tcp.connect(
+    const pcb = this.stack.tcp.connect(
       this.target.ip,
       this.target.port,
       (err) => {
@@ -427,7 +427,7 @@ export class ActiveChannel implements DataChannel {
     );
     if (!pcb) return cb(undefined, "ftp-data-no-pcb");
     this.pcb = pcb;
-    this.timer = this.tcp.netif.clock.setTimer(this.timeoutMs, () => {
+    this.timer = this.stack.clock.setTimer(this.timeoutMs, () => {
       timedOut = true;
       pcb.abort();
     });

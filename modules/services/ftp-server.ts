@@ -12,7 +12,7 @@
 // Idle sessions time out with 421, and a client that sends without reading our replies is
 // not read either.
 
-import type { Stack } from "../stack/stack.ts";
+import type { Stack, StackContext } from "../stack/stack.ts";
 import type { Netif } from "../stack/netif.ts";
 import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
@@ -135,7 +135,7 @@ export class FtpServer {
   private readonly sessions = new Set<FtpSession>();
 
   constructor(
-    readonly stack: Pick<Stack, "netif" | "tcp">,
+    readonly stack: Pick<Stack, "netif" | "tcp" | keyof StackContext>,
     readonly storage: Storage,
     options: Partial<FtpServerOptions> = {},
   ) {
@@ -158,7 +158,7 @@ export class FtpServer {
       onTransfer: undefined,
       ...options,
     };
-    this.ctx = { clock: this.netif.clock, stallMs: this.options.dataTimeoutMs, scratch: new Uint8Array(this.options.chunkSize) };
+    this.ctx = { clock: this.stack.clock, stallMs: this.options.dataTimeoutMs, scratch: new Uint8Array(this.options.chunkSize) };
   }
 
   /** Listens on the control port; false if it is taken. */
@@ -187,7 +187,7 @@ export class FtpServer {
   private accept(pcb: TcpPcb): void {
     pcb.nodelay = true; // replies are short and each one is awaited
     if (this.sessions.size >= this.options.maxSessions) {
-      this.netif.stats.drop("ftp-too-many-sessions");
+      this.stack.stats.drop("ftp-too-many-sessions");
       pcb.write(utf8Encode("421 Too many connections, try again later\r\n"));
       return pcb.close();
     }
@@ -306,7 +306,7 @@ class FtpSession {
     pcb.recv((data) => this.input(data));
     pcb.sent(() => this.drained());
     pcb.err(() => this.end());
-    this.server.netif.event("ftp", `session from ${ipToString(pcb.remoteIp)}:${pcb.remotePort}`);
+    this.server.stack.event("ftp", `session from ${ipToString(pcb.remoteIp)}:${pcb.remotePort}`);
     this.restartIdle();
     this.reply(220, this.options.banner);
   }
@@ -359,7 +359,7 @@ class FtpSession {
         if (n && this.line[n - 1] === CR) n--;
         if (!this.overlong) line = this.line.slice(0, n);
         else {
-          this.server.netif.stats.drop("ftp-line-too-long");
+          this.server.stack.stats.drop("ftp-line-too-long");
           this.reply(500, "Command line too long");
         }
         this.lineLen = 0;
@@ -407,7 +407,7 @@ class FtpSession {
       return;
     }
     this.restartIdle();
-    const stats = this.server.netif.stats;
+    const stats = this.server.stack.stats;
     const c = COMMANDS[verb];
     if (!c) {
       stats.drop("ftp-unknown-command");
@@ -453,11 +453,11 @@ class FtpSession {
 
   private restartIdle(): void {
     this.idle?.cancel();
-    this.idle = this.server.netif.clock.setTimer(this.options.idleTimeoutMs, () => {
+    this.idle = this.server.stack.clock.setTimer(this.options.idleTimeoutMs, () => {
       this.idle = undefined;
       if (this.closing) return this.end();
       if (this.current) return this.restartIdle();
-      this.server.netif.stats.drop("ftp-idle-timeout");
+      this.server.stack.stats.drop("ftp-idle-timeout");
       this.reply(421, "Timeout, closing control connection");
       this.closeAfterReplies();
     });
@@ -473,7 +473,7 @@ class FtpSession {
   }
 
   private refuse(reason: string): void {
-    this.server.netif.stats.drop(reason);
+    this.server.stack.stats.drop(reason);
     const [code, text] = refusal(reason);
     this.reply(code, text);
   }
@@ -481,7 +481,7 @@ class FtpSession {
   /** True when the user may change the store; otherwise refuses. */
   private writable(): boolean {
     if (this.user!.writable) return true;
-    this.server.netif.stats.drop("ftp-read-only");
+    this.server.stack.stats.drop("ftp-read-only");
     this.reply(550, "Permission denied");
     return false;
   }
@@ -527,17 +527,17 @@ class FtpSession {
     if (!r.ok) return this.loginFailed(name); // a root that leaves the store is a configuration error
     this.user = { name, root: r.value, writable };
     this.failures = 0;
-    this.server.netif.stats.count("ftp.login");
-    this.server.netif.event("ftp", `${name} logged in from ${ipToString(this.pcb.remoteIp)}`);
+    this.server.stack.stats.count("ftp.login");
+    this.server.stack.event("ftp", `${name} logged in from ${ipToString(this.pcb.remoteIp)}`);
     this.reply(230, writable ? "Login successful" : "Login successful, read-only access");
   }
 
   /** Answers late, and closes the session after too many failures: guessing is slow. */
   private loginFailed(name: string): void {
     this.failures++;
-    this.server.netif.stats.drop("ftp-login-failed");
-    this.server.netif.event("ftp", `login as ${JSON.stringify(name)} from ${ipToString(this.pcb.remoteIp)} failed`);
-    this.delay = this.server.netif.clock.setTimer(this.options.loginDelayMs, () => {
+    this.server.stack.stats.drop("ftp-login-failed");
+    this.server.stack.event("ftp", `login as ${JSON.stringify(name)} from ${ipToString(this.pcb.remoteIp)} failed`);
+    this.delay = this.server.stack.clock.setTimer(this.options.loginDelayMs, () => {
       this.delay = undefined;
       this.reply(530, "Login incorrect");
       if (this.failures < this.options.maxLoginFailures) return this.process();
@@ -717,10 +717,10 @@ class FtpSession {
     }
     if (!extended && this.epsvAll) return this.reply(503, "Only EPSV after EPSV ALL");
     if (!this.reserveChannel()) return;
-    const ch = PassiveChannel.listen(this.server.stack.tcp, this.server.netif.random, this.options.passivePorts, this.pcb.remoteIp, this.options.dataTimeoutMs);
+    const ch = PassiveChannel.listen(this.server.stack, this.options.passivePorts, this.pcb.remoteIp, this.options.dataTimeoutMs);
     if (!ch) {
       this.server.dataInUse--;
-      this.server.netif.stats.drop("ftp-no-passive-port");
+      this.server.stack.stats.drop("ftp-no-passive-port");
       return this.reply(425, "No passive port free");
     }
     this.channel = ch;
@@ -739,12 +739,12 @@ class FtpSession {
     const t = target.value;
     if (t.ip !== this.pcb.remoteIp || t.port < 1024) {
       // The FTP bounce attack: making us connect to a third party, or to a privileged port.
-      this.server.netif.stats.drop("ftp-port-refused");
-      this.server.netif.event("ftp", `${verb} to ${ipToString(t.ip)}:${t.port} from ${ipToString(this.pcb.remoteIp)} refused`);
+      this.server.stack.stats.drop("ftp-port-refused");
+      this.server.stack.event("ftp", `${verb} to ${ipToString(t.ip)}:${t.port} from ${ipToString(this.pcb.remoteIp)} refused`);
       return this.reply(504, "Data connections only to your own address and an unprivileged port");
     }
     if (!this.reserveChannel()) return;
-    this.channel = new ActiveChannel(this.server.stack.tcp, t, this.options.dataPort, this.options.dataTimeoutMs);
+    this.channel = new ActiveChannel(this.server.stack, t, this.options.dataPort, this.options.dataTimeoutMs);
     this.reply(200, `${verb} command successful`);
   }
 
@@ -752,7 +752,7 @@ class FtpSession {
   private reserveChannel(): boolean {
     this.dropChannel();
     if (this.server.dataInUse >= this.options.maxDataConnections) {
-      this.server.netif.stats.drop("ftp-too-many-data-connections");
+      this.server.stack.stats.drop("ftp-too-many-data-connections");
       this.reply(425, "Too many data connections, try again later");
       return false;
     }
@@ -855,7 +855,7 @@ class FtpSession {
     } else if (verb === "MLSD") {
       return void this.reply(501, "Not a directory");
     } else entries = [{ name: splitPath(p.value.rel).name, ...st.value }];
-    const now = this.server.netif.clock.now();
+    const now = this.server.stack.clock.now();
     const w = this.user!.writable;
     const facts = this.facts;
     const line =
@@ -899,11 +899,11 @@ class FtpSession {
     cur.release();
     cur.channel.close();
     this.server.dataInUse--;
-    const netif = this.server.netif;
+    const stack = this.server.stack;
     const bytes = cur.job?.bytes ?? 0;
-    if (error) netif.stats.drop(error);
-    else netif.stats.count("ftp.transfers");
-    netif.event("ftp", `${cur.verb} ${cur.path} ${error ? `failed: ${error}` : "done"}, ${bytes} bytes`);
+    if (error) stack.stats.drop(error);
+    else stack.stats.count("ftp.transfers");
+    stack.event("ftp", `${cur.verb} ${cur.path} ${error ? `failed: ${error}` : "done"}, ${bytes} bytes`);
     const report: FtpTransferReport = { user: this.user?.name ?? "", command: cur.verb, path: cur.path, peer: this.pcb.remoteIp, bytes };
     if (error) report.error = error;
     this.options.onTransfer?.(report);

@@ -15,7 +15,7 @@
 // Closing is lingering (RFC 9112 9.6): FIN first, then read until the client's FIN, so a
 // client still sending is never answered with a reset that would destroy the response.
 
-import type { Stack } from "../stack/stack.ts";
+import type { Stack, StackContext } from "../stack/stack.ts";
 import type { Netif } from "../stack/netif.ts";
 import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
@@ -129,7 +129,7 @@ export class HttpServer {
   readonly readBuffer: Uint8Array;
 
   constructor(
-    private readonly stack: Pick<Stack, "netif" | "tcp">,
+    readonly stack: Pick<Stack, "netif" | "tcp" | keyof StackContext>,
     readonly storage: Storage | undefined,
     options: Partial<HttpServerOptions> = {},
   ) {
@@ -199,7 +199,7 @@ export class HttpServer {
 
   /** What the status route reports: the stack's counters and drops, and the connections. */
   status(): object {
-    return { ...this.netif.stats.toJSON(), connections: { http: this.conns.size, tcp: this.stack.tcp.connections.length } };
+    return { ...this.stack.stats.toJSON(), connections: { http: this.conns.size, tcp: this.stack.tcp.connections.length } };
   }
 
   /** @internal */
@@ -240,7 +240,7 @@ export class HttpServer {
   private accept(pcb: TcpPcb): void {
     const c = new Connection(this, pcb);
     this.conns.add(c);
-    this.netif.stats.count("http.connections");
+    this.stack.stats.count("http.connections");
     if (this.conns.size > this.options.maxConnections) c.refuse(503, "http-busy", "Retry-After: 1\r\n");
   }
 
@@ -595,8 +595,8 @@ export class HttpResponse {
     else if (!noContent && this.length !== undefined) text += `Content-Length: ${this.length}\r\n`;
     if (!c.keepAlive) text += "Connection: close\r\n";
     else if (req.version === "HTTP/1.0") text += "Connection: keep-alive\r\n";
-    c.server.netif.stats.count(`http.status.${s}`);
-    c.server.netif.event("http", `${ipToString(req.remoteIp)}:${req.remotePort} ${req.method} ${req.target} ${s}`);
+    c.server.stack.stats.count(`http.status.${s}`);
+    c.server.stack.event("http", `${ipToString(req.remoteIp)}:${req.remotePort} ${req.method} ${req.target} ${s}`);
     return latin1Bytes(`${text}\r\n`);
   }
 }
@@ -647,11 +647,11 @@ class Connection {
   }
 
   now(): number {
-    return this.server.netif.clock.now();
+    return this.server.stack.clock.now();
   }
 
   stats() {
-    return this.server.netif.stats;
+    return this.server.stack.stats;
   }
 
   /** Bytes TCP takes at once: none while anything waits in the queue. */
@@ -683,7 +683,7 @@ class Connection {
       req.expecting = false;
       this.send(latin1Bytes("HTTP/1.1 100 Continue\r\n\r\n"));
     }
-    if (!this.processing) this.kick ??= this.server.netif.clock.setTimer(0, () => this.process());
+    if (!this.processing) this.kick ??= this.server.stack.clock.setTimer(0, () => this.process());
   }
 
   responseEnded(res: HttpResponse): void {
@@ -693,7 +693,7 @@ class Connection {
     if (req.done) this.finish();
     if (!this.keepAlive) this.close();
     this.pump();
-    if (!this.processing) this.kick ??= this.server.netif.clock.setTimer(0, () => this.process());
+    if (!this.processing) this.kick ??= this.server.stack.clock.setTimer(0, () => this.process());
   }
 
   /** Answers with an error and closes: the request can't be parsed on, or came too slowly. */
@@ -710,7 +710,7 @@ class Connection {
       return this.abort(reason);
     }
     this.stats().drop(reason);
-    this.server.netif.event("http", `${ipToString(this.pcb.remoteIp)}:${this.pcb.remotePort} refused ${status}: ${reason}`);
+    this.server.stack.event("http", `${ipToString(this.pcb.remoteIp)}:${this.pcb.remotePort} refused ${status}: ${reason}`);
     res?.kill(reason);
     this.stats().count(`http.status.${status}`);
     const body = errorText(status);
@@ -827,7 +827,7 @@ class Connection {
     try {
       f();
     } catch (e) {
-      this.server.netif.event("http", `handler error: ${String(e)}`);
+      this.server.stack.event("http", `handler error: ${String(e)}`);
       if (res.finished) this.stats().drop("http-handler-error");
       else res.fail(500, "http-handler-error");
     }

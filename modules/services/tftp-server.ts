@@ -7,7 +7,7 @@
 // only a timeout, or an ACK that moves the window but stops short of its end (the receiver
 // lost a block, RFC 7440), sends blocks again.
 
-import type { Stack } from "../stack/stack.ts";
+import type { Stack, StackContext } from "../stack/stack.ts";
 import type { Netif } from "../stack/netif.ts";
 import type { UdpPcb } from "../stack/udp.ts";
 import type { Timer } from "../platform.ts";
@@ -107,7 +107,7 @@ export class TftpServer {
   private readonly transfers = new Map<string, Transfer>();
 
   constructor(
-    private readonly stack: Pick<Stack, "netif" | "udp">,
+    readonly stack: Pick<Stack, "netif" | "udp" | keyof StackContext>,
     readonly storage: Storage,
     options: Partial<TftpServerOptions> = {},
   ) {
@@ -160,7 +160,7 @@ export class TftpServer {
   }
 
   private request(data: Uint8Array, from: Ip4, port: number): void {
-    const stats = this.netif.stats;
+    const stats = this.stack.stats;
     if (port === 0 || from === 0 || from === IP_BROADCAST) return stats.drop("tftp-bad-source");
     const d = decodeTftp(data);
     if (!d.ok) {
@@ -184,7 +184,7 @@ export class TftpServer {
     const refusal = this.start(p, from, port, key);
     if (!refusal) return;
     stats.drop(refusal.reason);
-    this.netif.event("tftp", `${p.op} ${p.filename} from ${ipToString(from)}:${port} refused: ${refusal.reason}`);
+    this.stack.event("tftp", `${p.op} ${p.filename} from ${ipToString(from)}:${port} refused: ${refusal.reason}`);
     this.send({ op: "error", code: refusal.code, message: refusal.message }, from, port);
   }
 
@@ -213,7 +213,7 @@ export class TftpServer {
       return t;
     }
     this.transfers.set(key, t);
-    this.netif.event("tftp", `${p.op} ${p.filename} (${p.mode}) from ${ipToString(peer)}:${port} on port ${pcb.port}`);
+    this.stack.event("tftp", `${p.op} ${p.filename} (${p.mode}) from ${ipToString(peer)}:${port} on port ${pcb.port}`);
     t.begin();
     return undefined;
   }
@@ -310,14 +310,14 @@ abstract class Transfer {
 
   protected arm(ms = this.n.timeoutMs): void {
     this.timer?.cancel();
-    this.timer = this.server.netif.clock.setTimer(ms, () => this.timeout());
+    this.timer = this.server.stack.clock.setTimer(ms, () => this.timeout());
   }
 
   /** Counts one more try; gives up with an error past the limit, else calls `resend`. */
   protected retry(resend: () => void): void {
     if (++this.tries > this.server.options.retries) return this.fail(TFTP_ERR_UNDEFINED, "timed out", "tftp-timeout");
     this.report.retransmits++;
-    this.server.netif.stats.count("tftp.retransmit");
+    this.server.stack.stats.count("tftp.retransmit");
     resend();
     this.arm();
   }
@@ -333,10 +333,10 @@ abstract class Transfer {
     this.finished = true;
     const r = this.report;
     if (error) r.error = error;
-    const stats = this.server.netif.stats;
+    const stats = this.server.stack.stats;
     if (error) stats.drop(error);
     else stats.count("tftp.done");
-    this.server.netif.event("tftp", `${r.op} ${r.file} with ${ipToString(r.peer)}:${r.port} ${error ? `failed: ${error}` : "done"}, ${r.bytes} bytes`);
+    this.server.stack.event("tftp", `${r.op} ${r.file} with ${ipToString(r.peer)}:${r.port} ${error ? `failed: ${error}` : "done"}, ${r.bytes} bytes`);
     this.server.options.onTransfer?.(r);
   }
 
@@ -352,7 +352,7 @@ abstract class Transfer {
   }
 
   private input(data: Uint8Array, from: Ip4, port: number): void {
-    const stats = this.server.netif.stats;
+    const stats = this.server.stack.stats;
     if (from !== this.report.peer || port !== this.report.port) {
       // Someone else: tell them, and carry on with our peer as if nothing happened.
       stats.drop("tftp-unknown-tid");
@@ -404,7 +404,7 @@ class ReadTransfer extends Transfer {
   protected packet(p: TftpPacket): void {
     if (p.op !== "ack") return this.fail(TFTP_ERR_ILLEGAL_OP, "expected ACK", `tftp-unexpected-${p.op}`);
     const k = this.waitingOack ? (p.block === 0 ? 0 : -1) : this.inWindow(p.block);
-    if (k < 0) return this.server.netif.stats.count("tftp.duplicate-ack"); // never a reason to resend
+    if (k < 0) return this.server.stack.stats.count("tftp.duplicate-ack"); // never a reason to resend
     this.waitingOack = false;
     this.window.splice(0, k - this.acked);
     this.acked = k;
@@ -434,7 +434,7 @@ class ReadTransfer extends Transfer {
 
   private resend(b: Uint8Array): void {
     this.report.retransmits++;
-    this.server.netif.stats.count("tftp.retransmit");
+    this.server.stack.stats.count("tftp.retransmit");
     this.sendBytes(b);
   }
 
@@ -514,7 +514,7 @@ class WriteTransfer extends Transfer {
   }
 
   private outOfOrder(block: number): void {
-    this.server.netif.stats.count("tftp.out-of-order");
+    this.server.stack.stats.count("tftp.out-of-order");
     const ahead = ((block - this.received - 1) & 0xffff) < this.n.windowsize;
     if (ahead) {
       // One was lost: say where we are, once, and the sender goes back at once.

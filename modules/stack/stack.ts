@@ -7,6 +7,7 @@ import { Ipv4, type Ipv4Options } from "./ipv4.ts";
 import { Icmp, type IcmpOptions } from "./icmp.ts";
 import { Udp } from "./udp.ts";
 import { Tcp, type TcpConfig } from "./tcp.ts";
+import type { Stats } from "./stats.ts";
 
 export interface StackOptions extends NetifOptions {
   arp?: Partial<ArpOptions>;
@@ -15,7 +16,16 @@ export interface StackOptions extends NetifOptions {
   tcp?: Partial<TcpConfig>;
 }
 
-export interface Stack {
+/** What every layer and service shares: time, randomness, the counters and the trace. */
+export interface StackContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly stats: Stats;
+  /** A protocol event for the trace hook (netif.onEvent). */
+  event(layer: string, text: string): void;
+}
+
+export interface Stack extends StackContext {
   netif: Netif;
   arp: Arp;
   ip: Ipv4;
@@ -30,5 +40,6 @@ export function createStack(link: Link, clock: Clock, random: Random, options: S
   const ip = new Ipv4(netif, arp, options.ipv4);
   const icmp = new Icmp(ip, options.icmp);
   const udp = new Udp(ip, icmp);
-  return { netif, arp, ip, icmp, udp, tcp: new Tcp(ip, options.tcp) };
+  const tcp = new Tcp(ip, options.tcp);
+  return { netif, arp, ip, icmp, udp, tcp, clock, random, stats: netif.stats, event: (layer, text) => netif.event(layer, text) };
 }
