@@ -3,7 +3,7 @@ import fc from "fast-check";
 
 // Shared test helpers.
 
-/** Bytes from hex text; whitespace and line breaks are ignored (seeds print frames this way). */
+/** Bytes from hex text; whitespace and line breaks are ignored (test/vectors holds frames printed this way). */
 export function hex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error(`not hex: ${text}`);

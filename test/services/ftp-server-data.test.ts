@@ -1,5 +1,5 @@
-// The FTP server's pure parts: PORT/PASV and EPRT arguments (seed 004's numbers), TYPE A
-// conversion, listing lines, MDTM times and UTF-8.
+// The FTP server's pure parts: PORT/PASV and EPRT arguments (with the numbers of
+// test/vectors/ftp-ports.json), TYPE A conversion, listing lines, MDTM times and UTF-8.
 
 import test from "ava";
 import fc from "fast-check";
@@ -10,15 +10,22 @@ import { ok } from "../../modules/wire/result.ts";
 import { holds } from "../helpers.ts";
 import { ip } from "../stack/bench.ts";
 import { concat } from "../../modules/wire/bytes.ts";
+import { ftpPorts } from "../vectors/load.ts";
 
-test("seed 004: PORT 192,168,10,232,6,127 names port 1663, and 192,168,0,1,9,39 port 2343", (t) => {
-  t.deepEqual(parseHostPort("192,168,10,232,6,127"), ok({ ip: ip("192.168.10.232"), port: 1663 }));
-  t.deepEqual(parseHostPort("192,168,0,1,9,39"), ok({ ip: ip("192.168.0.1"), port: 2343 }));
+test("PORT arguments from FTP notes name the ports the notes compute (1663, 2343)", (t) => {
+  const ports = ftpPorts().port;
+  t.deepEqual(
+    ports.map((p) => p.port),
+    [1663, 2343],
+  );
+  for (const p of ports) t.deepEqual(parseHostPort(p.argument), ok({ ip: ip(p.ip), port: p.port }));
 });
 
-test("seed 004: the PASV reply's (192,168,179,100,20,245) is port 5365", (t) => {
-  t.is(formatHostPort(ip("192.168.179.100"), 5365), "192,168,179,100,20,245");
-  t.deepEqual(parseHostPort("192,168,179,100,20,245"), ok({ ip: ip("192.168.179.100"), port: 20 * 256 + 245 }));
+test("the PASV reply's argument from FTP notes names port 5365", (t) => {
+  const { pasv } = ftpPorts();
+  t.is(pasv.port, 20 * 256 + 245);
+  t.is(formatHostPort(ip(pasv.ip), pasv.port), pasv.argument);
+  t.deepEqual(parseHostPort(pasv.argument), ok({ ip: ip(pasv.ip), port: pasv.port }));
 });
 
 test("property: PORT's six numbers round trip any address and port", (t) => {

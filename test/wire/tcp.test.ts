@@ -102,7 +102,7 @@ test("encodes the fixed header and a checksum over the pseudo-header", (t) => {
   t.is(checksum(b, 0, b.length, pseudoHeaderSum(SRC, DST, IP_PROTO_TCP, b.length)), 0);
 });
 
-test("SYN options are laid out as MSS, NOP NOP SACK-permitted (as Windows sent in seed 003)", (t) => {
+test("SYN options are laid out as MSS, NOP NOP SACK-permitted (as the Windows client in test/vectors/ftp-capture.json sent)", (t) => {
   const b = encoded(segment({ options: { mss: 1460, sackPermitted: true } }));
   t.is(b[12], 0x70);
   t.is(toHex(b.subarray(20)), "020405b4" + "01010402");

@@ -1,7 +1,6 @@
-// The real frames printed in ../shared/seeds/003_448c3da352a94378.txt: a student's
-// capture of an FTP session (Windows client 192.168.11.247, Serv-U on 202.207.112.32)
-// and an ARP exchange. The hex is copied from the seed with its page markers ("6、",
-// "7、", "13、", "17、"), which fall in the middle of some frames, left out.
+// The real frames of a student's capture report (test/vectors/ftp-capture.json, described
+// in test/vectors/README.md): an FTP session between a Windows client (192.168.11.247) and
+// Serv-U on 202.207.112.32, and an ARP exchange.
 
 import test, { type ExecutionContext } from "ava";
 import { parseIp, parseMac, macToString } from "../../modules/wire/address.ts";
@@ -10,30 +9,25 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV4, decodeEthernet } from "../../modules/wir
 import { IP_PROTO_TCP, decodeIpv4, encodeIpv4, ipv4Length } from "../../modules/wire/ipv4.ts";
 import { ACK, PSH, SYN, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
 import { hex, toHex } from "../helpers.ts";
+import { ftpCapture } from "../vectors/load.ts";
 
-const CLIENT = parseIp("192.168.11.247")!;
-const SERVER = parseIp("202.207.112.32")!;
+const capture = ftpCapture();
+const CLIENT = parseIp(capture.client)!;
+const SERVER = parseIp(capture.server)!;
 
 // Tables 2 and 4: the client's SYN to the FTP port (printed twice, identically).
-const SYN_FRAME = hex(`00 E0 FC 18 7B 46 00 0D 87 90 74 FA 08 00 45 00 00 30 92 19 40 00 80 06 61 1F
-  C0 A8 0B F7 CA CF 70 20 11 8F 00 15 C2 C0 EC 07 00 00 00 00 70 02 40 00 7B 23 00 00 02 04 05 B4 01 01 04 02`);
-// Table 3: the server's SYN-ACK. The seed prints all 62 bytes; the last two follow a page break.
-const SYN_ACK_FRAME = hex(`00 0D 87 90 74 FA 00 E0 FC 18 7B 46 08 00 45 00 00 30 25 2D 00 00 7F 06 0F 0C
-  CA CF 70 20 C0 A8 0B F7 00 15 11 8F D6 41 CF DF C2 C0 EC 08 70 12 40 00 D4 F0 00 00 02 04 05 B4 01 01 04 02`);
+const SYN_FRAME = hex(capture.syn);
+// Table 3: the server's SYN-ACK.
+const SYN_ACK_FRAME = hex(capture.synAck);
 // Packets 24, 27 and 29 are printed as bare TCP segments, without Ethernet or IP headers.
-const PORT_SEGMENT = hex(`11 8F 00 15 C2 C0 EC 43 D6 41 D0 D4 50 18 43 7C 35 15 00 00
-  50 4F 52 54 20 31 39 32 2C 31 36 38 2C 31 31 2C 32 34 37 2C 31 37 2C 31 38 30 0D 0A`);
-const DATA_SYN_SEGMENT = hex("00 14 11 B4 33 78 C8 32 00 00 00 00 70 02 FF FF 6E 1D 00 00 02 04 05 B4 01 01 04 02");
-const OPENING_SEGMENT = hex(`00 15 11 8F D6 41 D0 F2 C2 C0 EC 72 50 18 FF 95 18 48 00 00
-  31 35 30 20 4F 70 65 6E 69 6E 67 20 41 53 43 49 49 20 6D 6F 64 65 20 64 61 74 61 20 63 6F 6E 6E 65 63 74 69 6F 6E
-  20 66 6F 72 20 61 61 31 32 33 34 35 36 2E 74 78 74 2E 0D 0A`);
-// Tables 6 and 7: the seed's captions are swapped relative to the bytes. Table 6 ("ARP
+const PORT_SEGMENT = hex(capture.portSegment);
+const DATA_SYN_SEGMENT = hex(capture.dataSynSegment);
+const OPENING_SEGMENT = hex(capture.openingSegment);
+// Tables 6 and 7: the report's captions are swapped relative to the bytes. Table 6 ("ARP
 // request") holds opcode 2, a reply; table 7 ("ARP reply") holds opcode 1, the broadcast
 // request. We decode what the bytes say.
-const ARP_TABLE_6 = hex(`00 0A E6 7F FE 05 00 0F E2 F5 0D 57 08 06 00 01 08 00 06 04 00 02 00 0F E2 F5 0D 57
-  C0 A8 02 01 00 0A E6 7F FE 05 C0 A8 02 69 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00`);
-const ARP_TABLE_7 = hex(`FF FF FF FF FF FF 00 0A E6 7F FE 05 08 06 00 01 08 00 06 04 00 01 00 0A E6
-  7F FE 05 C0 A8 02 69 00 00 00 00 00 00 C0 A8 02 01`);
+const ARP_TABLE_6 = hex(capture.arpTable6);
+const ARP_TABLE_7 = hex(capture.arpTable7);
 
 const text = (b: Uint8Array) => String.fromCharCode(...b);
 
@@ -47,7 +41,7 @@ function ipOf(t: ExecutionContext, frame: Uint8Array) {
   return { eth: eth.value, ip: ip.value };
 }
 
-test("table 2/4: the client's SYN decodes to the fields the seed lists, checksums verified", (t) => {
+test("table 2/4: the client's SYN decodes to the fields the report lists, checksums verified", (t) => {
   const { eth, ip } = ipOf(t, SYN_FRAME);
   t.is(macToString(eth.dst), "00:e0:fc:18:7b:46");
   t.is(macToString(eth.src), "00:0d:87:90:74:fa");
@@ -116,7 +110,7 @@ test("re-encoding the handshake gives back the captured IP packets byte for byte
   }
 });
 
-// The bare segments carry no IP header, so the addresses come from the seed's text: the
+// The bare segments carry no IP header, so the addresses come from the report's text: the
 // client is 192.168.11.247 and the server 202.207.112.32. All three checksums verify with
 // them, so no NAT rewrote the addresses on the way (the PORT command also names the
 // client's own private address).
