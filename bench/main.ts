@@ -1,12 +1,17 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
 // frames) and ratios measured within one run. Never a pass/fail test.
+// `npm run bench -- [REPEATS]`: XS calls per operation (default 200).
 
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { withXsBundle } from "../host-sim/xs.ts";
+import { compare } from "./compare.ts";
+import { kernelTables } from "./kernel.ts";
+import { withBenchNet } from "./net.ts";
 import * as stackOps from "./stack-ops.ts";
-import { kernelComparison } from "./kernel.ts";
 
-const repeats = Number(process.argv[2] ?? 200);
+const args = parseArgs({ allowPositionals: true });
+const repeats = Number(args.positionals[0] ?? 200);
 
 async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
@@ -38,4 +43,7 @@ function nodeRatios(): void {
 await xsCosts("../test/xs/ops.ts", "wire codecs");
 await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
 nodeRatios();
-await kernelComparison();
+await withBenchNet(async (net) => {
+  await compare(net);
+  await kernelTables(net);
+});
