@@ -4,6 +4,7 @@
 // same-run comparison as an SVG bar chart.
 
 import * as fs from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { withXsBundle } from "../host-sim/xs.ts";
@@ -53,6 +54,7 @@ const comparison = await withBenchNet(async (net) => {
 });
 if (args.values.svg) {
   if (!comparison) throw new Error("--svg needs the same-run comparison, which needs root");
-  fs.writeFileSync(args.values.svg, chart(comparison));
-  console.log(`\nwrote the comparison chart to ${args.values.svg}`);
+  const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called
+  fs.writeFileSync(file, chart(comparison));
+  console.log(`\nwrote the comparison chart to ${file}`);
 }
