@@ -5,7 +5,7 @@ import { type Comparison, type Figure, SERVERS, type Server } from "./compare.ts
 
 const COLOURS: Record<Server, string> = { ours: "#2f6fb0", lwIP: "#d9822b", kernel: "#7d7d7d" };
 const WIDTH = 760;
-const HEIGHT = 370;
+const HEIGHT = 380;
 const PANEL = { top: 84, height: 200, width: 300 };
 
 const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -24,7 +24,7 @@ function panel(left: number, title: string, subtitle: string, f: Figure, digits:
   const { top, height, width } = PANEL;
   const bottom = top + height;
   const max = Math.max(...SERVERS.map((s) => f.value[s]));
-  const step = tickStep(max);
+  const step = tickStep(max || 1); // all zero: still a scale
   const scaleMax = Math.ceil((max * 1.08) / step) * step;
   const y = (v: number) => bottom - (v / scaleMax) * height;
   const centre = left + 40 + (width - 40) / 2;
@@ -58,12 +58,10 @@ export function chart(c: Comparison): string {
     text(WIDTH / 2, 26, "ours, lwIP and the Linux kernel, measured in one run", 'font-size="17" font-weight="bold" text-anchor="middle"'),
     panel(40, `HTTP GET of ${mib} MiB by curl`, "MB/s, higher is better", c.getMBps, 0),
     panel(420, "ping round trip", "median ms, lower is better", c.pingMs, 3),
-    text(
-      WIDTH / 2,
-      HEIGHT - 14,
-      `curl and ping over a TAP (ours, lwIP) or a veth (kernel), MTU 1500; medians of ${c.rounds} alternating rounds`,
-      'font-size="11" text-anchor="middle" fill="#555"',
-    ),
+    ...[
+      "curl and ping over a TAP (ours, lwIP) or a veth (kernel), every link MTU 1500;",
+      `medians of ${c.rounds} alternating rounds; each ratio is the median of the rounds' ratios`,
+    ].map((line, i) => text(WIDTH / 2, HEIGHT - 28 + 15 * i, line, 'font-size="11" text-anchor="middle" fill="#555"')),
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif">`,
