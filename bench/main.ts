@@ -1,12 +1,21 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
 // frames) and ratios measured within one run. Never a pass/fail test.
+// `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
+// same-run comparison as an SVG bar chart.
 
+import * as fs from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { withXsBundle } from "../host-sim/xs.ts";
+import { chart } from "./chart.ts";
+import { compare } from "./compare.ts";
+import { kernelTables } from "./kernel.ts";
+import { withBenchNet } from "./net.ts";
 import * as stackOps from "./stack-ops.ts";
-import { kernelComparison } from "./kernel.ts";
 
-const repeats = Number(process.argv[2] ?? 200);
+const args = parseArgs({ allowPositionals: true, options: { svg: { type: "string" } } });
+const repeats = Number(args.positionals[0] ?? 200);
 
 async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
@@ -38,4 +47,14 @@ function nodeRatios(): void {
 await xsCosts("../test/xs/ops.ts", "wire codecs");
 await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
 nodeRatios();
-await kernelComparison();
+const comparison = await withBenchNet(async (net) => {
+  const c = await compare(net);
+  await kernelTables(net);
+  return c;
+});
+if (args.values.svg) {
+  if (!comparison) throw new Error("--svg needs the same-run comparison, which needs root");
+  const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called
+  fs.writeFileSync(file, chart(comparison));
+  console.log(`\nwrote the comparison chart to ${file}`);
+}
