@@ -3,7 +3,7 @@
 
 import { type Ip4, type Mac, BROADCAST_MAC, IP_BROADCAST } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, type Ipv4Decoded } from "../wire/ipv4.ts";
+import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, IP_PROTO_UDP, type Ipv4Decoded } from "../wire/ipv4.ts";
 import type { Timer } from "../platform.ts";
 import type { Netif } from "./netif.ts";
 import type { Arp } from "./arp.ts";
@@ -137,7 +137,7 @@ export class Ipv4 {
     const p = r.value;
     stats.count("ip.rx");
     // Until DHCP gives us an address, unicast to any address may be our lease offer.
-    const unconfigured = this.netif.ip === 0 && p.protocol === 17;
+    const unconfigured = this.netif.ip === 0 && p.protocol === IP_PROTO_UDP;
     if (!this.isOurs(p.dst) && !unconfigured) return stats.drop("ip-not-for-us");
     const broadcast = linkBroadcast || p.dst === IP_BROADCAST || this.netif.isSubnetBroadcast(p.dst);
     if (p.mf || p.fragmentOffsetBytes !== 0) return this.fragment(p, bytes.subarray(0, p.headerLength), broadcast);
