@@ -13,6 +13,8 @@ import type { UdpPcb } from "../stack/udp.ts";
 import type { Timer } from "../platform.ts";
 import { type Ip4, IP_BROADCAST, ipToString } from "../wire/address.ts";
 import { type Result, ok } from "../wire/result.ts";
+import { IPV4_MIN_HEADER_LEN } from "../wire/ipv4.ts";
+import { UDP_HEADER_LEN } from "../wire/udp.ts";
 import {
   type TftpOptions,
   type TftpPacket,
@@ -21,6 +23,7 @@ import {
   tftpLength,
   TFTP_PORT,
   TFTP_DEFAULT_BLKSIZE,
+  TFTP_DATA_HEADER_LEN,
   TFTP_ERR_UNDEFINED,
   TFTP_ERR_NOT_FOUND,
   TFTP_ERR_ACCESS,
@@ -42,7 +45,7 @@ import {
 } from "../storage/storage.ts";
 
 /** IPv4 and UDP headers and the DATA header: what a block leaves of the MTU. */
-const BLOCK_OVERHEAD = 20 + 8 + 4;
+const BLOCK_OVERHEAD = IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + TFTP_DATA_HEADER_LEN;
 const CR = 13;
 const LF = 10;
 const NUL = 0;
@@ -444,7 +447,7 @@ class ReadTransfer extends Transfer {
       const r = this.fill(this.block);
       if (!r.ok) return this.fail(TFTP_ERR_UNDEFINED, "read error", r.reason);
       const k = this.acked + this.window.length + 1;
-      const packet = new Uint8Array(4 + r.value);
+      const packet = new Uint8Array(TFTP_DATA_HEADER_LEN + r.value);
       encodeTftp({ op: "data", block: k & 0xffff, data: this.block.subarray(0, r.value) }, packet);
       this.window.push(packet);
       this.report.bytes += r.value;
