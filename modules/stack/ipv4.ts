@@ -1,7 +1,7 @@
 // IPv4: validation of what arrives, delivery to the protocol handlers, bounded
 // reassembly of fragments, and routing of what leaves (subnet, gateway, broadcast).
 
-import { type Ip4, type Mac, BROADCAST_MAC, IP_BROADCAST } from "../wire/address.ts";
+import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
 import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, IP_PROTO_UDP, type Ipv4Decoded } from "../wire/ipv4.ts";
 import type { Timer } from "../platform.ts";
@@ -139,9 +139,20 @@ export class Ipv4 {
     // Until DHCP gives us an address, unicast to any address may be our lease offer.
     const unconfigured = this.netif.ip === 0 && p.protocol === IP_PROTO_UDP;
     if (!this.isOurs(p.dst) && !unconfigured) return stats.drop("ip-not-for-us");
+    // Answering such a source would reflect off the whole LAN; no layer above ever sees it.
+    if (this.badSource(p.src, p.protocol)) return stats.drop("ip-bad-source");
     const broadcast = linkBroadcast || p.dst === IP_BROADCAST || this.netif.isSubnetBroadcast(p.dst);
     if (p.mf || p.fragmentOffsetBytes !== 0) return this.fragment(p, bytes.subarray(0, p.headerLength), broadcast);
     this.deliver(p, bytes.subarray(0, Math.min(p.totalLength, p.headerLength + 8)), p.payload, broadcast);
+  }
+
+  /**
+   * RFC 1122 3.2.1.3: a source no single host holds (broadcast, multicast, loopback).
+   * 0.0.0.0 only for UDP: a host that has no address yet talks DHCP from it.
+   */
+  private badSource(src: Ip4, protocol: number): boolean {
+    if (src === IP_ANY) return protocol !== IP_PROTO_UDP;
+    return src === IP_BROADCAST || isMulticastIp(src) || isLoopbackIp(src) || this.netif.isSubnetBroadcast(src);
   }
 
   private deliver(p: Ipv4Decoded, quote: Uint8Array, payload: Uint8Array, broadcast: boolean): void {
