@@ -42,7 +42,8 @@ export type DhcpState =
   | "renewing" // after T1: REQUEST unicast to the server that gave the lease
   | "rebinding"; // after T2: REQUEST broadcast to any server
 
-export type DhcpLossReason = "expired" | "nak" | "released";
+/** "conflict": another host kept claiming the address (RFC 5227 2.4); the client declined it. */
+export type DhcpLossReason = "expired" | "nak" | "released" | "conflict";
 
 export interface DhcpLease {
   ip: Ip4;
@@ -55,7 +56,7 @@ export interface DhcpLease {
   hostName?: string;
   domainName?: string;
   serverId: Ip4;
-  /** Seconds, as granted (0xffffffff never ends); T1 and T2 are derived or corrected so that 0 < T1 < T2 < lease. */
+  /** Seconds, as granted but at least 60 (0xffffffff never ends); T1 and T2 are derived or corrected so that 0 < T1 < T2 < lease. */
   leaseTime: number;
   renewalTime: number;
   rebindingTime: number;
@@ -94,6 +95,8 @@ export interface DhcpClientOptions {
 }
 
 const INFINITE = 0xffffffff;
+/** A shorter lease would have the client bind and drop it in a loop (lwIP's coarse timer gives at least 60 s too). */
+const MIN_LEASE_SECONDS = 60;
 /** Message names for the counters (dhcp.tx.discover, dhcp.rx.ack, ...). */
 const NAMES: Record<number, string> = {
   [DHCP_DISCOVER]: "discover",
@@ -169,6 +172,7 @@ export class DhcpClient {
   private tries = 0;
   private retry: Timer | undefined;
   private leaseTimer: Timer | undefined;
+  private readonly conflictHook = (claimant: Mac): boolean => this.conflicted(claimant);
 
   constructor(
     private readonly stack: Stack,
@@ -194,6 +198,7 @@ export class DhcpClient {
     if (this.current !== "stopped") return true;
     if (!this.pcb.bind(DHCP_CLIENT_PORT)) return false;
     this.pcb.recv((data) => this.input(data)); // close() forgets the callback
+    this.stack.arp.onConflict = this.conflictHook;
     const remembered = this.held?.ip ?? this.options.lease?.ip;
     this.held = undefined;
     if (remembered !== undefined && usable(remembered)) this.reboot(remembered);
@@ -230,6 +235,7 @@ export class DhcpClient {
     if (this.held && this.current !== "stopped") this.stack.netif.setAddress({ ip: 0, mask: 0, gateway: 0 });
     this.cancelTimers();
     this.pcb.close();
+    if (this.stack.arp.onConflict === this.conflictHook) this.stack.arp.onConflict = undefined;
     this.setState("stopped");
   }
 
@@ -413,7 +419,7 @@ export class DhcpClient {
     const mask = o.subnetMask ?? before?.mask ?? this.offer?.mask ?? classMask(m.yiaddr);
     const routers = o.routers?.filter(usable) ?? before?.routers ?? [];
     const dnsServers = o.dnsServers?.filter(usable) ?? before?.dnsServers ?? [];
-    const leaseTime = o.leaseTime!;
+    const leaseTime = Math.max(o.leaseTime!, MIN_LEASE_SECONDS);
     let t2 = o.rebindingTime ?? INFINITE;
     let t1 = o.renewalTime ?? INFINITE;
     if (leaseTime !== INFINITE) {
@@ -459,6 +465,15 @@ export class DhcpClient {
     this.send(this.message(DHCP_DECLINE, { requestedIp: lease.ip, serverId: lease.serverId }), IP_BROADCAST, 0);
     this.setState("init");
     this.retry = this.stack.clock.setTimer(this.options.declineWaitMs, () => this.discover());
+  }
+
+  /** ARP gave our address up to another host: decline the lease and start over. False when no lease is in use. */
+  private conflicted(claimant: Mac): boolean {
+    const lease = this.held;
+    if (!lease || (this.current !== "bound" && this.current !== "renewing" && this.current !== "rebinding")) return false;
+    this.lose("conflict");
+    this.decline(lease, claimant);
+    return true;
   }
 
   private expire(): void {
