@@ -282,12 +282,12 @@ export class DnsResolver {
         const v = recordValue(r, job.type);
         if (v !== undefined) {
           values.push(v);
-          ttl = Math.min(ttl, r.ttl);
+          ttl = Math.min(ttl, ttlOf(r.ttl));
         } else if (r.type === "CNAME") cname = r;
       }
       if (values.length || !cname) break;
       if (++job.hops > this.options.maxCnameDepth) return this.fail(job, "cname-limit");
-      ttl = Math.min(ttl, cname.ttl);
+      ttl = Math.min(ttl, ttlOf(cname.ttl));
       name = cname.target;
     }
     job.ttl = ttl;
@@ -569,8 +569,13 @@ function recordValue(r: DnsRecord, type: DnsLookupType): Value | undefined {
 
 /** RFC 2308 section 5: a negative answer lives as long as the smaller of its SOA's TTL and MINIMUM. */
 function soaTtl(msg: DnsMessage): number | undefined {
-  for (const r of msg.authorities) if (r.type === "SOA") return Math.min(r.ttl, r.minimum);
+  for (const r of msg.authorities) if (r.type === "SOA") return Math.min(ttlOf(r.ttl), ttlOf(r.minimum));
   return undefined;
+}
+
+/** RFC 2181 8: a TTL with the top bit set counts as 0 (it is not cached for long). */
+function ttlOf(seconds: number): number {
+  return seconds > 0x7fffffff ? 0 : seconds;
 }
 
 /** The in-addr.arpa or ip6.arpa name that a PTR look-up for `address` asks about. */
