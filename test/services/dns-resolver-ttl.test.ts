@@ -35,3 +35,20 @@ test("an NXDOMAIN whose SOA MINIMUM has the top bit set is not cached", (t) => {
   t.is(d.lookup("none.example.test", "A").err?.code, "nxdomain");
   t.is(d.queries(), 2);
 });
+
+test("a look-up has a bounded life: a silent server fails it at 30 s, and the slot goes to the next one at once", (t) => {
+  const d = dnsBench({ resolver: { rounds: 100, maxInFlight: 1 } });
+  d.server1.mode = "silent";
+  const first = d.start("www.example.test", "A");
+  d.b.clock.runUntil(15_000);
+  const second = d.start("www.example.test", "AAAA"); // queued behind the first
+  d.b.clock.runUntil(29_999);
+  t.is(first.outcome, undefined);
+  d.b.clock.runUntil(30_000);
+  t.is(first.outcome?.err?.code, "timeout");
+  t.is(first.outcome?.at, 30_000);
+  d.server1.mode = "answer";
+  d.b.clock.runUntil(() => second.outcome !== undefined);
+  t.is(second.outcome?.err, undefined);
+  t.true(second.outcome!.at - 30_000 <= 1, `the queued look-up answered at ${second.outcome?.at} ms`);
+});
