@@ -14,7 +14,7 @@ export interface ArpOptions {
   cacheSize: number; // entries
   maxAgeMs: number; // a learned entry is forgotten after this long
   pendingPerHost: number; // frames queued per unresolved neighbour
-  pendingHosts: number; // unresolved neighbours at once
+  pendingHosts: number; // unresolved neighbours at once; a new one evicts the oldest
   retryMs: number; // minimum gap between requests for one target
   tries: number; // requests before the queued frames are dropped
   refreshMs: number; // an entry in use is asked again by unicast this long before it expires, by broadcast at half of it
@@ -95,7 +95,7 @@ export class Arp {
     }
     let p = this.pending.get(nextHop);
     if (!p) {
-      if (this.pending.size >= this.options.pendingHosts) return this.netif.stats.drop("arp-pending-overflow");
+      if (this.pending.size >= this.options.pendingHosts) this.evictPending();
       p = { frames: [], tries: 0, timer: { cancel() {} } };
       this.pending.set(nextHop, p);
       this.request(nextHop, p);
@@ -209,6 +209,14 @@ export class Arp {
     p.timer.cancel();
     this.pending.delete(ip);
     for (const frame of p.frames) this.netif.send(frame, mac, ETHERTYPE_IPV4);
+  }
+
+  /** Makes room for a new neighbour: answers to spoofed sources must not block the ones we need. */
+  private evictPending(): void {
+    const [ip, p] = this.pending.entries().next().value!;
+    p.timer.cancel();
+    this.pending.delete(ip);
+    for (let i = 0; i < p.frames.length; i++) this.netif.stats.drop("arp-pending-evicted");
   }
 
   /** The oldest entry never sent to, else the oldest: a flood of requests cannot push out the neighbours we talk to. */

@@ -5,7 +5,7 @@ import test from "ava";
 import { ARP_REPLY, ARP_REQUEST } from "../../modules/wire/arp.ts";
 import { BROADCAST_MAC, macEqual } from "../../modules/wire/address.ts";
 import { bench, ip, mac } from "./bench.ts";
-import { arpFrame, arpOf } from "./frames.ts";
+import { arpFrame, arpOf, echoRequest } from "./frames.ts";
 
 test("a TCP stream across four ARP expiry times never stalls: no retransmission, each burst delivered within 1 ms", (t) => {
   const b = bench();
@@ -86,4 +86,23 @@ test("RFC 5227 2.4: a second claim within 10 s gives the address up; one after 1
   t.is(sent.length, 2, "no third announcement");
   t.is(s.stats.counters["arp.defended"], 2);
   t.is(s.stats.counters["arp.conflict-lost"], 1);
+});
+
+test("answers to eight spoofed neighbours that never resolve do not block a real one: it is reached at once", (t) => {
+  const b = bench();
+  const s = b.host(2);
+  const c = b.host(3);
+  const tap = b.tap();
+  for (let n = 100; n < 108; n++) tap.link.transmit(echoRequest(ip(`10.0.0.${n}`), US, 8, 1, { srcMac: mac(n) }));
+  b.clock.runUntil(10);
+  const got: number[] = [];
+  const sink = c.udp.pcb();
+  sink.bind(9);
+  sink.recv(() => got.push(b.clock.now()));
+  s.udp.pcb().sendTo(new Uint8Array(4), ip("10.0.0.3"), 9);
+  b.clock.runUntil(20);
+  t.is(got.length, 1);
+  t.true(got[0]! - 10 <= 1, `delivered at ${got[0]} ms`);
+  t.is(s.stats.drops["arp-pending-evicted"], 1);
+  t.is(s.stats.drops["arp-pending-overflow"], undefined);
 });
