@@ -92,6 +92,10 @@ export interface DhcpClientOptions {
   probe: ArpProbeOptions | false;
   /** Wait after a DECLINE before starting over (RFC 2131 3.1.5: at least ten seconds). */
   declineWaitMs: number;
+  /** After this many conflicts in a row (RFC 5227 MAX_CONFLICTS), the wait is `conflictRateLimitMs`. */
+  maxConflicts: number;
+  /** RFC 5227 RATE_LIMIT_INTERVAL: at most one new address per this while conflicts go on. */
+  conflictRateLimitMs: number;
 }
 
 const INFINITE = 0xffffffff;
@@ -119,6 +123,8 @@ const DEFAULTS: DhcpClientOptions = {
   renewRetryMinMs: 60_000,
   probe: { probes: 3, intervalMs: 1000, waitMs: 2000 },
   declineWaitMs: 10_000,
+  maxConflicts: 10,
+  conflictRateLimitMs: 60_000,
 };
 
 /** An address a host may hold: not 0.x, loopback, multicast, reserved or broadcast. */
@@ -170,6 +176,7 @@ export class DhcpClient {
   private exchangeStart = 0; // when the exchange's first message went out (for secs)
   private sentAt = 0; // when the first message in this state went out: a lease runs from its REQUEST
   private tries = 0;
+  private conflicts = 0; // in a row, since the last lease was bound
   private retry: Timer | undefined;
   private leaseTimer: Timer | undefined;
   private readonly conflictHook = (claimant: Mac): boolean => this.conflicted(claimant);
@@ -449,6 +456,7 @@ export class DhcpClient {
     const netif = this.stack.netif;
     const previous = this.held;
     this.held = lease;
+    this.conflicts = 0;
     const reconfigure = !previous || previous.ip !== lease.ip || previous.mask !== lease.mask || previous.gateway !== lease.gateway;
     if (reconfigure) netif.setAddress({ ip: lease.ip, mask: lease.mask, gateway: lease.gateway });
     this.stack.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
@@ -464,7 +472,9 @@ export class DhcpClient {
     this.stack.event("dhcp", `${ipToString(lease.ip)} is in use by ${macToString(conflict)}; declining`);
     this.send(this.message(DHCP_DECLINE, { requestedIp: lease.ip, serverId: lease.serverId }), IP_BROADCAST, 0);
     this.setState("init");
-    this.retry = this.stack.clock.setTimer(this.options.declineWaitMs, () => this.discover());
+    const o = this.options;
+    const wait = ++this.conflicts >= o.maxConflicts ? Math.max(o.declineWaitMs, o.conflictRateLimitMs) : o.declineWaitMs;
+    this.retry = this.stack.clock.setTimer(wait, () => this.discover());
   }
 
   /** ARP gave our address up to another host: decline the lease and start over. False when no lease is in use. */

@@ -1,11 +1,12 @@
 // Issue 10 items 11 and 16 for the DHCP client: an address another host keeps claiming
 // is declined and a new lease sought; a lease of 0 s (or a few) is taken as 60 s, so the
-// client never binds and drops its address in a loop.
+// client never binds and drops its address in a loop. A host that claims every address
+// probed slows the client to one address a minute after 10 conflicts (RFC 5227 2.1.1).
 
 import test from "ava";
-import { ARP_REQUEST } from "../../modules/wire/arp.ts";
+import { ARP_REPLY, ARP_REQUEST } from "../../modules/wire/arp.ts";
 import { IP_BROADCAST } from "../../modules/wire/address.ts";
-import { arpFrame } from "../stack/frames.ts";
+import { arpFrame, arpOf } from "../stack/frames.ts";
 import { dhcpLan, kinds, POOL } from "./dhcp-client-lan.ts";
 
 for (const granted of [0, 1, 59]) {
@@ -57,4 +58,24 @@ test("an address another host claims twice within 10 s goes back to the server: 
   t.true(discover.at - decline.at >= 10_000 && discover.at - decline.at <= 10_001);
   t.is(lan.device.netif.ip, POOL + 1);
   t.deepEqual(lan.events, ["bound 10.0.0.100", "lost conflict", "bound 10.0.0.101"]);
+});
+
+test("a host that claims every address probed: after 10 conflicts the client tries at most one address a minute", (t) => {
+  const lan = dhcpLan({ server: { poolSize: 40, leaseTime: 3600 } });
+  const tap = lan.b.tap();
+  // Answers every RFC 5227 probe as the address's holder.
+  tap.link.setReceiver((f) => {
+    const a = arpOf(f);
+    if (a && a.op === ARP_REQUEST && a.senderIp === 0) tap.link.transmit(arpFrame({ op: ARP_REPLY, senderIp: a.targetIp, targetIp: 0 }, f.subarray(6, 12)));
+  });
+  lan.client.start();
+  lan.b.clock.runUntil(20 * 60_000);
+  const waits: number[] = [];
+  for (const [i, s] of lan.sent.entries()) {
+    const next = lan.sent[i + 1];
+    if (kinds([s])[0] === "decline" && next) waits.push(Math.round((next.at - s.at) / 1000));
+  }
+  t.deepEqual(waits.slice(0, 12), [10, 10, 10, 10, 10, 10, 10, 10, 10, 60, 60, 60]);
+  t.true(waits.every((w, i) => w === (i < 9 ? 10 : 60)));
+  t.is(lan.device.netif.ip, 0, "never bound to a taken address");
 });
