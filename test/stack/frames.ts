@@ -8,7 +8,7 @@ import { decodeIcmp, encodeIcmp, type IcmpDecoded, icmpLength } from "../../modu
 import { decodeIpv4, encodeIpv4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, type Ipv4Decoded, ipv4Length } from "../../modules/wire/ipv4.ts";
 import { encodeTcp, SYN, tcpLength } from "../../modules/wire/tcp.ts";
 import { encodeUdp, udpLength } from "../../modules/wire/udp.ts";
-import { ip, mac } from "./bench.ts";
+import { bench, ip, mac } from "./bench.ts";
 
 export const PEER_IP = ip("10.0.0.9");
 
@@ -78,6 +78,17 @@ export function arpFrame(
 /** Teaches host 2 that 10.0.0.9 is at mac(9) by asking it for its own address. */
 export function arpIntroduce(link: { transmit(f: Uint8Array): void }): void {
   link.transmit(arpFrame({ op: ARP_REQUEST, senderIp: PEER_IP, targetIp: ip("10.0.0.2") }));
+}
+
+/** Host 2 on a bench, with a raw port for 10.0.0.9 that it already knows: the port has seen nothing yet. */
+export function hostAndPeer() {
+  const b = bench();
+  const s = b.host(2);
+  const tap = b.tap();
+  arpIntroduce(tap.link);
+  b.clock.runUntilIdle();
+  tap.frames.length = 0;
+  return { b, s, tap };
 }
 
 /** The IPv4 packet a frame carries, if any. */

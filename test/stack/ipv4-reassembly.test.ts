@@ -3,17 +3,13 @@
 
 import test from "ava";
 import { IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
-import { bench, ip } from "./bench.ts";
-import { arpIntroduce, echoRequest, icmpOf, ipFrame, PEER_IP } from "./frames.ts";
+import { ip } from "./bench.ts";
+import { echoRequest, hostAndPeer, icmpOf, ipFrame, PEER_IP } from "./frames.ts";
 
 const US = ip("10.0.0.2");
 
 function setUp() {
-  const b = bench();
-  const s = b.host(2);
-  const tap = b.tap();
-  arpIntroduce(tap.link);
-  b.clock.runUntilIdle();
+  const { b, s, tap } = hostAndPeer();
   const replies: number[] = []; // virtual times of echo replies
   tap.link.setReceiver((f) => icmpOf(f)?.kind === "echo-reply" && replies.push(b.clock.now()));
   /** Sends bytes [from, to) of an ICMP message as one fragment of datagram `id`. */

@@ -4,19 +4,14 @@
 
 import test from "ava";
 import { BROADCAST_MAC } from "../../modules/wire/address.ts";
-import { bench, ip } from "./bench.ts";
-import { arpIntroduce, echoRequest, icmpOf, PEER_IP, synFrame, udpFrame } from "./frames.ts";
+import { ip } from "./bench.ts";
+import { echoRequest, hostAndPeer, icmpOf, PEER_IP, synFrame, udpFrame } from "./frames.ts";
 
 const US = ip("10.0.0.2");
 const BAD_SOURCES = ["255.255.255.255", "10.0.0.255", "224.0.0.1", "239.1.2.3", "127.0.0.1"];
 
 function setUp() {
-  const b = bench();
-  const s = b.host(2);
-  const tap = b.tap();
-  arpIntroduce(tap.link);
-  b.clock.runUntilIdle();
-  tap.frames.length = 0;
+  const { b, s, tap } = hostAndPeer();
   const got: number[] = [];
   const open = s.udp.pcb();
   open.bind(7);
