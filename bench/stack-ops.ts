@@ -10,12 +10,12 @@ import type { Clock, Link } from "../modules/platform.ts";
 import { SeededRandom } from "../host-sim/random.ts";
 import { BROADCAST_MAC, ZERO_MAC } from "../modules/wire/address.ts";
 import { updateChecksum } from "../modules/wire/checksum.ts";
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../modules/wire/ethernet.ts";
-import { encodeArp, ARP_REQUEST } from "../modules/wire/arp.ts";
-import { decodeIpv4, encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from "../modules/wire/ipv4.ts";
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../modules/wire/ethernet.ts";
+import { encodeArp, ARP_LEN, ARP_REQUEST } from "../modules/wire/arp.ts";
+import { decodeIpv4, encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IPV4_MIN_HEADER_LEN } from "../modules/wire/ipv4.ts";
 import { encodeIcmp, icmpLength } from "../modules/wire/icmp.ts";
 import { encodeUdp, udpLength } from "../modules/wire/udp.ts";
-import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment } from "../modules/wire/tcp.ts";
+import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment, TCP_CHECKSUM_OFFSET, TCP_SEQ_OFFSET } from "../modules/wire/tcp.ts";
 
 const DEVICE = 0x0a000002;
 const PEER = 0x0a000009;
@@ -37,7 +37,7 @@ const clock: Clock = { now: () => 0, setTimer: () => ({ cancel() {} }) };
 const stack = createStack(link, clock, new SeededRandom(1), { mac: DEVICE_MAC, ip: DEVICE, mask: 0xffffff00, gateway: 0, tcp: { maxPcbs: 32 } });
 
 function frame(ethertype: number, payload: Uint8Array, dst: Uint8Array = DEVICE_MAC): Uint8Array {
-  const f = new Uint8Array(Math.max(60, 14 + payload.length));
+  const f = new Uint8Array(Math.max(60, ETH_HEADER_LEN + payload.length));
   encodeEthernet({ dst, src: PEER_MAC, ethertype, payload }, f);
   return f;
 }
@@ -63,7 +63,7 @@ function ipPacket(protocol: number, payload: Uint8Array): Uint8Array {
 }
 
 function arpRequest(): Uint8Array {
-  const b = new Uint8Array(28);
+  const b = new Uint8Array(ARP_LEN);
   encodeArp({ op: ARP_REQUEST, senderMac: PEER_MAC, senderIp: PEER, targetMac: ZERO_MAC, targetIp: DEVICE }, b);
   return frame(ETHERTYPE_ARP, b, BROADCAST_MAC);
 }
@@ -127,8 +127,9 @@ stack.tcp.listen(9, 4)!.accept((pcb) =>
 // its checksum updated incrementally (RFC 1624), so every call is new data at little cost.
 const flow = connect(40000, 9);
 const segment = tcp({ srcPort: 40000, dstPort: 9, seq: flow.seq, ack: flow.ack, flags: ACK, payload: new Uint8Array(MSS).fill(0x63) });
-const SEQ_AT = 14 + 20 + 4;
-const SUM_AT = 14 + 20 + 16;
+const TCP_AT = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
+const SEQ_AT = TCP_AT + TCP_SEQ_OFFSET;
+const SUM_AT = TCP_AT + TCP_CHECKSUM_OFFSET;
 function advance(f: Uint8Array): void {
   const v = new DataView(f.buffer, f.byteOffset);
   const old = v.getUint32(SEQ_AT);

@@ -42,7 +42,8 @@ export type DhcpState =
   | "renewing" // after T1: REQUEST unicast to the server that gave the lease
   | "rebinding"; // after T2: REQUEST broadcast to any server
 
-export type DhcpLossReason = "expired" | "nak" | "released";
+/** "conflict": another host kept claiming the address (RFC 5227 2.4); the client declined it. */
+export type DhcpLossReason = "expired" | "nak" | "released" | "conflict";
 
 export interface DhcpLease {
   ip: Ip4;
@@ -55,7 +56,7 @@ export interface DhcpLease {
   hostName?: string;
   domainName?: string;
   serverId: Ip4;
-  /** Seconds, as granted (0xffffffff never ends); T1 and T2 are derived or corrected so that 0 < T1 < T2 < lease. */
+  /** Seconds, as granted but at least 60 (0xffffffff never ends); T1 and T2 are derived or corrected so that 0 < T1 < T2 < lease. */
   leaseTime: number;
   renewalTime: number;
   rebindingTime: number;
@@ -91,9 +92,15 @@ export interface DhcpClientOptions {
   probe: ArpProbeOptions | false;
   /** Wait after a DECLINE before starting over (RFC 2131 3.1.5: at least ten seconds). */
   declineWaitMs: number;
+  /** After this many conflicts in a row (RFC 5227 MAX_CONFLICTS), the wait is `conflictRateLimitMs`. */
+  maxConflicts: number;
+  /** RFC 5227 RATE_LIMIT_INTERVAL: at most one new address per this while conflicts go on. */
+  conflictRateLimitMs: number;
 }
 
 const INFINITE = 0xffffffff;
+/** A shorter lease would have the client bind and drop it in a loop (lwIP's coarse timer gives at least 60 s too). */
+const MIN_LEASE_SECONDS = 60;
 /** Message names for the counters (dhcp.tx.discover, dhcp.rx.ack, ...). */
 const NAMES: Record<number, string> = {
   [DHCP_DISCOVER]: "discover",
@@ -116,6 +123,8 @@ const DEFAULTS: DhcpClientOptions = {
   renewRetryMinMs: 60_000,
   probe: { probes: 3, intervalMs: 1000, waitMs: 2000 },
   declineWaitMs: 10_000,
+  maxConflicts: 10,
+  conflictRateLimitMs: 60_000,
 };
 
 /** An address a host may hold: not 0.x, loopback, multicast, reserved or broadcast. */
@@ -167,8 +176,10 @@ export class DhcpClient {
   private exchangeStart = 0; // when the exchange's first message went out (for secs)
   private sentAt = 0; // when the first message in this state went out: a lease runs from its REQUEST
   private tries = 0;
+  private conflicts = 0; // in a row, since the last lease was bound
   private retry: Timer | undefined;
   private leaseTimer: Timer | undefined;
+  private readonly conflictHook = (claimant: Mac): boolean => this.conflicted(claimant);
 
   constructor(
     private readonly stack: Stack,
@@ -194,6 +205,7 @@ export class DhcpClient {
     if (this.current !== "stopped") return true;
     if (!this.pcb.bind(DHCP_CLIENT_PORT)) return false;
     this.pcb.recv((data) => this.input(data)); // close() forgets the callback
+    this.stack.arp.onConflict = this.conflictHook;
     const remembered = this.held?.ip ?? this.options.lease?.ip;
     this.held = undefined;
     if (remembered !== undefined && usable(remembered)) this.reboot(remembered);
@@ -230,6 +242,7 @@ export class DhcpClient {
     if (this.held && this.current !== "stopped") this.stack.netif.setAddress({ ip: 0, mask: 0, gateway: 0 });
     this.cancelTimers();
     this.pcb.close();
+    if (this.stack.arp.onConflict === this.conflictHook) this.stack.arp.onConflict = undefined;
     this.setState("stopped");
   }
 
@@ -413,7 +426,7 @@ export class DhcpClient {
     const mask = o.subnetMask ?? before?.mask ?? this.offer?.mask ?? classMask(m.yiaddr);
     const routers = o.routers?.filter(usable) ?? before?.routers ?? [];
     const dnsServers = o.dnsServers?.filter(usable) ?? before?.dnsServers ?? [];
-    const leaseTime = o.leaseTime!;
+    const leaseTime = Math.max(o.leaseTime!, MIN_LEASE_SECONDS);
     let t2 = o.rebindingTime ?? INFINITE;
     let t1 = o.renewalTime ?? INFINITE;
     if (leaseTime !== INFINITE) {
@@ -443,6 +456,7 @@ export class DhcpClient {
     const netif = this.stack.netif;
     const previous = this.held;
     this.held = lease;
+    this.conflicts = 0;
     const reconfigure = !previous || previous.ip !== lease.ip || previous.mask !== lease.mask || previous.gateway !== lease.gateway;
     if (reconfigure) netif.setAddress({ ip: lease.ip, mask: lease.mask, gateway: lease.gateway });
     this.stack.event("dhcp", `bound ${ipToString(lease.ip)} mask ${ipToString(lease.mask)} for ${lease.leaseTime} s from ${ipToString(lease.serverId)}`);
@@ -458,7 +472,18 @@ export class DhcpClient {
     this.stack.event("dhcp", `${ipToString(lease.ip)} is in use by ${macToString(conflict)}; declining`);
     this.send(this.message(DHCP_DECLINE, { requestedIp: lease.ip, serverId: lease.serverId }), IP_BROADCAST, 0);
     this.setState("init");
-    this.retry = this.stack.clock.setTimer(this.options.declineWaitMs, () => this.discover());
+    const o = this.options;
+    const wait = ++this.conflicts >= o.maxConflicts ? Math.max(o.declineWaitMs, o.conflictRateLimitMs) : o.declineWaitMs;
+    this.retry = this.stack.clock.setTimer(wait, () => this.discover());
+  }
+
+  /** ARP gave our address up to another host: decline the lease and start over. False when no lease is in use. */
+  private conflicted(claimant: Mac): boolean {
+    const lease = this.held;
+    if (!lease || (this.current !== "bound" && this.current !== "renewing" && this.current !== "rebinding")) return false;
+    this.lose("conflict");
+    this.decline(lease, claimant);
+    return true;
   }
 
   private expire(): void {

@@ -108,6 +108,7 @@ export interface DnsResolverOptions {
   maxHosts: number; // hosts-table entries
   tcpTimeoutMs: number; // for a whole TCP exchange after a truncated answer: connect, ask, read
   maxTcpMessage: number; // longest answer read over TCP, in bytes
+  lookupTimeoutMs: number; // a look-up's whole life, queued, CNAME links and TCP included; then it fails as a timeout
 }
 
 const DEFAULTS: DnsResolverOptions = {
@@ -125,6 +126,7 @@ const DEFAULTS: DnsResolverOptions = {
   maxHosts: 16,
   tcpTimeoutMs: 5000,
   maxTcpMessage: 4096,
+  lookupTimeoutMs: 30_000,
 };
 
 /** One record's data: an IPv4 address, an IPv6 address or a PTR target. */
@@ -149,6 +151,7 @@ interface Job {
   ttl: number; // smallest TTL seen along the chain, seconds
   callbacks: DnsCallback[];
   exchange?: Exchange;
+  deadline?: Timer;
 }
 
 export class DnsResolver {
@@ -208,6 +211,7 @@ export class DnsResolver {
     if (shared) return void shared.callbacks.push(cb);
     const job: Job = { key, name: n, type, current: n, hops: 0, ttl: this.options.maxTtl, callbacks: [cb] };
     this.jobs.set(key, job);
+    job.deadline = this.stack.clock.setTimer(this.options.lookupTimeoutMs, () => this.expire(job));
     this.step(job);
   }
 
@@ -265,6 +269,19 @@ export class DnsResolver {
     });
   }
 
+  /** A look-up past its deadline: servers slow on every link of a chain must not hold a slot for long. */
+  private expire(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    if (job.exchange) {
+      job.exchange.abort();
+      job.exchange = undefined;
+      this.active--;
+    }
+    this.fail(job, "timeout");
+    this.pump();
+  }
+
   /** Starts queued look-ups while there are free exchange slots. */
   private pump(): void {
     while (this.active < this.options.maxInFlight && this.queue.length) this.step(this.queue.shift()!);
@@ -282,12 +299,12 @@ export class DnsResolver {
         const v = recordValue(r, job.type);
         if (v !== undefined) {
           values.push(v);
-          ttl = Math.min(ttl, r.ttl);
+          ttl = Math.min(ttl, ttlOf(r.ttl));
         } else if (r.type === "CNAME") cname = r;
       }
       if (values.length || !cname) break;
       if (++job.hops > this.options.maxCnameDepth) return this.fail(job, "cname-limit");
-      ttl = Math.min(ttl, cname.ttl);
+      ttl = Math.min(ttl, ttlOf(cname.ttl));
       name = cname.target;
     }
     job.ttl = ttl;
@@ -345,6 +362,7 @@ export class DnsResolver {
 
   private succeed(job: Job, canonical: string, values: Value[], ttl: number, source: DnsSource): void {
     this.jobs.delete(job.key);
+    job.deadline?.cancel();
     const base = { name: job.name, canonical, ttl: Math.max(0, Math.min(ttl, this.options.maxTtl)), source };
     const result = (): DnsResult =>
       job.type === "A"
@@ -360,6 +378,7 @@ export class DnsResolver {
 
   private fail(job: Job, code: DnsErrorCode): void {
     this.jobs.delete(job.key);
+    job.deadline?.cancel();
     this.later(job.callbacks, new DnsError(code, job.name, job.type));
   }
 
@@ -569,8 +588,13 @@ function recordValue(r: DnsRecord, type: DnsLookupType): Value | undefined {
 
 /** RFC 2308 section 5: a negative answer lives as long as the smaller of its SOA's TTL and MINIMUM. */
 function soaTtl(msg: DnsMessage): number | undefined {
-  for (const r of msg.authorities) if (r.type === "SOA") return Math.min(r.ttl, r.minimum);
+  for (const r of msg.authorities) if (r.type === "SOA") return Math.min(ttlOf(r.ttl), ttlOf(r.minimum));
   return undefined;
+}
+
+/** RFC 2181 8: a TTL with the top bit set counts as 0 (it is not cached for long). */
+function ttlOf(seconds: number): number {
+  return seconds > 0x7fffffff ? 0 : seconds;
 }
 
 /** The in-addr.arpa or ip6.arpa name that a PTR look-up for `address` asks about. */

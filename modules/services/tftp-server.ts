@@ -13,6 +13,8 @@ import type { UdpPcb } from "../stack/udp.ts";
 import type { Timer } from "../platform.ts";
 import { type Ip4, IP_BROADCAST, ipToString } from "../wire/address.ts";
 import { type Result, ok } from "../wire/result.ts";
+import { IPV4_MIN_HEADER_LEN } from "../wire/ipv4.ts";
+import { UDP_HEADER_LEN } from "../wire/udp.ts";
 import {
   type TftpOptions,
   type TftpPacket,
@@ -21,6 +23,7 @@ import {
   tftpLength,
   TFTP_PORT,
   TFTP_DEFAULT_BLKSIZE,
+  TFTP_DATA_HEADER_LEN,
   TFTP_ERR_UNDEFINED,
   TFTP_ERR_NOT_FOUND,
   TFTP_ERR_ACCESS,
@@ -42,7 +45,7 @@ import {
 } from "../storage/storage.ts";
 
 /** IPv4 and UDP headers and the DATA header: what a block leaves of the MTU. */
-const BLOCK_OVERHEAD = 20 + 8 + 4;
+const BLOCK_OVERHEAD = IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + TFTP_DATA_HEADER_LEN;
 const CR = 13;
 const LF = 10;
 const NUL = 0;
@@ -54,10 +57,20 @@ export interface TftpServerOptions {
   allowWrite: boolean;
   /** Let a write request replace an existing file. Default false. */
   allowOverwrite: boolean;
-  /** Transfers at once, each with its own port and at most a window of blocks in memory. Default 4. */
+  /**
+   * Transfers at once, each with its own port and at most a window of blocks in memory.
+   * When all are taken, one that never heard from its peer and has already timed out
+   * gives its slot to a new request. Default 4.
+   */
   maxTransfers: number;
+  /** Transfers at once with one peer address. Default 2. */
+  maxTransfersPerPeer: number;
+  /** A transfer's whole life; past it, the transfer ends with an error. Default 300 000 ms. */
+  maxTransferMs: number;
   /** Wait before sending again, unless the client negotiates a timeout. Default 1000 ms. */
   timeoutMs: number;
+  /** Largest timeout option accepted, in seconds; a longer one is left out of the OACK (RFC 2349). Default 10. */
+  maxTimeoutS: number;
   /** Sends again before a transfer is given up. Default 5. */
   retries: number;
   /** Largest block offered; never more than the MTU allows (1468 bytes on Ethernet). */
@@ -118,7 +131,10 @@ export class TftpServer {
       allowWrite: false,
       allowOverwrite: false,
       maxTransfers: 4,
+      maxTransfersPerPeer: 2,
+      maxTransferMs: 300_000,
       timeoutMs: 1000,
+      maxTimeoutS: 10,
       retries: 5,
       maxWindowsize: 8,
       onTransfer: undefined,
@@ -190,10 +206,13 @@ export class TftpServer {
 
   private start(p: Request, peer: Ip4, port: number, key: string): Refusal | undefined {
     const o = this.options;
-    if (this.active >= o.maxTransfers) return { code: TFTP_ERR_UNDEFINED, message: "too many transfers", reason: "tftp-busy" };
+    const stale = this.active >= o.maxTransfers ? this.stale() : undefined;
+    if (this.active >= o.maxTransfers && !stale) return { code: TFTP_ERR_UNDEFINED, message: "too many transfers", reason: "tftp-busy" };
+    if (this.activeWith(peer) >= o.maxTransfersPerPeer) return { code: TFTP_ERR_UNDEFINED, message: "too many transfers", reason: "tftp-peer-busy" };
     if (p.mode === "mail") return { code: TFTP_ERR_ILLEGAL_OP, message: "mail mode is not supported", reason: "tftp-mail-mode" };
     const n = negotiate(p.options, o);
     if (!n) return { code: TFTP_ERR_OPTIONS, message: "bad option value", reason: "tftp-bad-option-value" };
+    stale?.evict();
     const pcb = this.stack.udp.pcb();
     if (!pcb.bind(0)) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
     const report: TftpTransferReport = {
@@ -216,6 +235,18 @@ export class TftpServer {
     this.stack.event("tftp", `${p.op} ${p.filename} (${p.mode}) from ${ipToString(peer)}:${port} on port ${pcb.port}`);
     t.begin();
     return undefined;
+  }
+
+  /** The oldest transfer that has not earned its place: its peer never answered, and it already timed out. */
+  private stale(): Transfer | undefined {
+    for (const t of this.transfers.values()) if (t.unanswered) return t;
+    return undefined;
+  }
+
+  private activeWith(peer: Ip4): number {
+    let n = 0;
+    for (const t of this.transfers.values()) if (!t.lingering && t.peer === peer) n++;
+    return n;
   }
 
   /** Opens the file and makes the transfer, or says why not. */
@@ -249,8 +280,11 @@ function negotiate(req: TftpOptions, o: TftpServerOptions): Negotiated | undefin
   }
   if (req.timeout !== undefined) {
     if (req.timeout < 1 || req.timeout > 255) return undefined;
-    n.oack.timeout = req.timeout;
-    n.timeoutMs = req.timeout * 1000;
+    // RFC 2349 lets the server decline it; a long timeout would hold a slot for minutes.
+    if (req.timeout <= o.maxTimeoutS) {
+      n.oack.timeout = req.timeout;
+      n.timeoutMs = req.timeout * 1000;
+    }
   }
   if (req.windowsize !== undefined) {
     if (req.windowsize < 1 || req.windowsize > 65535) return undefined;
@@ -273,7 +307,9 @@ abstract class Transfer {
   protected tries = 0;
   protected finished = false;
   private timer: Timer | undefined;
+  private readonly life: Timer;
   private ended = false;
+  private heard = false; // a packet came from the peer
 
   constructor(
     protected readonly server: TftpServer,
@@ -283,6 +319,9 @@ abstract class Transfer {
     protected readonly report: TftpTransferReport,
   ) {
     pcb.recv((data, from, port) => this.input(data, from, port));
+    this.life = server.stack.clock.setTimer(server.options.maxTransferMs, () =>
+      this.finished ? this.end() : this.fail(TFTP_ERR_UNDEFINED, "transfer took too long", "tftp-too-long"),
+    );
   }
 
   abstract begin(): void;
@@ -294,6 +333,20 @@ abstract class Transfer {
   /** Done, and only waiting in case the peer missed the final ACK. */
   get lingering(): boolean {
     return this.finished;
+  }
+
+  get peer(): Ip4 {
+    return this.report.peer;
+  }
+
+  /** Never heard from its peer, and already timed out: it may yield its slot. */
+  get unanswered(): boolean {
+    return !this.heard && this.tries > 0 && !this.finished;
+  }
+
+  /** Gives the slot up to a new request. */
+  evict(): void {
+    this.fail(TFTP_ERR_UNDEFINED, "server busy", "tftp-evicted");
   }
 
   protected get hasOack(): boolean {
@@ -345,6 +398,7 @@ abstract class Transfer {
     if (this.ended) return;
     this.ended = true;
     this.timer?.cancel();
+    this.life.cancel();
     this.pcb.close();
     this.release();
     this.server.remove(this.key);
@@ -362,6 +416,7 @@ abstract class Transfer {
     }
     const d = decodeTftp(data);
     if (!d.ok) return stats.drop(d.reason);
+    this.heard = true;
     if (d.value.op === "error") return this.end("tftp-peer-error");
     this.packet(d.value);
   }
@@ -444,7 +499,7 @@ class ReadTransfer extends Transfer {
       const r = this.fill(this.block);
       if (!r.ok) return this.fail(TFTP_ERR_UNDEFINED, "read error", r.reason);
       const k = this.acked + this.window.length + 1;
-      const packet = new Uint8Array(4 + r.value);
+      const packet = new Uint8Array(TFTP_DATA_HEADER_LEN + r.value);
       encodeTftp({ op: "data", block: k & 0xffff, data: this.block.subarray(0, r.value) }, packet);
       this.window.push(packet);
       this.report.bytes += r.value;

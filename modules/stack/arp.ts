@@ -1,8 +1,10 @@
 // ARP (RFC 826): responder, a bounded cache with aging, a bounded queue of frames
-// waiting for resolution, rate-limited requests, gratuitous announcements, and the
-// RFC 5227 probe the DHCP client uses to detect an address conflict.
+// waiting for resolution, rate-limited requests, gratuitous announcements, the RFC 5227
+// probe the DHCP client uses to detect an address conflict, and the defence of our
+// address (RFC 5227 2.4). An entry in use is asked again shortly before it expires, by
+// unicast and then by broadcast (as lwIP does), so traffic never waits on a new request.
 
-import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, macEqual } from "../wire/address.ts";
+import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, macEqual, macToString } from "../wire/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
 import { decodeArp, encodeArp, ARP_REQUEST, ARP_REPLY, ARP_LEN, type ArpPacket } from "../wire/arp.ts";
 import type { Timer } from "../platform.ts";
@@ -12,16 +14,29 @@ export interface ArpOptions {
   cacheSize: number; // entries
   maxAgeMs: number; // a learned entry is forgotten after this long
   pendingPerHost: number; // frames queued per unresolved neighbour
-  pendingHosts: number; // unresolved neighbours at once
+  pendingHosts: number; // unresolved neighbours at once; a new one evicts the oldest
   retryMs: number; // minimum gap between requests for one target
   tries: number; // requests before the queued frames are dropped
+  refreshMs: number; // an entry in use is asked again by unicast this long before it expires, by broadcast at half of it
+  defendIntervalMs: number; // RFC 5227 DEFEND_INTERVAL: a second conflict within it gives our address up
 }
 
-const DEFAULTS: ArpOptions = { cacheSize: 16, maxAgeMs: 300_000, pendingPerHost: 2, pendingHosts: 8, retryMs: 1000, tries: 3 };
+const DEFAULTS: ArpOptions = {
+  cacheSize: 16,
+  maxAgeMs: 300_000,
+  pendingPerHost: 2,
+  pendingHosts: 8,
+  retryMs: 1000,
+  tries: 3,
+  refreshMs: 30_000,
+  defendIntervalMs: 10_000,
+};
 
 interface Entry {
   mac: Mac;
   expires: number;
+  used: boolean; // sent to since learned: such entries are evicted last
+  asked: 0 | 1 | 2; // refresh requests sent: none, unicast, broadcast
 }
 
 interface Pending {
@@ -37,6 +52,13 @@ export class Arp {
   private readonly pending = new Map<Ip4, Pending>();
   private readonly probeListeners = new Set<ProbeListener>();
   private readonly options: ArpOptions;
+  private lastConflict = Number.NEGATIVE_INFINITY;
+  /**
+   * Called when another host keeps claiming our address, which we then give up (RFC
+   * 5227 2.4). The DHCP client takes it to decline its lease; returns false when it
+   * holds none, and then the address is simply removed.
+   */
+  onConflict: ((claimant: Mac) => boolean) | undefined;
 
   constructor(
     private readonly netif: Netif,
@@ -48,13 +70,17 @@ export class Arp {
   }
 
   lookup(ip: Ip4): Mac | undefined {
+    return this.entry(ip)?.mac;
+  }
+
+  private entry(ip: Ip4): Entry | undefined {
     const e = this.cache.get(ip);
     if (!e) return undefined;
     if (e.expires <= this.netif.clock.now()) {
       this.cache.delete(ip);
       return undefined;
     }
-    return e.mac;
+    return e;
   }
 
   /**
@@ -62,11 +88,14 @@ export class Arp {
    * queueing it while the neighbour's address is resolved.
    */
   send(frame: Uint8Array, nextHop: Ip4): void {
-    const mac = this.lookup(nextHop);
-    if (mac) return this.netif.send(frame, mac, ETHERTYPE_IPV4);
+    const e = this.entry(nextHop);
+    if (e) {
+      this.refresh(nextHop, e);
+      return this.netif.send(frame, e.mac, ETHERTYPE_IPV4);
+    }
     let p = this.pending.get(nextHop);
     if (!p) {
-      if (this.pending.size >= this.options.pendingHosts) return this.netif.stats.drop("arp-pending-overflow");
+      if (this.pending.size >= this.options.pendingHosts) this.evictPending();
       p = { frames: [], tries: 0, timer: { cancel() {} } };
       this.pending.set(nextHop, p);
       this.request(nextHop, p);
@@ -122,12 +151,13 @@ export class Arp {
     for (const l of [...this.probeListeners]) l(p);
     const ours = this.netif.ip;
     if (macEqual(p.senderMac, BROADCAST_MAC)) return this.netif.stats.drop("arp-bad-sender");
+    // Our own address is never learned: someone else claims it.
+    if (ours !== 0 && p.senderIp === ours) return macEqual(p.senderMac, this.netif.mac) ? undefined : this.conflict(p.senderMac);
     const forUs = ours !== 0 && p.targetIp === ours;
     // RFC 826: refresh an entry we hold; add one only when the packet is aimed at us.
     // A probe (sender 0.0.0.0) teaches nothing, but is answered so the prober sees the conflict.
     const known = this.cache.has(p.senderIp) || this.pending.has(p.senderIp);
     if (p.senderIp !== 0 && (known || forUs)) this.learn(p.senderIp, p.senderMac);
-    if (p.senderIp === ours && ours !== 0) this.netif.event("arp", "address conflict seen");
     if (p.op === ARP_REQUEST && forUs) {
       this.transmit(ARP_REPLY, p.senderMac, p.senderMac, ours, p.senderIp);
     } else if (!forUs && p.op === ARP_REQUEST) {
@@ -135,20 +165,64 @@ export class Arp {
     }
   }
 
+  /**
+   * RFC 5227 2.4 (b): the first conflict is answered with one announcement; a second
+   * within DEFEND_INTERVAL gives the address up.
+   */
+  private conflict(claimant: Mac): void {
+    const now = this.netif.clock.now();
+    const stats = this.netif.stats;
+    if (now - this.lastConflict >= this.options.defendIntervalMs) {
+      this.lastConflict = now;
+      stats.count("arp.defended");
+      this.netif.event("arp", `address conflict with ${macToString(claimant)}: defending`);
+      return this.announce();
+    }
+    this.lastConflict = Number.NEGATIVE_INFINITY;
+    stats.count("arp.conflict-lost");
+    this.netif.event("arp", `address conflict with ${macToString(claimant)}: giving the address up`);
+    if (!this.onConflict?.(claimant)) this.netif.setAddress({ ip: 0, mask: 0, gateway: 0 });
+  }
+
+  /** Asks a neighbour in use again before its entry expires: first itself, then everyone. */
+  private refresh(ip: Ip4, e: Entry): void {
+    e.used = true;
+    const left = e.expires - this.netif.clock.now();
+    const stage = left <= this.options.refreshMs / 2 ? 2 : left <= this.options.refreshMs ? 1 : 0;
+    if (stage <= e.asked) return;
+    e.asked = stage;
+    this.netif.stats.count("arp.refresh");
+    this.transmit(ARP_REQUEST, stage === 1 ? e.mac : BROADCAST_MAC, ZERO_MAC, this.netif.ip, ip);
+  }
+
   private learn(ip: Ip4, mac: Mac): void {
     const clock = this.netif.clock;
+    const was = this.cache.get(ip);
     this.cache.delete(ip); // re-insert so Map order is least recently learned first
     if (this.cache.size >= this.options.cacheSize) {
-      const oldest = this.cache.keys().next().value as Ip4;
-      this.cache.delete(oldest);
+      this.cache.delete(this.victim());
       this.netif.stats.count("arp.evicted");
     }
-    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs });
+    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs, used: was?.used ?? false, asked: 0 });
     const p = this.pending.get(ip);
     if (!p) return;
     p.timer.cancel();
     this.pending.delete(ip);
     for (const frame of p.frames) this.netif.send(frame, mac, ETHERTYPE_IPV4);
+  }
+
+  /** Makes room for a new neighbour: answers to spoofed sources must not block the ones we need. */
+  private evictPending(): void {
+    const [ip, p] = this.pending.entries().next().value!;
+    p.timer.cancel();
+    this.pending.delete(ip);
+    for (let i = 0; i < p.frames.length; i++) this.netif.stats.drop("arp-pending-evicted");
+  }
+
+  /** The oldest entry never sent to, else the oldest: a flood of requests cannot push out the neighbours we talk to. */
+  private victim(): Ip4 {
+    for (const [ip, e] of this.cache) if (!e.used) return ip;
+    return this.cache.keys().next().value!;
   }
 
   private request(ip: Ip4, p: Pending): void {

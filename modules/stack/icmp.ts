@@ -2,13 +2,10 @@
 // unreachable errors. ICMP errors are never sent about ICMP errors, broadcasts or
 // fragments other than the first (RFC 1122 3.2.2).
 
-import { decodeIcmp, encodeIcmp, icmpLength, type IcmpMessage } from "../wire/icmp.ts";
+import { decodeIcmp, encodeIcmp, icmpLength, isIcmpError, type IcmpMessage, ICMP_UNREACH_PROTOCOL } from "../wire/icmp.ts";
 import type { Ip4 } from "../wire/address.ts";
+import { IP_PROTO_ICMP } from "../wire/ipv4.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
-
-export const PROTO_ICMP = 1;
-export const UNREACHABLE_PROTOCOL = 2;
-export const UNREACHABLE_PORT = 3;
 
 export interface IcmpOptions {
   errorsPerSecond: number; // token bucket rate for error messages
@@ -16,7 +13,6 @@ export interface IcmpOptions {
 }
 
 const DEFAULTS: IcmpOptions = { errorsPerSecond: 10, errorBurst: 10 };
-const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
 
 export class Icmp {
   private readonly options: IcmpOptions;
@@ -34,8 +30,8 @@ export class Icmp {
     this.options = { ...DEFAULTS, ...options };
     this.tokens = this.options.errorBurst;
     this.refilled = ip.netif.clock.now();
-    ip.register(PROTO_ICMP, (d) => this.input(d));
-    ip.onUnhandled = (d) => this.unreachable(d, UNREACHABLE_PROTOCOL);
+    ip.register(IP_PROTO_ICMP, (d) => this.input(d));
+    ip.onUnhandled = (d) => this.unreachable(d, ICMP_UNREACH_PROTOCOL);
   }
 
   /** Sends destination-unreachable about datagram `d`, unless the rules or the rate limit forbid it. */
@@ -71,13 +67,13 @@ export class Icmp {
   }
 
   private isError(d: Datagram): boolean {
-    return d.protocol === PROTO_ICMP && ERROR_TYPES.has(d.payload[0] ?? 0);
+    return d.protocol === IP_PROTO_ICMP && isIcmpError(d.payload[0] ?? 0);
   }
 
   private send(dst: Ip4, m: IcmpMessage): boolean {
     const frame = new Uint8Array(HEADROOM + icmpLength(m));
     encodeIcmp(m, frame, HEADROOM);
-    return this.ip.output(frame, dst, PROTO_ICMP);
+    return this.ip.output(frame, dst, IP_PROTO_ICMP);
   }
 
   private takeToken(): boolean {

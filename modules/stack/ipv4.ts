@@ -1,12 +1,12 @@
 // IPv4: validation of what arrives, delivery to the protocol handlers, bounded
 // reassembly of fragments, and routing of what leaves (subnet, gateway, broadcast).
 
-import { type Ip4, type Mac, BROADCAST_MAC, IP_BROADCAST } from "../wire/address.ts";
+import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, type Ipv4Decoded } from "../wire/ipv4.ts";
-import type { Timer } from "../platform.ts";
+import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, IP_PROTO_UDP, type Ipv4Decoded } from "../wire/ipv4.ts";
 import type { Netif } from "./netif.ts";
 import type { Arp } from "./arp.ts";
+import { Ipv4Reassembly } from "./ipv4-reassembly.ts";
 
 /** Bytes a transport reserves in front of its header for the IPv4 and Ethernet headers. */
 export const HEADROOM = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
@@ -42,16 +42,9 @@ export interface Ipv4Options {
 const DEFAULTS: Ipv4Options = { reassemblySlots: 3, reassemblyMaxBytes: 8192, reassemblyTimeoutMs: 15_000, defaultTtl: 64 };
 const MAX_FRAGMENTS = 16;
 
-interface Reassembly {
-  parts: Array<{ offset: number; data: Uint8Array }>;
-  total: number; // known once the last fragment arrived, else -1
-  first: Uint8Array | undefined; // header of the offset-0 fragment, for the quote
-  timer: Timer;
-}
-
 export class Ipv4 {
   private readonly handlers = new Map<number, ProtocolHandler>();
-  private readonly reassembly = new Map<string, Reassembly>();
+  private readonly reassembly: Ipv4Reassembly;
   private readonly options: Ipv4Options;
   private nextId: number;
   /** Called for a datagram no handler takes, so ICMP can answer protocol-unreachable. */
@@ -63,6 +56,9 @@ export class Ipv4 {
     options: Partial<Ipv4Options> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    const o = this.options;
+    const limits = { slots: o.reassemblySlots, maxBytes: o.reassemblyMaxBytes, maxFragments: MAX_FRAGMENTS, timeoutMs: o.reassemblyTimeoutMs };
+    this.reassembly = new Ipv4Reassembly(netif.clock, netif.stats, limits);
     this.nextId = netif.random.u32() & 0xffff;
     netif.register(ETHERTYPE_IPV4, (payload, _src, broadcast) => this.input(payload, broadcast));
   }
@@ -137,11 +133,22 @@ export class Ipv4 {
     const p = r.value;
     stats.count("ip.rx");
     // Until DHCP gives us an address, unicast to any address may be our lease offer.
-    const unconfigured = this.netif.ip === 0 && p.protocol === 17;
+    const unconfigured = this.netif.ip === 0 && p.protocol === IP_PROTO_UDP;
     if (!this.isOurs(p.dst) && !unconfigured) return stats.drop("ip-not-for-us");
+    // Answering such a source would reflect off the whole LAN; no layer above ever sees it.
+    if (this.badSource(p.src, p.protocol)) return stats.drop("ip-bad-source");
     const broadcast = linkBroadcast || p.dst === IP_BROADCAST || this.netif.isSubnetBroadcast(p.dst);
     if (p.mf || p.fragmentOffsetBytes !== 0) return this.fragment(p, bytes.subarray(0, p.headerLength), broadcast);
     this.deliver(p, bytes.subarray(0, Math.min(p.totalLength, p.headerLength + 8)), p.payload, broadcast);
+  }
+
+  /**
+   * RFC 1122 3.2.1.3: a source no single host holds (broadcast, multicast, loopback).
+   * 0.0.0.0 only for UDP: a host that has no address yet talks DHCP from it.
+   */
+  private badSource(src: Ip4, protocol: number): boolean {
+    if (src === IP_ANY) return protocol !== IP_PROTO_UDP;
+    return src === IP_BROADCAST || isMulticastIp(src) || isLoopbackIp(src) || this.netif.isSubnetBroadcast(src);
   }
 
   private deliver(p: Ipv4Decoded, quote: Uint8Array, payload: Uint8Array, broadcast: boolean): void {
@@ -153,54 +160,12 @@ export class Ipv4 {
   }
 
   private fragment(p: Ipv4Decoded, header: Uint8Array, broadcast: boolean): void {
-    const stats = this.netif.stats;
-    const key = `${p.src}/${p.dst}/${p.protocol}/${p.id}`;
-    let slot = this.reassembly.get(key);
-    if (!slot) {
-      if (this.reassembly.size >= this.options.reassemblySlots) return stats.drop("ip-reassembly-full");
-      const timer = this.netif.clock.setTimer(this.options.reassemblyTimeoutMs, () => {
-        this.reassembly.delete(key);
-        stats.drop("ip-reassembly-timeout");
-      });
-      slot = { parts: [], total: -1, first: undefined, timer };
-      this.reassembly.set(key, slot);
-    }
-    const end = p.fragmentOffsetBytes + p.payload.length;
-    if (end > this.options.reassemblyMaxBytes || slot.parts.length >= MAX_FRAGMENTS) {
-      this.abandon(key, slot);
-      return stats.drop("ip-reassembly-too-big");
-    }
-    slot.parts.push({ offset: p.fragmentOffsetBytes, data: p.payload.slice() });
-    if (!p.mf) slot.total = end;
-    if (p.fragmentOffsetBytes === 0) slot.first = header.slice();
-    stats.count("ip.fragments");
-    const whole = this.assemble(slot);
+    const whole = this.reassembly.add(p, header, broadcast);
     if (!whole) return;
-    this.abandon(key, slot);
-    const quote = new Uint8Array(slot.first!.length + Math.min(8, whole.length));
-    quote.set(slot.first!);
-    quote.set(whole.subarray(0, 8), slot.first!.length);
-    this.deliver(p, quote, whole, broadcast);
-  }
-
-  /** The whole datagram once every byte up to the last fragment's end is present. */
-  private assemble(slot: Reassembly): Uint8Array | undefined {
-    if (slot.total < 0 || !slot.first) return undefined;
-    const parts = [...slot.parts].sort((a, b) => a.offset - b.offset);
-    let covered = 0;
-    for (const part of parts) {
-      if (part.offset > covered) return undefined; // a hole
-      covered = Math.max(covered, part.offset + part.data.length);
-    }
-    if (covered < slot.total) return undefined;
-    const whole = new Uint8Array(slot.total);
-    for (const part of parts) whole.set(part.data.subarray(0, slot.total - part.offset), part.offset);
-    return whole;
-  }
-
-  private abandon(key: string, slot: Reassembly): void {
-    slot.timer.cancel();
-    this.reassembly.delete(key);
+    const quote = new Uint8Array(whole.header.length + Math.min(8, whole.payload.length));
+    quote.set(whole.header);
+    quote.set(whole.payload.subarray(0, 8), whole.header.length);
+    this.deliver(p, quote, whole.payload, whole.broadcast);
   }
 }
 

@@ -3,7 +3,7 @@
 // handler per ethertype, so this file knows nothing above Ethernet.
 
 import { type Ip4, type Mac, macEqual, isMulticastMac } from "../wire/address.ts";
-import { decodeEthernet } from "../wire/ethernet.ts";
+import { decodeEthernet, ETH_DST_OFFSET, ETH_SRC_OFFSET, ETH_TYPE_OFFSET } from "../wire/ethernet.ts";
 import type { Clock, Link, Random } from "../platform.ts";
 import { Stats } from "./stats.ts";
 
@@ -88,10 +88,10 @@ export class Netif {
       padded.set(frame);
       frame = padded;
     }
-    frame.set(dst.subarray(0, 6), 0);
-    frame.set(this.mac, 6);
-    frame[12] = ethertype >>> 8;
-    frame[13] = ethertype & 0xff;
+    frame.set(dst.subarray(0, 6), ETH_DST_OFFSET);
+    frame.set(this.mac, ETH_SRC_OFFSET);
+    frame[ETH_TYPE_OFFSET] = ethertype >>> 8;
+    frame[ETH_TYPE_OFFSET + 1] = ethertype & 0xff;
     this.stats.count("eth.tx");
     this.onEvent?.({ kind: "tx", frame });
     this.link.transmit(frame);

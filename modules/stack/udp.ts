@@ -3,10 +3,11 @@
 
 import type { Ip4 } from "../wire/address.ts";
 import { decodeUdp, encodeUdp, UDP_HEADER_LEN } from "../wire/udp.ts";
+import { ICMP_UNREACH_PORT } from "../wire/icmp.ts";
+import { IP_PROTO_UDP } from "../wire/ipv4.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
-import { type Icmp, UNREACHABLE_PORT } from "./icmp.ts";
+import type { Icmp } from "./icmp.ts";
 
-export const PROTO_UDP = 17;
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 16384;
 
@@ -52,7 +53,7 @@ export class Udp {
     private readonly icmp: Icmp,
     private readonly maxPcbs = 16,
   ) {
-    ip.register(PROTO_UDP, (d) => this.input(d));
+    ip.register(IP_PROTO_UDP, (d) => this.input(d));
   }
 
   pcb(): UdpPcb {
@@ -82,7 +83,7 @@ export class Udp {
     const frame = new Uint8Array(HEADROOM + UDP_HEADER_LEN + data.length);
     encodeUdp({ srcPort, dstPort, payload: data }, from, dst, frame, HEADROOM);
     this.ip.netif.stats.count("udp.tx");
-    return this.ip.output(frame, dst, PROTO_UDP, { src: from });
+    return this.ip.output(frame, dst, IP_PROTO_UDP, { src: from });
   }
 
   private input(d: Datagram): void {
@@ -94,7 +95,7 @@ export class Udp {
     const pcb = this.pcbs.get(u.dstPort);
     if (!pcb) {
       stats.drop("udp-no-listener");
-      return this.icmp.unreachable(d, UNREACHABLE_PORT);
+      return this.icmp.unreachable(d, ICMP_UNREACH_PORT);
     }
     pcb.deliver(u.payload, d.src, u.srcPort, d.dst);
   }

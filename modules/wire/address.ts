@@ -9,6 +9,16 @@ export const ZERO_MAC: Mac = new Uint8Array(6);
 export const IP_ANY: Ip4 = 0;
 export const IP_BROADCAST: Ip4 = 0xffffffff;
 
+/** 224.0.0.0/4 (RFC 5771). */
+export function isMulticastIp(ip: Ip4): boolean {
+  return ip >>> 28 === 0xe;
+}
+
+/** 127.0.0.0/8, which must never appear on a wire (RFC 1122 3.2.1.3). */
+export function isLoopbackIp(ip: Ip4): boolean {
+  return ip >>> 24 === 127;
+}
+
 export function readIp(b: Uint8Array, off: number): Ip4 {
   return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 }

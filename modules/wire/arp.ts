@@ -2,6 +2,7 @@
 // combination is rejected, since the stack cannot use it.
 
 import { type Ip4, type Mac, readIp, readMac, writeIp } from "./address.ts";
+import { ETHERTYPE_IPV4 } from "./ethernet.ts";
 import { type Result, ok, fail } from "./result.ts";
 
 export const ARP_REQUEST = 1;
@@ -10,7 +11,6 @@ export const ARP_REPLY = 2;
 export const ARP_LEN = 28;
 
 const HTYPE_ETHERNET = 1;
-const PTYPE_IPV4 = 0x0800;
 
 export interface ArpPacket {
   op: number;
@@ -25,7 +25,7 @@ export function decodeArp(b: Uint8Array): Result<ArpPacket> {
   if (b.length < ARP_LEN) return fail("arp-short");
   const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
   if (v.getUint16(0) !== HTYPE_ETHERNET || v.getUint8(4) !== 6) return fail("arp-bad-hardware");
-  if (v.getUint16(2) !== PTYPE_IPV4 || v.getUint8(5) !== 4) return fail("arp-bad-protocol");
+  if (v.getUint16(2) !== ETHERTYPE_IPV4 || v.getUint8(5) !== 4) return fail("arp-bad-protocol");
   return ok({
     op: v.getUint16(6),
     senderMac: readMac(b, 8),
@@ -43,7 +43,7 @@ export function arpLength(): number {
 export function encodeArp(p: ArpPacket, buf: Uint8Array, off = 0): number {
   const v = new DataView(buf.buffer, buf.byteOffset + off, ARP_LEN);
   v.setUint16(0, HTYPE_ETHERNET);
-  v.setUint16(2, PTYPE_IPV4);
+  v.setUint16(2, ETHERTYPE_IPV4);
   v.setUint8(4, 6);
   v.setUint8(5, 4);
   v.setUint16(6, p.op);

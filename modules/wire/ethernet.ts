@@ -8,6 +8,10 @@ export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_IPV6 = 0x86dd;
 export const ETH_HEADER_LEN = 14;
+// Field offsets, for code that writes a header in place (netif.send).
+export const ETH_DST_OFFSET = 0;
+export const ETH_SRC_OFFSET = 6;
+export const ETH_TYPE_OFFSET = 12;
 
 export interface Vlan {
   pcp: number; // priority code point, 3 bits
@@ -26,7 +30,7 @@ export interface EthernetFrame {
 
 export function decodeEthernet(b: Uint8Array): Result<EthernetFrame> {
   if (b.length < ETH_HEADER_LEN) return fail("eth-short");
-  let type = (b[12]! << 8) | b[13]!;
+  let type = (b[ETH_TYPE_OFFSET]! << 8) | b[ETH_TYPE_OFFSET + 1]!;
   let off = ETH_HEADER_LEN;
   let vlan: Vlan | undefined;
   if (type === ETHERTYPE_VLAN) {
@@ -37,7 +41,7 @@ export function decodeEthernet(b: Uint8Array): Result<EthernetFrame> {
     off += 4;
   }
   if (type < 0x0600) return fail("eth-not-ethernet-ii"); // an 802.3 length field, not a type
-  const frame: EthernetFrame = { dst: readMac(b, 0), src: readMac(b, 6), ethertype: type, payload: b.subarray(off) };
+  const frame: EthernetFrame = { dst: readMac(b, ETH_DST_OFFSET), src: readMac(b, ETH_SRC_OFFSET), ethertype: type, payload: b.subarray(off) };
   if (vlan) frame.vlan = vlan;
   return ok(frame);
 }
@@ -52,9 +56,9 @@ export function ethernetLength(f: EthernetFrame): number {
 
 /** Writes header and payload at `off`; returns the number of bytes written. */
 export function encodeEthernet(f: EthernetFrame, buf: Uint8Array, off = 0): number {
-  buf.set(f.dst.subarray(0, 6), off);
-  buf.set(f.src.subarray(0, 6), off + 6);
-  let p = off + 12;
+  buf.set(f.dst.subarray(0, 6), off + ETH_DST_OFFSET);
+  buf.set(f.src.subarray(0, 6), off + ETH_SRC_OFFSET);
+  let p = off + ETH_TYPE_OFFSET;
   if (f.vlan) {
     const tci = ((f.vlan.pcp & 7) << 13) | ((f.vlan.dei & 1) << 12) | (f.vlan.id & 0xfff);
     buf[p] = ETHERTYPE_VLAN >>> 8;

@@ -7,8 +7,18 @@ import { type Result, ok, fail } from "./result.ts";
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACHABLE = 3;
+export const ICMP_SOURCE_QUENCH = 4;
+export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETER_PROBLEM = 12;
+
+const ERROR_TYPES: ReadonlySet<number> = new Set([ICMP_DEST_UNREACHABLE, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM]);
+
+/** Whether an ICMP type is an error message, which must never be answered by another (RFC 1122 3.2.2). */
+export function isIcmpError(type: number): boolean {
+  return ERROR_TYPES.has(type);
+}
 
 // Destination unreachable codes the stack sends or reacts to.
 export const ICMP_UNREACH_NET = 0;

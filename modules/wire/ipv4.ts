@@ -11,6 +11,15 @@ export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 export const IPV4_MIN_HEADER_LEN = 20; // without options
 export const IPV4_MAX_OPTIONS_LEN = 40;
+// Field offsets, for code that reads or patches a header in place.
+export const IPV4_TOTAL_LENGTH_OFFSET = 2;
+export const IPV4_ID_OFFSET = 4;
+export const IPV4_FLAGS_OFFSET = 6; // flags and fragment offset
+export const IPV4_TTL_OFFSET = 8;
+export const IPV4_PROTOCOL_OFFSET = 9;
+export const IPV4_CHECKSUM_OFFSET = 10;
+export const IPV4_SRC_OFFSET = 12;
+export const IPV4_DST_OFFSET = 16;
 
 const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;
@@ -47,28 +56,28 @@ export function decodeIpv4(b: Uint8Array): Result<Ipv4Decoded> {
   if (versionIhl >>> 4 !== 4) return fail("ip-bad-version");
   const headerLength = (versionIhl & 0xf) * 4;
   if (headerLength < IPV4_MIN_HEADER_LEN) return fail("ip-bad-header-length");
-  const totalLength = v.getUint16(2);
+  const totalLength = v.getUint16(IPV4_TOTAL_LENGTH_OFFSET);
   if (totalLength < headerLength) return fail("ip-bad-length");
   if (totalLength > b.length) return fail("ip-truncated");
   if (checksum(b, 0, headerLength) !== 0) return fail("ip-bad-checksum");
   const tos = v.getUint8(1);
-  const frag = v.getUint16(6);
+  const frag = v.getUint16(IPV4_FLAGS_OFFSET);
   return ok({
     dscp: tos >>> 2,
     ecn: tos & 3,
-    id: v.getUint16(4),
+    id: v.getUint16(IPV4_ID_OFFSET),
     df: (frag & FLAG_DF) !== 0,
     mf: (frag & FLAG_MF) !== 0,
     fragmentOffsetBytes: (frag & 0x1fff) * 8,
-    ttl: v.getUint8(8),
-    protocol: v.getUint8(9),
-    src: readIp(b, 12),
-    dst: readIp(b, 16),
+    ttl: v.getUint8(IPV4_TTL_OFFSET),
+    protocol: v.getUint8(IPV4_PROTOCOL_OFFSET),
+    src: readIp(b, IPV4_SRC_OFFSET),
+    dst: readIp(b, IPV4_DST_OFFSET),
     options: b.subarray(IPV4_MIN_HEADER_LEN, headerLength),
     payload: b.subarray(headerLength, totalLength),
     headerLength,
     totalLength,
-    checksum: v.getUint16(10),
+    checksum: v.getUint16(IPV4_CHECKSUM_OFFSET),
   });
 }
 
@@ -89,17 +98,17 @@ export function encodeIpv4Header(h: Omit<Ipv4Packet, "payload">, payloadLength: 
   const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
   v.setUint8(0, 0x40 | (headerLength >>> 2));
   v.setUint8(1, ((h.dscp & 0x3f) << 2) | (h.ecn & 3));
-  v.setUint16(2, headerLength + payloadLength);
-  v.setUint16(4, h.id);
-  v.setUint16(6, (h.df ? FLAG_DF : 0) | (h.mf ? FLAG_MF : 0) | ((h.fragmentOffsetBytes >>> 3) & 0x1fff));
-  v.setUint8(8, h.ttl);
-  v.setUint8(9, h.protocol);
-  v.setUint16(10, 0);
-  writeIp(buf, off + 12, h.src);
-  writeIp(buf, off + 16, h.dst);
+  v.setUint16(IPV4_TOTAL_LENGTH_OFFSET, headerLength + payloadLength);
+  v.setUint16(IPV4_ID_OFFSET, h.id);
+  v.setUint16(IPV4_FLAGS_OFFSET, (h.df ? FLAG_DF : 0) | (h.mf ? FLAG_MF : 0) | ((h.fragmentOffsetBytes >>> 3) & 0x1fff));
+  v.setUint8(IPV4_TTL_OFFSET, h.ttl);
+  v.setUint8(IPV4_PROTOCOL_OFFSET, h.protocol);
+  v.setUint16(IPV4_CHECKSUM_OFFSET, 0);
+  writeIp(buf, off + IPV4_SRC_OFFSET, h.src);
+  writeIp(buf, off + IPV4_DST_OFFSET, h.dst);
   buf.set(h.options, off + IPV4_MIN_HEADER_LEN);
   buf.fill(0, off + IPV4_MIN_HEADER_LEN + h.options.length, off + headerLength);
-  v.setUint16(10, checksum(buf, off, off + headerLength));
+  v.setUint16(IPV4_CHECKSUM_OFFSET, checksum(buf, off, off + headerLength));
   return headerLength;
 }
 

@@ -19,6 +19,12 @@ export const CWR = 0x80;
 
 export const TCP_MIN_HEADER_LEN = 20;
 export const TCP_MAX_OPTIONS_LEN = 40;
+// Field offsets, for code that reads or patches a header in place.
+export const TCP_SEQ_OFFSET = 4;
+export const TCP_ACK_OFFSET = 8;
+export const TCP_FLAGS_OFFSET = 13;
+export const TCP_WINDOW_OFFSET = 14;
+export const TCP_CHECKSUM_OFFSET = 16;
 
 const OPT_EOL = 0;
 const OPT_NOP = 1;
@@ -75,15 +81,15 @@ export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded>
   return ok({
     srcPort: v.getUint16(0),
     dstPort: v.getUint16(2),
-    seq: v.getUint32(4),
-    ack: v.getUint32(8),
-    flags: v.getUint8(13),
-    window: v.getUint16(14),
+    seq: v.getUint32(TCP_SEQ_OFFSET),
+    ack: v.getUint32(TCP_ACK_OFFSET),
+    flags: v.getUint8(TCP_FLAGS_OFFSET),
+    window: v.getUint16(TCP_WINDOW_OFFSET),
     urgent: v.getUint16(18),
     options: options.value,
     payload: b.subarray(headerLength),
     headerLength,
-    checksum: v.getUint16(16),
+    checksum: v.getUint16(TCP_CHECKSUM_OFFSET),
   });
 }
 
@@ -173,15 +179,15 @@ export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, of
   const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
   v.setUint16(0, s.srcPort);
   v.setUint16(2, s.dstPort);
-  v.setUint32(4, s.seq);
-  v.setUint32(8, s.ack);
+  v.setUint32(TCP_SEQ_OFFSET, s.seq);
+  v.setUint32(TCP_ACK_OFFSET, s.ack);
   v.setUint8(12, (headerLength / 4) << 4);
-  v.setUint8(13, s.flags);
-  v.setUint16(14, s.window);
-  v.setUint16(16, 0);
+  v.setUint8(TCP_FLAGS_OFFSET, s.flags);
+  v.setUint16(TCP_WINDOW_OFFSET, s.window);
+  v.setUint16(TCP_CHECKSUM_OFFSET, 0);
   v.setUint16(18, s.urgent);
   writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
-  v.setUint16(16, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
+  v.setUint16(TCP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
   return length;
 }
 

@@ -10,6 +10,8 @@ import { latin1, writeLatin1 } from "./text.ts";
 
 export const TFTP_PORT = 69;
 export const TFTP_DEFAULT_BLKSIZE = 512;
+/** Opcode and block number in front of a DATA packet's bytes. */
+export const TFTP_DATA_HEADER_LEN = 4;
 
 // Error codes (RFC 1350, 8 from RFC 2347).
 export const TFTP_ERR_UNDEFINED = 0;
@@ -64,9 +66,9 @@ export function decodeTftp(b: Uint8Array): Result<TftpPacket> {
     return options ? ok({ op: "oack", options }) : fail("tftp-bad-option");
   }
   if (op < OPCODES.data || op > OPCODES.error) return fail("tftp-bad-opcode");
-  if (b.length < 4) return fail("tftp-short");
+  if (b.length < TFTP_DATA_HEADER_LEN) return fail("tftp-short");
   const n = (b[2]! << 8) | b[3]!;
-  if (op === OPCODES.data) return ok({ op: "data", block: n, data: b.subarray(4) });
+  if (op === OPCODES.data) return ok({ op: "data", block: n, data: b.subarray(TFTP_DATA_HEADER_LEN) });
   if (op === OPCODES.ack) return ok({ op: "ack", block: n });
   const message = strings(b, 4)?.[0]; // anything after the message's NUL is ignored
   return message === undefined ? fail("tftp-unterminated") : ok({ op: "error", code: n, message });

@@ -7,6 +7,9 @@ import { IP_PROTO_UDP } from "./ipv4.ts";
 import { type Result, ok, fail } from "./result.ts";
 
 export const UDP_HEADER_LEN = 8;
+// Field offsets, for code that reads or patches a header in place.
+export const UDP_LENGTH_OFFSET = 4;
+export const UDP_CHECKSUM_OFFSET = 6;
 
 export interface UdpDatagram {
   srcPort: number;
@@ -25,10 +28,10 @@ export interface UdpDecoded extends UdpDatagram {
 export function decodeUdp(b: Uint8Array, src: Ip4, dst: Ip4): Result<UdpDecoded> {
   if (b.length < UDP_HEADER_LEN) return fail("udp-short");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const length = v.getUint16(4);
+  const length = v.getUint16(UDP_LENGTH_OFFSET);
   if (length > b.length) return fail("udp-truncated");
   if (length < UDP_HEADER_LEN || length < b.length) return fail("udp-bad-length");
-  const sum = v.getUint16(6);
+  const sum = v.getUint16(UDP_CHECKSUM_OFFSET);
   // Zero means the sender skipped the checksum, which RFC 768 allows over IPv4.
   if (sum !== 0 && checksum(b, 0, length, pseudoHeaderSum(src, dst, IP_PROTO_UDP, length)) !== 0) {
     return fail("udp-bad-checksum");
@@ -47,9 +50,9 @@ export function encodeUdp(d: UdpDatagram, src: Ip4, dst: Ip4, buf: Uint8Array, o
   const v = new DataView(buf.buffer, buf.byteOffset + off, UDP_HEADER_LEN);
   v.setUint16(0, d.srcPort);
   v.setUint16(2, d.dstPort);
-  v.setUint16(4, length);
-  v.setUint16(6, 0);
+  v.setUint16(UDP_LENGTH_OFFSET, length);
+  v.setUint16(UDP_CHECKSUM_OFFSET, 0);
   // A computed zero goes out as 0xffff (the same value in one's complement): 0 means "none".
-  v.setUint16(6, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_UDP, length)) || 0xffff);
+  v.setUint16(UDP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_UDP, length)) || 0xffff);
   return length;
 }

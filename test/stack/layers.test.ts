@@ -1,57 +1,12 @@
 import test from "ava";
 import { bench, ip, mac } from "./bench.ts";
-import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../modules/wire/ethernet.ts";
+import { arpIntroduce, echoRequest, ipFrame } from "./frames.ts";
+import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from "../../modules/wire/ethernet.ts";
 import { decodeArp, encodeArp, ARP_REQUEST, ARP_REPLY } from "../../modules/wire/arp.ts";
-import { decodeIpv4, encodeIpv4 } from "../../modules/wire/ipv4.ts";
-import { decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
+import { decodeIpv4, IP_PROTO_ICMP, IP_PROTO_UDP } from "../../modules/wire/ipv4.ts";
+import { decodeIcmp } from "../../modules/wire/icmp.ts";
 import { decodeUdp, encodeUdp, udpLength } from "../../modules/wire/udp.ts";
 import { BROADCAST_MAC, ZERO_MAC, macEqual } from "../../modules/wire/address.ts";
-
-function ipFrame(
-  src: number,
-  dst: number,
-  protocol: number,
-  payload: Uint8Array,
-  opts: { mf?: boolean; offset?: number; id?: number; dstMac?: Uint8Array } = {},
-) {
-  const ipBytes = new Uint8Array(20 + payload.length);
-  encodeIpv4(
-    {
-      dscp: 0,
-      ecn: 0,
-      id: opts.id ?? 7,
-      df: false,
-      mf: opts.mf ?? false,
-      fragmentOffsetBytes: opts.offset ?? 0,
-      ttl: 64,
-      protocol,
-      src,
-      dst,
-      options: new Uint8Array(0),
-      payload,
-    },
-    ipBytes,
-  );
-  const frame = new Uint8Array(14 + ipBytes.length);
-  encodeEthernet({ dst: opts.dstMac ?? mac(2), src: mac(9), ethertype: ETHERTYPE_IPV4, payload: ipBytes }, frame);
-  return frame;
-}
-
-function echoRequest(src: number, dst: number, size: number, seq = 1) {
-  const data = Uint8Array.from({ length: size }, (_, i) => i & 0xff);
-  const icmp = new Uint8Array(icmpLength({ kind: "echo-request", code: 0, id: 0x1234, seq, data }));
-  encodeIcmp({ kind: "echo-request", code: 0, id: 0x1234, seq, data }, icmp);
-  return ipFrame(src, dst, 1, icmp);
-}
-
-/** Teaches host 2 that 10.0.0.9 is at mac(9) by asking it for its own address. */
-function arpIntroduce(link: { transmit(f: Uint8Array): void }) {
-  const frame = new Uint8Array(60);
-  const arp = new Uint8Array(28);
-  encodeArp({ op: ARP_REQUEST, senderMac: mac(9), senderIp: ip("10.0.0.9"), targetMac: ZERO_MAC, targetIp: ip("10.0.0.2") }, arp);
-  encodeEthernet({ dst: BROADCAST_MAC, src: mac(9), ethertype: ETHERTYPE_ARP, payload: arp }, frame);
-  link.transmit(frame);
-}
 
 test("ARP: a request for our address gets a reply, and the asker is learned", (t) => {
   const b = bench();
@@ -176,8 +131,8 @@ test("ICMP: a ping of 1473 bytes (fragmented by the sender) is reassembled and a
   b.clock.runUntilIdle();
   const whole = echoRequest(ip("10.0.0.9"), ip("10.0.0.2"), 1000);
   const icmp = whole.subarray(34);
-  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), 1, icmp.subarray(504), { offset: 504, id: 99 }));
-  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), 1, icmp.subarray(0, 504), { mf: true, id: 99 }));
+  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), IP_PROTO_ICMP, icmp.subarray(504), { offset: 504, id: 99 }));
+  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), IP_PROTO_ICMP, icmp.subarray(0, 504), { mf: true, id: 99 }));
   b.clock.runUntilIdle();
   t.is(s.netif.stats.counters["icmp.echo"], 1);
   t.is(s.netif.stats.counters["ip.fragments"], 2);
@@ -213,10 +168,10 @@ test("UDP: no listener gives port unreachable quoting the datagram; never for br
   tap.frames.length = 0;
   const udp = new Uint8Array(udpLength({ payload: new Uint8Array(4) }));
   encodeUdp({ srcPort: 1000, dstPort: 9999, payload: new Uint8Array(4) }, ip("10.0.0.9"), ip("10.0.0.2"), udp);
-  for (let i = 0; i < 4; i++) tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), 17, udp));
+  for (let i = 0; i < 4; i++) tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.2"), IP_PROTO_UDP, udp));
   const bcast = new Uint8Array(udp.length);
   encodeUdp({ srcPort: 1000, dstPort: 9999, payload: new Uint8Array(4) }, ip("10.0.0.9"), ip("255.255.255.255"), bcast);
-  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("255.255.255.255"), 17, bcast, { dstMac: BROADCAST_MAC }));
+  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("255.255.255.255"), IP_PROTO_UDP, bcast, { dstMac: BROADCAST_MAC }));
   b.clock.runUntilIdle();
   t.is(tap.frames.length, 2);
   const eth = decodeEthernet(tap.frames[0]!);
@@ -250,7 +205,7 @@ test("UDP: a bad checksum is dropped; broadcast send reaches every host", (t) =>
   const udp = new Uint8Array(udpLength({ payload: new Uint8Array(4) }));
   encodeUdp({ srcPort: 1000, dstPort: 67, payload: new Uint8Array(4) }, ip("10.0.0.9"), ip("10.0.0.3"), udp);
   udp[6]! ^= 1;
-  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.3"), 17, udp, { dstMac: mac(3) }));
+  tap.link.transmit(ipFrame(ip("10.0.0.9"), ip("10.0.0.3"), IP_PROTO_UDP, udp, { dstMac: mac(3) }));
   b.clock.runUntilIdle();
   t.is(c.netif.stats.drops["udp-bad-checksum"], 1);
   t.true(decodeUdp(udp, ip("10.0.0.9"), ip("10.0.0.3")).ok === false);
