@@ -5,10 +5,10 @@
 // blind RST, SYN and ACK injection. The application sees lwIP's raw-API callbacks.
 
 import type { Ip4 } from "../wire/address.ts";
-import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
-import type { Timer } from "../platform.ts";
+import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
+import type { Clock, Random, Timer } from "../platform.ts";
 import type { Stats } from "./stats.ts";
-import type { Tcp, TcpListener } from "./tcp.ts";
+import type { TcpConfig } from "./tcp-config.ts";
 import { Deadline } from "./tcp-deadline.ts";
 import { Reassembly } from "./tcp-reassembly.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
@@ -27,6 +27,31 @@ export type TcpState =
 
 /** Why a connection died, as err and connect callbacks report it. */
 export type TcpError = "reset" | "refused" | "timeout" | "abort" | "address-changed";
+
+/** What a pcb needs from the TCP layer that owns it (Tcp). */
+export interface TcpHost {
+  readonly config: TcpConfig;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly stats: Stats;
+  /** Our MSS: the payload of a full-size frame. */
+  readonly mss: number;
+  transmit(pcb: TcpPcb, seg: TcpSegment): void;
+  /** A RST with the given numbers; flags are RST or RST|ACK. */
+  sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void;
+  /** The pcb entered TIME-WAIT. */
+  timeWait(pcb: TcpPcb): void;
+  /** The pcb is closed. */
+  remove(pcb: TcpPcb): void;
+}
+
+/** What a passive pcb tells the listener it came from. */
+export interface TcpAcceptQueue {
+  /** The handshake completed. */
+  ready(pcb: TcpPcb): void;
+  /** The pcb died before the application took it. */
+  lost(pcb: TcpPcb): void;
+}
 
 /** Sequence numbers are modulo 2^32. */
 export function seqAdd(a: number, n: number): number {
@@ -122,16 +147,16 @@ export class TcpPcb {
   private refilled: number;
 
   constructor(
-    private readonly tcp: Tcp,
+    private readonly tcp: TcpHost,
     readonly localIp: Ip4,
     readonly localPort: number,
     readonly remoteIp: Ip4,
     readonly remotePort: number,
     /** @internal the listener a passive pcb came from */
-    readonly listener?: TcpListener,
+    readonly listener?: TcpAcceptQueue,
   ) {
     const c = tcp.config;
-    const clock = tcp.netif.clock;
+    const clock = tcp.clock;
     this.keepOn = c.keepalive;
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
     this.reasm = new Reassembly(c.wnd, c.maxGaps);
@@ -216,10 +241,10 @@ export class TcpPcb {
     this.pollTimer?.cancel();
     this.pollCb = cb;
     const tick = () => {
-      this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+      this.pollTimer = this.tcp.clock.setTimer(intervalMs, tick);
       if (this.callable()) this.pollCb?.();
     };
-    this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+    this.pollTimer = this.tcp.clock.setTimer(intervalMs, tick);
   }
 
   /**
@@ -282,7 +307,7 @@ export class TcpPcb {
   }
 
   private initSend(): void {
-    this.iss = this.tcp.netif.random.u32();
+    this.iss = this.tcp.random.u32();
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.recover = this.shortEnd = seqAdd(this.iss, 1);
     this.bufSeq = seqAdd(this.iss, 1);
@@ -306,7 +331,7 @@ export class TcpPcb {
   private sendSyn(): void {
     this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
     this.rtx.set(this.rto.value);
-    this.timing = { seq: this.iss, at: this.tcp.netif.clock.now() };
+    this.timing = { seq: this.iss, at: this.tcp.clock.now() };
   }
 
   /** MSS always; window scale offered when we want it, and answered only when the peer offered it. */
@@ -333,7 +358,7 @@ export class TcpPcb {
     this.retries = 0;
     // RFC 5681's initial window: 2 to 4 segments, depending on their size.
     this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
-    this.tcp.netif.stats.count("tcp.established");
+    this.tcp.stats.count("tcp.established");
     this.announce = true;
     this.restartKeepalive();
   }
@@ -549,7 +574,7 @@ export class TcpPcb {
 
   private sampleRtt(ack: number): void {
     if (this.timing && seqDiff(ack, this.timing.seq) > 0) {
-      this.rto.sample(this.tcp.netif.clock.now() - this.timing.at);
+      this.rto.sample(this.tcp.clock.now() - this.timing.at);
       this.timing = undefined;
     }
   }
@@ -639,7 +664,7 @@ export class TcpPcb {
   }
 
   private scheduleFlush(): void {
-    this.rxFlush ??= this.tcp.netif.clock.setTimer(0, () => {
+    this.rxFlush ??= this.tcp.clock.setTimer(0, () => {
       this.rxFlush = undefined;
       if (this.state === "closed") return;
       this.flushRx();
@@ -664,7 +689,7 @@ export class TcpPcb {
       this.sendData(seq, len, fin);
       this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
       if (seqDiff(this.sndNxt, this.sndMax) > 0) {
-        if (!this.timing && seqDiff(seq, this.sndMax) >= 0) this.timing = { seq, at: this.tcp.netif.clock.now() };
+        if (!this.timing && seqDiff(seq, this.sndMax) >= 0) this.timing = { seq, at: this.tcp.clock.now() };
         this.sndMax = this.sndNxt;
       }
       if (this.persisting || !this.rtx.armed) {
@@ -766,7 +791,7 @@ export class TcpPcb {
 
   private challengeAck(): void {
     const c = this.tcp.config;
-    const now = this.tcp.netif.clock.now();
+    const now = this.tcp.clock.now();
     this.tokens = Math.min(c.challengeAcksPerSecond, this.tokens + ((now - this.refilled) * c.challengeAcksPerSecond) / 1000);
     this.refilled = now;
     if (this.tokens < 1) return this.stats.drop("tcp-challenge-ack-limited");
@@ -946,6 +971,6 @@ export class TcpPcb {
   }
 
   private get stats(): Stats {
-    return this.tcp.netif.stats;
+    return this.tcp.stats;
   }
 }

@@ -6,57 +6,15 @@
 import type { Ip4 } from "../wire/address.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
 import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
-import type { Timer } from "../platform.ts";
+import type { Clock, Random, Timer } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
-import { TcpPcb, type TcpError } from "./tcp-pcb.ts";
+import type { Stats } from "./stats.ts";
+import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
+export { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
-
-export interface TcpConfig {
-  maxPcbs: number; // connections at once, TIME-WAIT ones not counted
-  maxTimeWait: number; // TIME-WAIT pcbs kept; beyond it the oldest is forgotten
-  maxListeners: number;
-  sndbuf: number; // bytes a connection buffers for sending: unacknowledged plus unsent
-  wnd: number; // receive window in bytes; beyond 65535 the window scale option is offered
-  maxGaps: number; // separate out-of-order ranges held per connection
-  initialRtoMs: number;
-  minRtoMs: number; // above the peer's delayed-ACK timer, so a lone segment is not resent early
-  maxRtoMs: number;
-  maxRetries: number; // consecutive timeouts of the same data before err("timeout")
-  synRetries: number;
-  delayedAckMs: number;
-  mslMs: number; // TIME-WAIT lasts twice this
-  finWait2Ms: number; // how long a closed pcb waits for the peer's FIN
-  keepalive: boolean; // the default for new pcbs
-  keepIdleMs: number;
-  keepIntervalMs: number;
-  keepCount: number;
-  challengeAcksPerSecond: number; // per connection (RFC 5961 section 7)
-}
-
-/** Sized for an ESP32: four full segments of buffer each way, eight connections. */
-export const TCP_DEFAULTS: TcpConfig = {
-  maxPcbs: 8,
-  maxTimeWait: 8,
-  maxListeners: 4,
-  sndbuf: 5840,
-  wnd: 5840,
-  maxGaps: 4,
-  initialRtoMs: 1000,
-  minRtoMs: 250,
-  maxRtoMs: 60_000,
-  maxRetries: 12,
-  synRetries: 6,
-  delayedAckMs: 200,
-  mslMs: 30_000,
-  finWait2Ms: 60_000,
-  keepalive: false,
-  keepIdleMs: 7_200_000,
-  keepIntervalMs: 75_000,
-  keepCount: 9,
-  challengeAcksPerSecond: 10,
-};
 
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 16384;
@@ -134,7 +92,7 @@ export class TcpListener {
   }
 }
 
-export class Tcp {
+export class Tcp implements TcpHost {
   readonly config: TcpConfig;
   readonly netif: Netif;
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
@@ -151,6 +109,18 @@ export class Tcp {
       if (old === this.netif.ip) return;
       for (const pcb of [...this.pcbs]) if (pcb.localIp === old) pcb.kill("address-changed");
     });
+  }
+
+  get clock(): Clock {
+    return this.netif.clock;
+  }
+
+  get random(): Random {
+    return this.netif.random;
+  }
+
+  get stats(): Stats {
+    return this.netif.stats;
   }
 
   /** Our MSS: the payload of a full-size frame. */
