@@ -6,93 +6,22 @@
 import type { Ip4 } from "../wire/address.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
 import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
-import type { Clock, Random, Timer } from "../platform.ts";
+import type { Clock, Random } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
 import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
 export { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+export { TcpListener } from "./tcp-listener.ts";
 export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
 
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 16384;
 
-/** A listening pcb. Connections are offered to accept() once their handshake completes. */
-export class TcpListener {
-  private acceptCb: ((pcb: TcpPcb) => void) | undefined;
-  private readonly halfOpen = new Set<TcpPcb>();
-  private readonly queue: TcpPcb[] = []; // established, waiting for an accept callback
-  private flush: Timer | undefined;
-  private open = true;
-
-  constructor(
-    private readonly tcp: Tcp,
-    readonly port: number,
-    readonly backlog: number,
-  ) {}
-
-  get state(): "listen" | "closed" {
-    return this.open ? "listen" : "closed";
-  }
-
-  /** Connections handshaking or waiting for the application, which the backlog limits. */
-  get pending(): number {
-    return this.halfOpen.size + this.queue.length;
-  }
-
-  accept(cb: (pcb: TcpPcb) => void): void {
-    this.acceptCb = cb;
-    if (this.queue.length) {
-      this.flush ??= this.tcp.netif.clock.setTimer(0, () => {
-        this.flush = undefined;
-        while (this.queue.length && this.acceptCb && this.open) this.give(this.queue.shift()!);
-      });
-    }
-  }
-
-  /** Stops listening; connections not yet accepted are reset. */
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.flush?.cancel();
-    this.tcp.unlisten(this);
-    for (const pcb of [...this.halfOpen, ...this.queue]) pcb.refuse();
-  }
-
-  /** @internal */
-  full(): boolean {
-    return this.pending >= this.backlog;
-  }
-
-  /** @internal a SYN created a pcb for us */
-  opened(pcb: TcpPcb): void {
-    this.halfOpen.add(pcb);
-  }
-
-  /** @internal the pcb finished its handshake */
-  ready(pcb: TcpPcb): void {
-    this.halfOpen.delete(pcb);
-    if (this.acceptCb && this.queue.length === 0) this.give(pcb);
-    else this.queue.push(pcb);
-  }
-
-  /** @internal the pcb died before the application took it */
-  lost(pcb: TcpPcb): void {
-    this.halfOpen.delete(pcb);
-    const i = this.queue.indexOf(pcb);
-    if (i >= 0) this.queue.splice(i, 1);
-  }
-
-  private give(pcb: TcpPcb): void {
-    pcb.given = true;
-    this.tcp.netif.stats.count("tcp.accepted");
-    this.acceptCb!(pcb);
-  }
-}
-
-export class Tcp implements TcpHost {
+export class Tcp implements TcpHost, ListenerHost {
   readonly config: TcpConfig;
   readonly netif: Netif;
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
