@@ -9,9 +9,11 @@ import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOpti
 import type { Clock, Random, Timer } from "../platform.ts";
 import type { Stats } from "./stats.ts";
 import type { TcpConfig } from "./tcp-config.ts";
+import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import { Deadline } from "./tcp-deadline.ts";
 import { Reassembly } from "./tcp-reassembly.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
+import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export type TcpState =
   | "closed"
@@ -51,16 +53,6 @@ export interface TcpAcceptQueue {
   ready(pcb: TcpPcb): void;
   /** The pcb died before the application took it. */
   lost(pcb: TcpPcb): void;
-}
-
-/** Sequence numbers are modulo 2^32. */
-export function seqAdd(a: number, n: number): number {
-  return (a + n) >>> 0;
-}
-
-/** a - b as a signed distance: negative when a comes before b. */
-export function seqDiff(a: number, b: number): number {
-  return (a - b) | 0;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -109,14 +101,7 @@ export class TcpPcb {
   private shortEnd = 0; // end of the last segment shorter than the MSS (Minshall's Nagle)
   private scaleSeen = false; // the peer's SYN offered window scale
   private mss = DEFAULT_MSS;
-  // NewReno congestion control, in bytes.
-  private cwnd = 0;
-  private ssthresh = 0x3fffffff;
-  private caAcked = 0; // bytes acknowledged toward the next congestion-avoidance increase
-  private dupAcks = 0;
-  private recover = 0; // sndMax when loss recovery began
-  private recovering = false;
-  private partialAcked = false; // RFC 6582's "impatient" timer: restarted on the first partial ACK only
+  private readonly cc: CongestionController = new NewReno();
   // Retransmission.
   private readonly rto: RtoEstimator;
   private timing: { seq: number; at: number } | undefined;
@@ -309,7 +294,7 @@ export class TcpPcb {
   private initSend(): void {
     this.iss = this.tcp.random.u32();
     this.sndUna = this.iss;
-    this.sndNxt = this.sndMax = this.recover = this.shortEnd = seqAdd(this.iss, 1);
+    this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
     this.bufSeq = seqAdd(this.iss, 1);
   }
 
@@ -356,8 +341,7 @@ export class TcpPcb {
   private established(): void {
     this.current = "established";
     this.retries = 0;
-    // RFC 5681's initial window: 2 to 4 segments, depending on their size.
-    this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
+    this.cc.start(this.mss, this.sndMax);
     this.tcp.stats.count("tcp.established");
     this.announce = true;
     this.restartKeepalive();
@@ -502,10 +486,11 @@ export class TcpPcb {
     this.sndUna = ack;
     if (seqDiff(this.sndNxt, ack) < 0) this.sndNxt = ack;
     this.sentPending += data;
-    this.congestionOnAck(data);
+    const cap = 2 * Math.max(this.tcp.config.sndbuf, this.maxSndWnd);
+    const todo = this.cc.onAck(data, ack, this.sndMax, cap);
+    if (todo !== ACK_NORMAL) this.retransmitFirst();
     if (this.sndUna === this.sndMax) this.rtx.clear();
-    else if (!this.recovering || !this.partialAcked) this.rtx.set(this.rto.value);
-    if (this.recovering) this.partialAcked = true;
+    else if (todo !== ACK_RESEND_KEEP_TIMER) this.rtx.set(this.rto.value);
     if (this.sLen === 0 && this.sndUna === this.sndMax) this.persisting = false;
     if (finAcked) this.ourFinAcked();
     if (this.sLen === 0) this.sHead = 0;
@@ -526,50 +511,10 @@ export class TcpPcb {
     }
   }
 
-  private congestionOnAck(acked: number): void {
-    const mss = this.mss;
-    if (this.recovering) {
-      if (seqDiff(this.sndUna, this.recover) >= 0) {
-        // Full ACK: leave recovery with the window halved (RFC 6582 3.2 step 3).
-        this.recovering = false;
-        this.cwnd = Math.min(this.ssthresh, Math.max(seqDiff(this.sndMax, this.sndUna), mss) + mss);
-        this.dupAcks = 0;
-      } else {
-        // Partial ACK: the next hole was lost too; resend it at once.
-        this.retransmitFirst();
-        this.cwnd = Math.max(mss, this.cwnd - acked + (acked >= mss ? mss : 0));
-      }
-      return;
-    }
-    this.dupAcks = 0;
-    if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, mss);
-    } else {
-      this.caAcked += acked;
-      if (this.caAcked >= this.cwnd) {
-        this.caAcked -= this.cwnd;
-        this.cwnd += mss;
-      }
-    }
-    // Growth beyond what the buffer can ever fill means nothing; cap it so it stays meaningful.
-    this.cwnd = Math.min(this.cwnd, 2 * Math.max(this.tcp.config.sndbuf, this.maxSndWnd));
-  }
-
   private dupAck(): void {
-    const mss = this.mss;
-    this.dupAcks++;
-    if (this.recovering) {
-      this.cwnd += mss; // each duplicate says a segment left the network
-      return;
-    }
-    if (this.dupAcks !== 3 || seqDiff(this.sndUna, this.recover) < 0) return;
-    this.ssthresh = Math.max(seqDiff(this.sndMax, this.sndUna) / 2, 2 * mss);
-    this.recover = this.sndMax;
-    this.recovering = true;
-    this.partialAcked = false;
+    if (!this.cc.onDupAck(this.sndUna, this.sndMax)) return;
     this.stats.count("tcp.fast-retransmits");
     this.retransmitFirst();
-    this.cwnd = this.ssthresh + 3 * mss;
   }
 
   private sampleRtt(ack: number): void {
@@ -681,7 +626,7 @@ export class TcpPcb {
       if (sent > this.sLen) break; // FIN is out
       const unsent = this.sLen - sent;
       const flight = seqDiff(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.sndWnd, this.cwnd) - flight;
+      const usable = Math.min(this.sndWnd, this.cc.window) - flight;
       const len = Math.max(0, Math.min(unsent, this.mss, usable));
       const fin = this.finQueued && len === unsent;
       if (!fin && !this.worthSending(len, unsent, flight)) break;
@@ -832,14 +777,7 @@ export class TcpPcb {
     }
     if (this.persisting) return this.probe();
     if (++this.retries > c.maxRetries) return this.fail("timeout");
-    // RFC 5681 3.1 and RFC 6582: back to one segment, and start again from the first hole.
-    const flight = seqDiff(this.sndMax, this.sndUna);
-    this.ssthresh = Math.max(flight / 2, 2 * this.mss);
-    this.cwnd = this.mss;
-    this.caAcked = 0;
-    this.dupAcks = 0;
-    this.recovering = false;
-    this.recover = this.sndMax;
+    this.cc.onTimeout(this.sndUna, this.sndMax);
     this.rto.backoff();
     this.timing = undefined;
     this.sndNxt = this.sndUna;
@@ -857,7 +795,7 @@ export class TcpPcb {
       this.persisting = false;
       return;
     }
-    const usable = Math.min(this.sndWnd, this.cwnd) - seqDiff(this.sndNxt, this.sndUna);
+    const usable = Math.min(this.sndWnd, this.cc.window) - seqDiff(this.sndNxt, this.sndUna);
     if (usable > 0) {
       // The window is open but too small for the SWS rules: send what fits (RFC 1122's override).
       this.persisting = false;
