@@ -13,6 +13,7 @@ import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno }
 import { Deadline } from "./tcp-deadline.ts";
 import { Reassembly } from "./tcp-reassembly.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
+import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export type TcpState =
@@ -83,7 +84,7 @@ export class TcpPcb {
   private released = false; // close() or abort() was called: no more callbacks
   private announce = false; // just established: tell the listener or connect's callback
 
-  // Send side. The bytes from bufSeq on (unacknowledged, then unsent) sit in sbuf[sHead, sHead + sLen).
+  // Send side.
   private iss = 0;
   private sndUna = 0;
   private sndNxt = 0;
@@ -93,10 +94,7 @@ export class TcpPcb {
   private wl1 = 0; // seq and ack of the segment that last updated sndWnd
   private wl2 = 0;
   private sndShift = 0;
-  private sbuf: Uint8Array | undefined;
-  private sHead = 0;
-  private sLen = 0;
-  private bufSeq = 0;
+  private readonly sbuf: SendBuffer;
   private finQueued = false;
   private shortEnd = 0; // end of the last segment shorter than the MSS (Minshall's Nagle)
   private scaleSeen = false; // the peer's SYN offered window scale
@@ -145,6 +143,7 @@ export class TcpPcb {
     this.keepOn = c.keepalive;
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
     this.reasm = new Reassembly(c.wnd, c.maxGaps);
+    this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
     this.delack = new Deadline(clock, () => this.sendAck());
     this.keep = new Deadline(clock, () => this.onKeepalive());
@@ -171,12 +170,12 @@ export class TcpPcb {
 
   /** Bytes write() accepts now. */
   get sndbuf(): number {
-    return this.writable() ? this.tcp.config.sndbuf - this.sLen : 0;
+    return this.writable() ? this.sbuf.capacity - this.sbuf.length : 0;
   }
 
   /** Bytes written and not yet acknowledged. */
   get unacknowledged(): number {
-    return this.sLen;
+    return this.sbuf.length;
   }
 
   /** Called with data in order, then null once when the peer has sent FIN. */
@@ -199,14 +198,7 @@ export class TcpPcb {
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.sndbuf);
     if (n === 0) return 0;
-    const cap = this.tcp.config.sndbuf;
-    const buf = (this.sbuf ??= new Uint8Array(cap));
-    if (this.sHead + this.sLen + n > cap) {
-      buf.copyWithin(0, this.sHead, this.sHead + this.sLen);
-      this.sHead = 0;
-    }
-    buf.set(data.subarray(0, n), this.sHead + this.sLen);
-    this.sLen += n;
+    this.sbuf.write(data.subarray(0, n));
     this.output();
     return n;
   }
@@ -295,7 +287,7 @@ export class TcpPcb {
     this.iss = this.tcp.random.u32();
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
-    this.bufSeq = seqAdd(this.iss, 1);
+    this.sbuf.seq = seqAdd(this.iss, 1);
   }
 
   /** Learns the peer's sequence, MSS and window scale from its SYN. */
@@ -477,12 +469,10 @@ export class TcpPcb {
   private newAck(ack: number): void {
     this.sampleRtt(ack);
     this.retries = 0;
-    const intoBuffer = seqDiff(ack, this.bufSeq);
-    const data = Math.max(0, Math.min(intoBuffer, this.sLen));
-    const finAcked = this.finQueued && intoBuffer === this.sLen + 1;
-    this.sHead += data;
-    this.sLen -= data;
-    this.bufSeq = seqAdd(this.bufSeq, data);
+    const intoBuffer = this.sbuf.offset(ack);
+    const data = Math.max(0, Math.min(intoBuffer, this.sbuf.length));
+    const finAcked = this.finQueued && intoBuffer === this.sbuf.length + 1;
+    this.sbuf.consume(data);
     this.sndUna = ack;
     if (seqDiff(this.sndNxt, ack) < 0) this.sndNxt = ack;
     this.sentPending += data;
@@ -491,9 +481,8 @@ export class TcpPcb {
     if (todo !== ACK_NORMAL) this.retransmitFirst();
     if (this.sndUna === this.sndMax) this.rtx.clear();
     else if (todo !== ACK_RESEND_KEEP_TIMER) this.rtx.set(this.rto.value);
-    if (this.sLen === 0 && this.sndUna === this.sndMax) this.persisting = false;
+    if (this.sbuf.length === 0 && this.sndUna === this.sndMax) this.persisting = false;
     if (finAcked) this.ourFinAcked();
-    if (this.sLen === 0) this.sHead = 0;
   }
 
   private ourFinAcked(): void {
@@ -622,9 +611,9 @@ export class TcpPcb {
   private output(): void {
     if (!SENDING.has(this.state)) return;
     for (;;) {
-      const sent = seqDiff(this.sndNxt, this.bufSeq);
-      if (sent > this.sLen) break; // FIN is out
-      const unsent = this.sLen - sent;
+      const sent = this.sbuf.offset(this.sndNxt);
+      if (sent > this.sbuf.length) break; // FIN is out
+      const unsent = this.sbuf.length - sent;
       const flight = seqDiff(this.sndNxt, this.sndUna);
       const usable = Math.min(this.sndWnd, this.cc.window) - flight;
       const len = Math.max(0, Math.min(unsent, this.mss, usable));
@@ -643,7 +632,7 @@ export class TcpPcb {
       }
       if (fin) break;
     }
-    const waiting = this.sLen - seqDiff(this.sndNxt, this.bufSeq) > 0;
+    const waiting = this.sbuf.length - this.sbuf.offset(this.sndNxt) > 0;
     if (waiting && this.sndNxt === this.sndUna && !this.rtx.armed) {
       // Nothing in flight to bring an ACK, yet the window keeps us from sending: probe it.
       this.persisting = true;
@@ -665,19 +654,19 @@ export class TcpPcb {
   }
 
   private sendData(seq: number, len: number, fin: boolean): void {
-    const off = seqDiff(seq, this.bufSeq);
-    const payload = len ? this.sbuf!.subarray(this.sHead + off, this.sHead + off + len) : EMPTY;
+    const off = this.sbuf.offset(seq);
+    const payload = len ? this.sbuf.bytes(off, len) : EMPTY;
     let flags = ACK;
     if (fin) flags |= FIN;
-    if (len && off + len === this.sLen) flags |= PSH;
+    if (len && off + len === this.sbuf.length) flags |= PSH;
     if (len && len < this.mss) this.shortEnd = seqAdd(seq, len);
     this.emit(seq, flags, payload);
   }
 
   /** Resends the first unacknowledged segment, leaving sndNxt where it is. */
   private retransmitFirst(): void {
-    const len = Math.min(this.sLen, this.mss);
-    const fin = this.finQueued && len === this.sLen && seqDiff(this.sndMax, this.bufSeq) > this.sLen;
+    const len = Math.min(this.sbuf.length, this.mss);
+    const fin = this.finQueued && len === this.sbuf.length && this.sbuf.offset(this.sndMax) > this.sbuf.length;
     if (len === 0 && !fin) return;
     this.timing = undefined; // Karn: an ACK for a resent segment says nothing about the RTT
     this.stats.count("tcp.retransmits");
@@ -790,7 +779,7 @@ export class TcpPcb {
 
   /** A zero-window probe: one byte beyond the window, or what a too-small window takes. */
   private probe(): void {
-    const unsent = this.sLen - seqDiff(this.sndNxt, this.bufSeq);
+    const unsent = this.sbuf.length - this.sbuf.offset(this.sndNxt);
     if (unsent <= 0) {
       this.persisting = false;
       return;
@@ -880,7 +869,7 @@ export class TcpPcb {
     this.stopPoll();
     this.rxFlush?.cancel();
     this.rxQueue.length = 0;
-    this.sbuf = undefined;
+    this.sbuf.release();
     this.tcp.remove(this);
   }
 
