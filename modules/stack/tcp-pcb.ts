@@ -11,7 +11,7 @@ import type { Stats } from "./stats.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import { Deadline } from "./tcp-deadline.ts";
-import { Reassembly } from "./tcp-reassembly.ts";
+import { MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow } from "./tcp-receive.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
 import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
@@ -58,7 +58,6 @@ export interface TcpAcceptQueue {
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
-const MAX_WINDOW = 0xffff;
 const MAX_SHIFT = 14; // RFC 7323's largest window scale
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 
@@ -109,12 +108,8 @@ export class TcpPcb {
 
   // Receive side.
   private irs = 0;
-  private rcvNxt = 0;
-  private rcvRight = 0; // right edge of the window we announced; never moves left
-  private rcvShift = 0;
-  private unrecved = 0; // delivered (or waiting for delivery) and not yet recved()
-  private readonly reasm: Reassembly;
-  private finAt: number | undefined; // sequence of a FIN that arrived beyond a hole
+  private readonly rcv: ReceiveWindow;
+  private readonly deliver = (data: Uint8Array) => this.take(data);
   private readonly rxQueue: Array<Uint8Array | null> = [];
   private rxFlush: Timer | undefined;
   private unacked = 0; // segments received since our last ACK
@@ -142,7 +137,7 @@ export class TcpPcb {
     const clock = tcp.clock;
     this.keepOn = c.keepalive;
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
-    this.reasm = new Reassembly(c.wnd, c.maxGaps);
+    this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
     this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
     this.delack = new Deadline(clock, () => this.sendAck());
@@ -186,12 +181,7 @@ export class TcpPcb {
 
   /** Reopens the receive window by `n` bytes the application has consumed. */
   recved(n: number): void {
-    this.unrecved = Math.max(0, this.unrecved - n);
-    if (!RECEIVING.has(this.state)) return;
-    // Tell the peer at once only when it is close to stalling, so reads don't cost an ACK each.
-    const right = seqAdd(this.rcvNxt, this.windowRoom());
-    const announced = seqDiff(this.rcvRight, this.rcvNxt);
-    if (seqDiff(right, this.rcvRight) >= this.swsThreshold() && announced < 2 * this.mss) this.sendAck();
+    if (this.rcv.consumed(n) && RECEIVING.has(this.state)) this.sendAck();
   }
 
   /** Copies up to `sndbuf` bytes of `data` for sending; returns how many it took. */
@@ -292,17 +282,13 @@ export class TcpPcb {
 
   /** Learns the peer's sequence, MSS and window scale from its SYN. */
   private takeSyn(seg: TcpDecoded): void {
-    const c = this.tcp.config;
     this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
     this.mss = Math.max(64, Math.min(seg.options.mss ?? DEFAULT_MSS, this.tcp.mss));
     const scale = seg.options.windowScale;
     this.scaleSeen = scale !== undefined;
-    if (scale !== undefined && this.offersScale()) {
-      this.sndShift = Math.min(scale, MAX_SHIFT);
-      this.rcvShift = this.ourShift();
-    }
-    this.rcvRight = seqAdd(this.rcvNxt, Math.min(c.wnd, MAX_WINDOW));
+    const scaled = scale !== undefined && this.offersScale();
+    if (scaled) this.sndShift = Math.min(scale, MAX_SHIFT);
+    this.rcv.start(seg.seq, scaled ? this.ourShift() : 0, this.mss);
   }
 
   private sendSyn(): void {
@@ -382,8 +368,8 @@ export class TcpPcb {
     const f = seg.flags;
     const stats = this.stats;
     if (f & RST) {
-      if (!this.acceptable(seg)) return stats.drop("tcp-out-of-window");
-      if (seg.seq === this.rcvNxt) return this.resetReceived();
+      if (!this.rcv.acceptable(seg.seq, seg.payload.length)) return stats.drop("tcp-out-of-window");
+      if (seg.seq === this.rcv.nxt) return this.resetReceived();
       this.challengeAck();
       return stats.drop("tcp-rst-not-exact");
     }
@@ -407,13 +393,13 @@ export class TcpPcb {
       this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
       return stats.drop("tcp-syn-in-window");
     }
-    if (!this.acceptable(seg)) {
+    if (!this.rcv.acceptable(seg.seq, seg.payload.length)) {
       if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
       // Data or FIN already received: the peer missed our ACK, so answer. Anything else
       // answers only within the challenge budget, so two confused stacks can't ACK forever.
       if (seg.payload.length || f & FIN) this.ackNow = true;
       else this.challengeAck();
-      const old = seqDiff(seg.seq, this.rcvNxt) < 0;
+      const old = seqDiff(seg.seq, this.rcv.nxt) < 0;
       return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
     }
     if (!(f & ACK)) return stats.drop("tcp-no-ack");
@@ -437,15 +423,6 @@ export class TcpPcb {
     if (this.dead) return;
     if (RECEIVING.has(this.state)) this.processText(seg);
     else if (seg.payload.length) stats.drop("tcp-data-after-fin");
-  }
-
-  /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
-  private acceptable(seg: TcpDecoded): boolean {
-    const wnd = Math.max(0, seqDiff(this.rcvRight, this.rcvNxt));
-    const off = seqDiff(seg.seq, this.rcvNxt);
-    const len = seg.payload.length;
-    if (len === 0) return off >= 0 && off <= wnd;
-    return wnd > 0 && off < wnd && off + len > 0;
   }
 
   private processAck(seg: TcpDecoded): void {
@@ -515,50 +492,22 @@ export class TcpPcb {
 
   /** Takes the segment's data and FIN, in order or into the reassembly. */
   private processText(seg: TcpDecoded): void {
-    let data = seg.payload;
-    let seq = seg.seq;
-    let fin = (seg.flags & FIN) !== 0;
-    const early = seqDiff(this.rcvNxt, seq);
-    if (early > 0) {
-      if (early > data.length) fin = false; // that FIN was taken already
-      data = data.subarray(Math.min(early, data.length));
-      seq = this.rcvNxt;
-    }
-    const room = seqDiff(this.rcvRight, seq);
-    if (data.length > room) {
-      data = data.subarray(0, Math.max(0, room));
-      fin = false;
-      this.stats.count("tcp.rx-trimmed");
-    }
-    if (data.length === 0 && !fin) return;
+    const r = this.rcv.accept(seg.seq, seg.payload, (seg.flags & FIN) !== 0, this.deliver);
+    if (!(r & RX_TAKEN)) return;
     this.unacked++;
-    if (seq !== this.rcvNxt) {
-      const ok = this.reasm.insert(seqDiff(seq, this.rcvNxt), data);
-      if (!ok) this.stats.drop("tcp-ooo-full");
-      else if (fin) this.finAt = seqAdd(seq, data.length);
-      this.stats.count("tcp.rx-out-of-order");
-      this.ackNow = true; // a duplicate ACK tells the sender about the hole
-      return;
-    }
-    const hadGap = !this.reasm.empty;
-    this.take(data);
-    const more = this.reasm.advance(data.length);
-    if (more) this.take(more);
-    if (hadGap) this.ackNow = true; // RFC 5681 4.2: ACK at once when a hole fills
-    if (fin || this.rcvNxt === this.finAt) this.finReceived();
+    if (r & RX_ACK_NOW) this.ackNow = true;
+    if (r & RX_FIN) this.finReceived();
   }
 
+  /** Data now in order, for the application. */
   private take(data: Uint8Array): void {
-    if (!data.length) return;
-    this.rcvNxt = seqAdd(this.rcvNxt, data.length);
     if (this.released) return this.stats.count("tcp.rx-discarded", data.length); // nobody reads any more
-    this.unrecved += data.length;
+    this.rcv.unread += data.length;
     this.rxQueue.push(data);
   }
 
   private finReceived(): void {
-    this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.finAt = undefined;
+    this.rcv.takeFin();
     this.ackNow = true;
     if (!this.released) this.rxQueue.push(null);
     if (this.state === "established") this.current = "close-wait";
@@ -689,12 +638,12 @@ export class TcpPcb {
   }
 
   private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
-    const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.advertise();
+    const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.rcv.advertise();
     this.tcp.transmit(this, {
       srcPort: this.localPort,
       dstPort: this.remotePort,
       seq,
-      ack: flags & ACK ? this.rcvNxt : 0,
+      ack: flags & ACK ? this.rcv.nxt : 0,
       flags,
       window,
       urgent: 0,
@@ -706,21 +655,6 @@ export class TcpPcb {
       this.ackNow = false;
       this.delack.clear();
     }
-  }
-
-  /** The window field: the right edge moves only by worthwhile steps (receiver SWS avoidance). */
-  private advertise(): number {
-    const right = seqAdd(this.rcvNxt, this.windowRoom());
-    if (seqDiff(right, this.rcvRight) >= this.swsThreshold()) this.rcvRight = right;
-    return Math.max(0, seqDiff(this.rcvRight, this.rcvNxt)) >>> this.rcvShift;
-  }
-
-  private windowRoom(): number {
-    return Math.min(this.tcp.config.wnd - this.unrecved, MAX_WINDOW << this.rcvShift);
-  }
-
-  private swsThreshold(): number {
-    return Math.min(this.tcp.config.wnd / 2, this.mss);
   }
 
   private challengeAck(): void {
@@ -743,7 +677,7 @@ export class TcpPcb {
   private sendRst(): void {
     if (this.state === "syn-sent" || this.state === "time-wait" || this.state === "closed") return;
     this.stats.count("tcp.resets-sent");
-    this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcvNxt, RST | ACK);
+    this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcv.nxt, RST | ACK);
   }
 
   // ---- Timers ----
