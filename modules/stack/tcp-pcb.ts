@@ -11,7 +11,9 @@ import type { Stats } from "./stats.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import { Deadline } from "./tcp-deadline.ts";
-import { MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow } from "./tcp-receive.ts";
+import { Keepalive } from "./tcp-keepalive.ts";
+import { MAX_SHIFT, MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow, windowShift } from "./tcp-receive.ts";
+import { TokenBucket } from "./token-bucket.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
 import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
@@ -58,7 +60,6 @@ export interface TcpAcceptQueue {
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
-const MAX_SHIFT = 14; // RFC 7323's largest window scale
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 
 /** States where our SYN has been acknowledged and data may flow out. */
@@ -101,7 +102,6 @@ export class TcpPcb {
   private readonly cc: CongestionController = new NewReno();
   // Retransmission.
   private readonly rto: RtoEstimator;
-  private timing: { seq: number; at: number } | undefined;
   private retries = 0;
   private persisting = false;
   private probes = 0;
@@ -118,11 +118,9 @@ export class TcpPcb {
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
   private readonly delack: Deadline;
-  private readonly keep: Deadline;
-  private keepOn: boolean;
-  private keepProbes = 0;
-  private tokens: number; // challenge ACK budget (RFC 5961 section 7)
-  private refilled: number;
+  private readonly keep: Keepalive;
+  private readonly challenges: TokenBucket; // RFC 5961 section 7
+  private readonly ourScale: number | undefined; // the window scale we offer
 
   constructor(
     private readonly tcp: TcpHost,
@@ -135,15 +133,20 @@ export class TcpPcb {
   ) {
     const c = tcp.config;
     const clock = tcp.clock;
-    this.keepOn = c.keepalive;
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
     this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
     this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
     this.delack = new Deadline(clock, () => this.sendAck());
-    this.keep = new Deadline(clock, () => this.onKeepalive());
-    this.tokens = c.challengeAcksPerSecond;
-    this.refilled = clock.now();
+    this.keep = new Keepalive(
+      clock,
+      c,
+      c.keepalive,
+      () => this.sendKeepalive(),
+      () => this.fail("timeout"),
+    );
+    this.challenges = new TokenBucket(clock, c.challengeAcksPerSecond);
+    this.ourScale = windowShift(c.wnd, c.sndbuf);
   }
 
   // ---- Application API ----
@@ -154,13 +157,13 @@ export class TcpPcb {
 
   /** Probe an idle connection (config.keepIdleMs) and give up after config.keepCount silent probes. */
   get keepalive(): boolean {
-    return this.keepOn;
+    return this.keep.on;
   }
 
   set keepalive(on: boolean) {
-    this.keepOn = on;
-    if (on && this.state !== "closed" && this.state !== "time-wait") this.restartKeepalive();
-    else this.keep.clear();
+    this.keep.on = on;
+    if (on && this.state !== "closed" && this.state !== "time-wait") this.keep.restart();
+    else this.keep.stop();
   }
 
   /** Bytes write() accepts now. */
@@ -286,34 +289,27 @@ export class TcpPcb {
     this.mss = Math.max(64, Math.min(seg.options.mss ?? DEFAULT_MSS, this.tcp.mss));
     const scale = seg.options.windowScale;
     this.scaleSeen = scale !== undefined;
-    const scaled = scale !== undefined && this.offersScale();
+    const ours = this.ourScale;
+    const scaled = scale !== undefined && ours !== undefined;
     if (scaled) this.sndShift = Math.min(scale, MAX_SHIFT);
-    this.rcv.start(seg.seq, scaled ? this.ourShift() : 0, this.mss);
+    this.rcv.start(seg.seq, scaled ? ours : 0, this.mss);
   }
 
   private sendSyn(): void {
-    this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+    this.emitSyn();
     this.rtx.set(this.rto.value);
-    this.timing = { seq: this.iss, at: this.tcp.clock.now() };
+    this.rto.time(this.iss, this.tcp.clock.now());
   }
 
   /** MSS always; window scale offered when we want it, and answered only when the peer offered it. */
+  private emitSyn(): void {
+    this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+  }
+
   private synOptions(): SegmentOptions {
     const o: SegmentOptions = { mss: this.tcp.mss };
-    if (this.offersScale() && (this.state === "syn-sent" || this.scaleSeen)) o.windowScale = this.ourShift();
+    if (this.ourScale !== undefined && (this.state === "syn-sent" || this.scaleSeen)) o.windowScale = this.ourScale;
     return o;
-  }
-
-  /** Window scale is offered only when a window beyond 64 KiB is wanted in either direction. */
-  private offersScale(): boolean {
-    const c = this.tcp.config;
-    return Math.max(c.wnd, c.sndbuf) > MAX_WINDOW;
-  }
-
-  private ourShift(): number {
-    let shift = 0;
-    while (shift < MAX_SHIFT && this.tcp.config.wnd >>> shift > MAX_WINDOW) shift++;
-    return shift;
   }
 
   private established(): void {
@@ -322,7 +318,7 @@ export class TcpPcb {
     this.cc.start(this.mss, this.sndMax);
     this.tcp.stats.count("tcp.established");
     this.announce = true;
-    this.restartKeepalive();
+    this.keep.restart();
   }
 
   // ---- Input ----
@@ -354,10 +350,10 @@ export class TcpPcb {
     if (!(f & ACK)) {
       // Simultaneous open: answer with our SYN again, now acknowledging theirs.
       this.current = "syn-received";
-      this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+      this.emitSyn();
       return;
     }
-    this.sampleRtt(seg.ack);
+    this.rto.acked(seg.ack, this.tcp.clock.now());
     this.sndUna = seg.ack;
     this.rtx.clear();
     this.established();
@@ -377,8 +373,8 @@ export class TcpPcb {
       if (this.state === "syn-received" && seg.seq === this.irs) {
         if (!(f & ACK)) {
           // The peer lost our SYN-ACK and sent its SYN again.
-          this.timing = undefined;
-          this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+          this.rto.untime();
+          this.emitSyn();
           return stats.count("tcp.syn-ack-resent");
         }
         if (seg.ack === this.sndMax) {
@@ -403,7 +399,7 @@ export class TcpPcb {
       return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
     }
     if (!(f & ACK)) return stats.drop("tcp-no-ack");
-    this.restartKeepalive();
+    this.keep.restart();
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
@@ -444,7 +440,7 @@ export class TcpPcb {
   }
 
   private newAck(ack: number): void {
-    this.sampleRtt(ack);
+    this.rto.acked(ack, this.tcp.clock.now());
     this.retries = 0;
     const intoBuffer = this.sbuf.offset(ack);
     const data = Math.max(0, Math.min(intoBuffer, this.sbuf.length));
@@ -481,13 +477,6 @@ export class TcpPcb {
     if (!this.cc.onDupAck(this.sndUna, this.sndMax)) return;
     this.stats.count("tcp.fast-retransmits");
     this.retransmitFirst();
-  }
-
-  private sampleRtt(ack: number): void {
-    if (this.timing && seqDiff(ack, this.timing.seq) > 0) {
-      this.rto.sample(this.tcp.clock.now() - this.timing.at);
-      this.timing = undefined;
-    }
   }
 
   /** Takes the segment's data and FIN, in order or into the reassembly. */
@@ -572,7 +561,7 @@ export class TcpPcb {
       this.sendData(seq, len, fin);
       this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
       if (seqDiff(this.sndNxt, this.sndMax) > 0) {
-        if (!this.timing && seqDiff(seq, this.sndMax) >= 0) this.timing = { seq, at: this.tcp.clock.now() };
+        if (!this.rto.timing && seqDiff(seq, this.sndMax) >= 0) this.rto.time(seq, this.tcp.clock.now());
         this.sndMax = this.sndNxt;
       }
       if (this.persisting || !this.rtx.armed) {
@@ -617,7 +606,7 @@ export class TcpPcb {
     const len = Math.min(this.sbuf.length, this.mss);
     const fin = this.finQueued && len === this.sbuf.length && this.sbuf.offset(this.sndMax) > this.sbuf.length;
     if (len === 0 && !fin) return;
-    this.timing = undefined; // Karn: an ACK for a resent segment says nothing about the RTT
+    this.rto.untime();
     this.stats.count("tcp.retransmits");
     this.sendData(this.sndUna, len, fin);
   }
@@ -658,12 +647,7 @@ export class TcpPcb {
   }
 
   private challengeAck(): void {
-    const c = this.tcp.config;
-    const now = this.tcp.clock.now();
-    this.tokens = Math.min(c.challengeAcksPerSecond, this.tokens + ((now - this.refilled) * c.challengeAcksPerSecond) / 1000);
-    this.refilled = now;
-    if (this.tokens < 1) return this.stats.drop("tcp-challenge-ack-limited");
-    this.tokens--;
+    if (!this.challenges.take()) return this.stats.drop("tcp-challenge-ack-limited");
     this.stats.count("tcp.challenge-acks");
     this.sendAck();
   }
@@ -692,9 +676,9 @@ export class TcpPcb {
       case "syn-received":
         if (++this.retries > c.synRetries) return this.fail("timeout");
         this.rto.backoff();
-        this.timing = undefined;
+        this.rto.untime();
         this.stats.count("tcp.retransmits");
-        this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+        this.emitSyn();
         this.rtx.set(this.rto.value);
         return;
     }
@@ -702,7 +686,7 @@ export class TcpPcb {
     if (++this.retries > c.maxRetries) return this.fail("timeout");
     this.cc.onTimeout(this.sndUna, this.sndMax);
     this.rto.backoff();
-    this.timing = undefined;
+    this.rto.untime();
     this.sndNxt = this.sndUna;
     this.stats.count("tcp.timeouts");
     this.stats.count("tcp.retransmits");
@@ -731,7 +715,7 @@ export class TcpPcb {
       return;
     }
     this.stats.count("tcp.window-probes");
-    this.timing = undefined;
+    this.rto.untime();
     this.sendData(this.sndNxt, 1, false);
     const end = seqAdd(this.sndNxt, 1);
     if (seqDiff(end, this.sndMax) > 0) this.sndMax = end;
@@ -743,19 +727,9 @@ export class TcpPcb {
     return Math.min(this.tcp.config.maxRtoMs, this.rto.value * 2 ** this.probes);
   }
 
-  private restartKeepalive(): void {
-    this.keepProbes = 0;
-    if (this.keepOn) this.keep.set(this.tcp.config.keepIdleMs);
-  }
-
-  private onKeepalive(): void {
-    const c = this.tcp.config;
-    if (this.state === "closed") return;
-    if (this.keepProbes >= c.keepCount) return this.fail("timeout");
-    this.keepProbes++;
+  private sendKeepalive(): void {
     this.stats.count("tcp.keepalives");
     this.emit(seqAdd(this.sndUna, -1), ACK); // an old sequence number the peer must answer
-    this.keep.set(c.keepIntervalMs);
   }
 
   private timeWaitMs(): number {
@@ -767,7 +741,7 @@ export class TcpPcb {
   private enterTimeWait(): void {
     this.current = "time-wait";
     this.delack.clear();
-    this.keep.clear();
+    this.keep.stop();
     this.rtx.set(this.timeWaitMs());
     this.tcp.timeWait(this);
   }
@@ -799,7 +773,7 @@ export class TcpPcb {
     this.current = "closed";
     this.rtx.clear();
     this.delack.clear();
-    this.keep.clear();
+    this.keep.stop();
     this.stopPoll();
     this.rxFlush?.cancel();
     this.rxQueue.length = 0;

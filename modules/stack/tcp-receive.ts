@@ -7,6 +7,15 @@ import { Reassembly } from "./tcp-reassembly.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export const MAX_WINDOW = 0xffff;
+export const MAX_SHIFT = 14; // RFC 7323's largest window scale
+
+/** The window scale we offer (RFC 7323): only when a window beyond 64 KiB is wanted either way. */
+export function windowShift(wnd: number, sndbuf: number): number | undefined {
+  if (Math.max(wnd, sndbuf) <= MAX_WINDOW) return undefined;
+  let shift = 0;
+  while (shift < MAX_SHIFT && wnd >>> shift > MAX_WINDOW) shift++;
+  return shift;
+}
 
 /** What accept() found, as bits. */
 export const RX_TAKEN = 1; // data or FIN, in order or not: it counts toward the delayed ACK
