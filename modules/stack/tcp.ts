@@ -9,6 +9,7 @@ import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegmen
 import type { Clock, Random } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
+import { ephemeralPort } from "./ports.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
@@ -17,9 +18,6 @@ import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 export { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 export { TcpListener } from "./tcp-listener.ts";
 export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
-
-const EPHEMERAL_FIRST = 49152;
-const EPHEMERAL_COUNT = 16384;
 
 export class Tcp implements TcpHost, ListenerHost {
   readonly config: TcpConfig;
@@ -184,14 +182,8 @@ export class Tcp implements TcpHost, ListenerHost {
     return n;
   }
 
-  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
   private ephemeral(): number {
-    const start = this.netif.random.u32() % EPHEMERAL_COUNT;
-    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-      if (!this.listeners.has(port) && !this.pcbs.some((p) => p.localPort === port)) return port;
-    }
-    return 0;
+    return ephemeralPort(this.netif.random, (port) => this.listeners.has(port) || this.pcbs.some((p) => p.localPort === port));
   }
 }
 

@@ -5,10 +5,9 @@ import type { Ip4 } from "../wire/address.ts";
 import { decodeUdp, encodeUdp, UDP_HEADER_LEN } from "../wire/udp.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import { type Icmp, UNREACHABLE_PORT } from "./icmp.ts";
+import { ephemeralPort } from "./ports.ts";
 
 export const PROTO_UDP = 17;
-const EPHEMERAL_FIRST = 49152;
-const EPHEMERAL_COUNT = 16384;
 
 export type UdpRecv = (data: Uint8Array, from: Ip4, fromPort: number, to: Ip4) => void;
 
@@ -99,13 +98,7 @@ export class Udp {
     pcb.deliver(u.payload, d.src, u.srcPort, d.dst);
   }
 
-  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
   private ephemeral(): number {
-    const start = this.ip.netif.random.u32() % EPHEMERAL_COUNT;
-    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-      if (!this.pcbs.has(port)) return port;
-    }
-    return 0;
+    return ephemeralPort(this.ip.netif.random, (port) => this.pcbs.has(port));
   }
 }
