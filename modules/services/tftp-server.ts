@@ -131,7 +131,7 @@ export class TftpServer {
 
   /** Binds the server's port; false if it is taken. */
   listen(): boolean {
-    return this.pcb.bind(this.options.port);
+    return this.pcb.bind(this.options.port).ok;
   }
 
   /** Transfers in progress; uploads that are complete and only linger in case their final ACK was lost do not count. */
@@ -195,7 +195,7 @@ export class TftpServer {
     const n = negotiate(p.options, o);
     if (!n) return { code: TFTP_ERR_OPTIONS, message: "bad option value", reason: "tftp-bad-option-value" };
     const pcb = this.stack.udp.pcb();
-    if (!pcb.bind(0)) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
+    if (!pcb.bind(0).ok) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
     const report: TftpTransferReport = {
       op: p.op === "rrq" ? "read" : "write",
       file: p.filename,

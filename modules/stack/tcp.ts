@@ -4,12 +4,13 @@
 // peers can make us spend.
 
 import type { Ip4 } from "../wire/address.ts";
+import { fail, ok } from "../wire/result.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
 import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
 import type { Clock, Random } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
-import { ephemeralPort } from "./ports.ts";
+import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
@@ -60,31 +61,37 @@ export class Tcp implements TcpHost, ListenerHost {
     return this.pcbs;
   }
 
-  /** Listens on `port` for any local address; undefined if the port is taken or too many listen. */
-  listen(port: number, backlog = 4): TcpListener | undefined {
-    if (this.listeners.has(port) || this.listeners.size >= this.config.maxListeners || port <= 0 || port > 0xffff) return undefined;
+  /** Listens on `port` for any local address. */
+  listen(port: number, backlog = 4): OpenResult<TcpListener> {
+    if (!validPort(port)) return fail("bad-port");
+    if (this.listeners.has(port)) return fail("port-in-use");
+    if (this.listeners.size >= this.config.maxListeners) return fail("no-pcb");
     const l = new TcpListener(this, port, Math.max(1, backlog));
     this.listeners.set(port, l);
-    return l;
+    return ok(l);
   }
 
   /**
    * Opens a connection from `fromPort`, or by default from a random ephemeral port (FTP's
    * active mode connects from port 20). `cb` is called once: with no argument when
-   * established, or with the reason it failed. Returns undefined when no pcb is free, the
-   * interface has no address, or a connection with the same addresses and ports exists.
+   * established, or with the reason it failed. Fails at once when the interface has no
+   * address, no pcb is free, or a connection with the same addresses and ports exists.
    */
-  connect(addr: Ip4, port: number, cb: (err?: TcpError) => void, fromPort?: number): TcpPcb | undefined {
+  connect(addr: Ip4, port: number, cb: (err?: TcpError) => void, fromPort?: number): OpenResult<TcpPcb> {
     const localIp = this.netif.ip;
-    if (localIp === 0 || !unicastSource(addr) || this.netif.isSubnetBroadcast(addr) || this.active() >= this.config.maxPcbs) return undefined;
-    const localPort = fromPort ?? this.ephemeral();
-    if (localPort <= 0 || localPort > 0xffff || this.find(localIp, localPort, addr >>> 0, port)) return undefined;
+    if (localIp === 0) return fail("no-address");
+    if (!unicastSource(addr) || this.netif.isSubnetBroadcast(addr)) return fail("bad-address");
+    if (this.active() >= this.config.maxPcbs) return fail("no-pcb");
+    if (!validPort(port)) return fail("bad-port");
+    const localPort = fromPort ?? this.ephemeral(); // 0 when every ephemeral port is taken
+    if (!validPort(localPort)) return fail(fromPort === undefined ? "port-in-use" : "bad-port");
+    if (this.find(localIp, localPort, addr >>> 0, port)) return fail("port-in-use");
     const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
     pcb.given = true;
     pcb.connectCb = cb;
     this.pcbs.push(pcb);
     pcb.open();
-    return pcb;
+    return ok(pcb);
   }
 
   /** @internal */

@@ -2,10 +2,11 @@
 // port nobody has bound is answered with ICMP port unreachable.
 
 import type { Ip4 } from "../wire/address.ts";
+import { fail, ok } from "../wire/result.ts";
 import { decodeUdp, encodeUdp, UDP_HEADER_LEN } from "../wire/udp.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import { type Icmp, UNREACHABLE_PORT } from "./icmp.ts";
-import { ephemeralPort } from "./ports.ts";
+import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 
 export const PROTO_UDP = 17;
 
@@ -17,8 +18,8 @@ export class UdpPcb {
 
   constructor(private readonly udp: Udp) {}
 
-  /** Binds to `port`, or to a random ephemeral port when 0. Returns false if it is taken. */
-  bind(port = 0): boolean {
+  /** Binds to `port`, or to a random ephemeral port when 0. */
+  bind(port = 0): OpenResult<number> {
     return this.udp.bindPcb(this, port);
   }
 
@@ -28,7 +29,7 @@ export class UdpPcb {
 
   /** Sends one datagram; binds an ephemeral port first if needed. Returns false if it could not be sent. */
   sendTo(data: Uint8Array, addr: Ip4, port: number, src?: Ip4): boolean {
-    if (this.port === 0 && !this.bind(0)) return false;
+    if (this.port === 0 && !this.bind(0).ok) return false;
     return this.udp.send(this.port, data, addr, port, src);
   }
 
@@ -59,14 +60,15 @@ export class Udp {
   }
 
   /** @internal */
-  bindPcb(pcb: UdpPcb, port: number): boolean {
-    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return false;
+  bindPcb(pcb: UdpPcb, port: number): OpenResult<number> {
+    if (port !== 0 && !validPort(port)) return fail("bad-port");
+    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return fail("no-pcb");
     const chosen = port || this.ephemeral();
-    if (chosen === 0 || this.pcbs.has(chosen)) return false;
+    if (chosen === 0 || this.pcbs.has(chosen)) return fail("port-in-use");
     this.unbind(pcb);
     pcb.port = chosen;
     this.pcbs.set(chosen, pcb);
-    return true;
+    return ok(chosen);
   }
 
   /** @internal */
