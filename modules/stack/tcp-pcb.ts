@@ -6,7 +6,7 @@
 
 import type { Ip4 } from "../wire/address.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
-import type { Clock, Random, Timer } from "../platform.ts";
+import type { Clock, Timer } from "../platform.ts";
 import type { Stats } from "./stats.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
@@ -37,10 +37,11 @@ export type TcpError = "reset" | "refused" | "timeout" | "abort" | "address-chan
 export interface TcpHost {
   readonly config: TcpConfig;
   readonly clock: Clock;
-  readonly random: Random;
   readonly stats: Stats;
   /** Our MSS: the payload of a full-size frame. */
   readonly mss: number;
+  /** The initial sequence number for a new connection (RFC 6528). */
+  isn(pcb: TcpPcb): number;
   transmit(pcb: TcpPcb, seg: TcpSegment): void;
   /** A RST with the given numbers; flags are RST or RST|ACK. */
   sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void;
@@ -277,7 +278,7 @@ export class TcpPcb {
   }
 
   private initSend(): void {
-    this.iss = this.tcp.random.u32();
+    this.iss = this.tcp.isn(this);
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
     this.sbuf.seq = seqAdd(this.iss, 1);

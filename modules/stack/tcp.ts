@@ -7,12 +7,13 @@ import type { Ip4 } from "../wire/address.ts";
 import { fail, ok } from "../wire/result.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
 import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
-import type { Clock, Random } from "../platform.ts";
+import type { Clock } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
 import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+import { SequenceKey } from "./tcp-isn.ts";
 import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
 import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
@@ -25,6 +26,7 @@ export class Tcp implements TcpHost, ListenerHost {
   readonly netif: Netif;
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
+  private readonly seqKey: SequenceKey;
 
   constructor(
     private readonly ip: Ipv4,
@@ -32,6 +34,7 @@ export class Tcp implements TcpHost, ListenerHost {
   ) {
     this.config = { ...TCP_DEFAULTS, ...config };
     this.netif = ip.netif;
+    this.seqKey = new SequenceKey(this.netif.random);
     ip.register(IP_PROTO_TCP, (d) => this.input(d));
     this.netif.onAddressChange((old) => {
       if (old === this.netif.ip) return;
@@ -41,10 +44,6 @@ export class Tcp implements TcpHost, ListenerHost {
 
   get clock(): Clock {
     return this.netif.clock;
-  }
-
-  get random(): Random {
-    return this.netif.random;
   }
 
   get stats(): Stats {
@@ -97,6 +96,11 @@ export class Tcp implements TcpHost, ListenerHost {
   /** @internal */
   unlisten(l: TcpListener): void {
     if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+  }
+
+  /** @internal */
+  isn(pcb: TcpPcb): number {
+    return this.seqKey.isn(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, this.clock.now());
   }
 
   /** @internal */
