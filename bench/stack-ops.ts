@@ -16,6 +16,7 @@ import { decodeIpv4, encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PRO
 import { encodeIcmp, icmpLength } from "../modules/wire/icmp.ts";
 import { encodeUdp, udpLength } from "../modules/wire/udp.ts";
 import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment, TCP_CHECKSUM_OFFSET, TCP_SEQ_OFFSET } from "../modules/wire/tcp.ts";
+import { unwrap } from "../modules/wire/result.ts";
 
 const DEVICE = 0x0a000002;
 const PEER = 0x0a000009;
@@ -115,7 +116,7 @@ let received = 0;
 const echoSink = stack.udp.pcb();
 echoSink.bind(7);
 echoSink.recv((data) => void (received += data.length));
-stack.tcp.listen(9, 4)!.accept((pcb) =>
+unwrap(stack.tcp.listen(9, 4)).accept((pcb) =>
   pcb.recv((data) => {
     if (!data) return;
     received += data.length;
@@ -167,7 +168,7 @@ export function effects(): { sent: number; received: number; drops: Record<strin
 /** Holds `n` more idle connections open to a listener on port 80 (each accepted, with a recv callback, as a server would). */
 let nextPort = 41000;
 const held: unknown[] = [];
-stack.tcp.listen(80, 64)!.accept((pcb) => {
+unwrap(stack.tcp.listen(80, 64)).accept((pcb) => {
   held.push(pcb);
   pcb.recv((data) => data && pcb.recved(data.length));
 });

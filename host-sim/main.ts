@@ -27,6 +27,7 @@ import { FtpServer } from "../modules/services/ftp-server.ts";
 import { HttpServer } from "../modules/services/http-server.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 import type { NetEvent } from "../modules/stack/netif.ts";
+import { unwrap } from "../modules/wire/result.ts";
 
 const { values } = parseArgs({
   options: {
@@ -209,10 +210,12 @@ function exercise(client: Stack, target: Ip4): void {
 function httpGet(client: Stack, target: Ip4, path: string): { head: string; body: string } {
   let text = "";
   let closed = false;
-  const pcb = client.tcp.connect(target, 80, (err) => {
-    if (err) closed = true;
-    else pcb!.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: device.lan\r\nConnection: close\r\n\r\n`));
-  })!;
+  const pcb = unwrap(
+    client.tcp.connect(target, 80, (err) => {
+      if (err) closed = true;
+      else pcb.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: device.lan\r\nConnection: close\r\n\r\n`));
+    }),
+  );
   pcb.recv((data) => {
     if (data === null) {
       closed = true;

@@ -9,6 +9,7 @@ import { type Ip4, ipToString } from "../../modules/wire/address.ts";
 import type { VirtualClock } from "../clock.ts";
 import type { Clock } from "../../modules/platform.ts";
 import { concat } from "../../modules/wire/bytes.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 export interface Reply {
   code: number;
@@ -49,14 +50,15 @@ export class DataConn {
     const pcb = stack.tcp.connect(ip, port, (err) => {
       if (err) this.error = err;
     });
-    if (!pcb) throw new Error("no pcb for the data connection");
-    this.attach(pcb);
+    if (!pcb.ok) throw new Error("no pcb for the data connection");
+    this.attach(pcb.value);
   }
 
   /** Active: listen for the server's connection. */
   listen(stack: Stack, port: number): void {
-    this.listener = stack.tcp.listen(port, 1);
-    if (!this.listener) throw new Error(`cannot listen on ${port}`);
+    const l = stack.tcp.listen(port, 1);
+    if (!l.ok) throw new Error(`cannot listen on ${port}`);
+    this.listener = l.value;
     this.listener.accept((pcb) => {
       this.listener!.close();
       this.attach(pcb);
@@ -120,13 +122,14 @@ export class FtpClient {
     readonly server: Ip4,
     port = 21,
   ) {
-    const pcb = stack.tcp.connect(server, port, (err) => {
-      if (err) {
-        this.error = err;
-        this.closed = true;
-      }
-    });
-    if (!pcb) throw new Error("no pcb");
+    const pcb = unwrap(
+      stack.tcp.connect(server, port, (err) => {
+        if (err) {
+          this.error = err;
+          this.closed = true;
+        }
+      }),
+    );
     this.pcb = pcb;
     pcb.err((e) => {
       this.error = e;

@@ -78,7 +78,7 @@ export class DhcpServer {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.pcb = stack.udp.pcb();
-    if (!this.pcb.bind(DHCP_SERVER_PORT)) throw new Error("DHCP server: port 67 is taken");
+    if (!this.pcb.bind(DHCP_SERVER_PORT).ok) throw new Error("DHCP server: port 67 is taken");
     this.pcb.recv((data, _from, _port, to) => this.input(data, to));
   }
 

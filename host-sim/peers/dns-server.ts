@@ -73,11 +73,12 @@ export class DnsServer {
     this.chase = options.chase ?? true;
     this.udpLimit = options.udpLimit ?? 512;
     this.pcb = stack.udp.pcb();
-    if (!this.pcb.bind(DNS_PORT)) throw new Error("dns-server: port 53 is taken");
+    if (!this.pcb.bind(DNS_PORT).ok) throw new Error("dns-server: port 53 is taken");
     this.pcb.recv((data, from, port) => this.receiveUdp(data, from, port));
     if (options.tcp ?? true) {
-      this.listener = stack.tcp.listen(DNS_PORT);
-      if (!this.listener) throw new Error("dns-server: TCP port 53 is taken");
+      const l = stack.tcp.listen(DNS_PORT);
+      if (!l.ok) throw new Error("dns-server: TCP port 53 is taken");
+      this.listener = l.value;
       this.listener.accept((pcb) => this.serveTcp(pcb));
     }
   }

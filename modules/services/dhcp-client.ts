@@ -203,7 +203,7 @@ export class DhcpClient {
   /** Binds port 68 and starts acquiring a lease, in INIT-REBOOT when one is remembered. False if the port is taken. */
   start(): boolean {
     if (this.current !== "stopped") return true;
-    if (!this.pcb.bind(DHCP_CLIENT_PORT)) return false;
+    if (!this.pcb.bind(DHCP_CLIENT_PORT).ok) return false;
     this.pcb.recv((data) => this.input(data)); // close() forgets the callback
     this.stack.arp.onConflict = this.conflictHook;
     const remembered = this.held?.ip ?? this.options.lease?.ip;

@@ -258,7 +258,7 @@ export class DnsResolver {
 
   private ask(job: Job): void {
     const pcb = this.stack.udp.pcb();
-    if (!pcb.bind(0)) return this.fail(job, "busy"); // no free pcb in the stack
+    if (!pcb.bind(0).ok) return this.fail(job, "busy"); // no free pcb in the stack
     this.active++;
     job.exchange = new Exchange(this.stack, pcb, job.current, job.type, this.servers.slice(), this.options, (msg, error) => {
       job.exchange = undefined;
@@ -486,12 +486,13 @@ class Exchange {
       const msg = pcb === this.tcp ? this.check(message) : undefined;
       if (msg) this.answered(msg.tc ? { ...msg, rcode: DNS_RCODE_SERVFAIL } : msg); // TC over TCP is the server's fault
     });
-    const pcb = this.stack.tcp.connect(server, DNS_PORT, (err) => {
+    const opened = this.stack.tcp.connect(server, DNS_PORT, (err) => {
       if (!pcb || pcb !== this.tcp) return;
       const frame = dnsTcpFrame(this.query);
       if (err || pcb.write(frame) < frame.length) this.next("truncated");
     });
-    if (!pcb) return this.next("truncated");
+    if (!opened.ok) return this.next("truncated");
+    const pcb = opened.value;
     this.tcp = pcb;
     this.stack.stats.count("dns.tcp");
     this.stack.event("dns", `truncated answer for ${this.name} ${this.type}: asking ${ipToString(server)} over TCP`);

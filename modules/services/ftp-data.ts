@@ -340,7 +340,7 @@ export class PassiveChannel implements DataChannel {
     const start = stack.random.u32() % count;
     for (let i = 0; i < count; i++) {
       const l = stack.tcp.listen(range[0] + ((start + i) % count), 1);
-      if (l) return new PassiveChannel(l, peer, stack, timeoutMs);
+      if (l.ok) return new PassiveChannel(l.value, peer, stack, timeoutMs);
     }
     return undefined;
   }
@@ -413,7 +413,7 @@ export class ActiveChannel implements DataChannel {
 
   open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
     let timedOut = false;
-    const pcb = this.stack.tcp.connect(
+    const opened = this.stack.tcp.connect(
       this.target.ip,
       this.target.port,
       (err) => {
@@ -425,7 +425,8 @@ export class ActiveChannel implements DataChannel {
       },
       this.fromPort,
     );
-    if (!pcb) return cb(undefined, "ftp-data-no-pcb");
+    if (!opened.ok) return cb(undefined, "ftp-data-no-pcb");
+    const pcb = opened.value;
     this.pcb = pcb;
     this.timer = this.stack.clock.setTimer(this.timeoutMs, () => {
       timedOut = true;

@@ -163,7 +163,8 @@ export class FtpServer {
 
   /** Listens on the control port; false if it is taken. */
   listen(): boolean {
-    this.listener = this.stack.tcp.listen(this.options.port, this.options.maxSessions);
+    const l = this.stack.tcp.listen(this.options.port, this.options.maxSessions);
+    this.listener = l.ok ? l.value : undefined;
     this.listener?.accept((pcb) => this.accept(pcb));
     return this.listener !== undefined;
   }

@@ -166,7 +166,8 @@ export class HttpServer {
 
   /** Starts listening; false if the port is taken or TCP has no listener left. */
   listen(): boolean {
-    this.listener = this.stack.tcp.listen(this.options.port, this.options.backlog);
+    const l = this.stack.tcp.listen(this.options.port, this.options.backlog);
+    this.listener = l.ok ? l.value : undefined;
     this.listener?.accept((pcb) => this.accept(pcb));
     return this.listener !== undefined;
   }

@@ -147,7 +147,7 @@ export class TftpServer {
 
   /** Binds the server's port; false if it is taken. */
   listen(): boolean {
-    return this.pcb.bind(this.options.port);
+    return this.pcb.bind(this.options.port).ok;
   }
 
   /** Transfers in progress; uploads that are complete and only linger in case their final ACK was lost do not count. */
@@ -214,7 +214,7 @@ export class TftpServer {
     if (!n) return { code: TFTP_ERR_OPTIONS, message: "bad option value", reason: "tftp-bad-option-value" };
     stale?.evict();
     const pcb = this.stack.udp.pcb();
-    if (!pcb.bind(0)) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
+    if (!pcb.bind(0).ok) return { code: TFTP_ERR_UNDEFINED, message: "no free port", reason: "tftp-no-port" };
     const report: TftpTransferReport = {
       op: p.op === "rrq" ? "read" : "write",
       file: p.filename,

@@ -5,13 +5,18 @@
 // blind RST, SYN and ACK injection. The application sees lwIP's raw-API callbacks.
 
 import type { Ip4 } from "../wire/address.ts";
-import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
-import type { Timer } from "../platform.ts";
+import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
+import type { Clock, Timer } from "../platform.ts";
 import type { Stats } from "./stats.ts";
-import type { Tcp, TcpListener } from "./tcp.ts";
+import type { TcpConfig } from "./tcp-config.ts";
+import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import { Deadline } from "./tcp-deadline.ts";
-import { Reassembly } from "./tcp-reassembly.ts";
+import { Keepalive } from "./tcp-keepalive.ts";
+import { MAX_SHIFT, MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow, windowShift } from "./tcp-receive.ts";
+import { TokenBucket } from "./token-bucket.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
+import { SendBuffer } from "./tcp-sendbuf.ts";
+import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export type TcpState =
   | "closed"
@@ -28,20 +33,34 @@ export type TcpState =
 /** Why a connection died, as err and connect callbacks report it. */
 export type TcpError = "reset" | "refused" | "timeout" | "abort" | "address-changed";
 
-/** Sequence numbers are modulo 2^32. */
-export function seqAdd(a: number, n: number): number {
-  return (a + n) >>> 0;
+/** What a pcb needs from the TCP layer that owns it (Tcp). */
+export interface TcpHost {
+  readonly config: TcpConfig;
+  readonly clock: Clock;
+  readonly stats: Stats;
+  /** Our MSS: the payload of a full-size frame. */
+  readonly mss: number;
+  /** The initial sequence number for a new connection (RFC 6528). */
+  isn(pcb: TcpPcb): number;
+  transmit(pcb: TcpPcb, seg: TcpSegment): void;
+  /** A RST with the given numbers; flags are RST or RST|ACK. */
+  sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void;
+  /** The pcb entered TIME-WAIT. */
+  timeWait(pcb: TcpPcb): void;
+  /** The pcb is closed. */
+  remove(pcb: TcpPcb): void;
 }
 
-/** a - b as a signed distance: negative when a comes before b. */
-export function seqDiff(a: number, b: number): number {
-  return (a - b) | 0;
+/** What a passive pcb tells the listener it came from. */
+export interface TcpAcceptQueue {
+  /** The handshake completed. */
+  ready(pcb: TcpPcb): void;
+  /** The pcb died before the application took it. */
+  lost(pcb: TcpPcb): void;
 }
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
-const MAX_WINDOW = 0xffff;
-const MAX_SHIFT = 14; // RFC 7323's largest window scale
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 
 /** States where our SYN has been acknowledged and data may flow out. */
@@ -66,7 +85,7 @@ export class TcpPcb {
   private released = false; // close() or abort() was called: no more callbacks
   private announce = false; // just established: tell the listener or connect's callback
 
-  // Send side. The bytes from bufSeq on (unacknowledged, then unsent) sit in sbuf[sHead, sHead + sLen).
+  // Send side.
   private iss = 0;
   private sndUna = 0;
   private sndNxt = 0;
@@ -76,37 +95,22 @@ export class TcpPcb {
   private wl1 = 0; // seq and ack of the segment that last updated sndWnd
   private wl2 = 0;
   private sndShift = 0;
-  private sbuf: Uint8Array | undefined;
-  private sHead = 0;
-  private sLen = 0;
-  private bufSeq = 0;
+  private readonly sbuf: SendBuffer;
   private finQueued = false;
   private shortEnd = 0; // end of the last segment shorter than the MSS (Minshall's Nagle)
   private scaleSeen = false; // the peer's SYN offered window scale
   private mss = DEFAULT_MSS;
-  // NewReno congestion control, in bytes.
-  private cwnd = 0;
-  private ssthresh = 0x3fffffff;
-  private caAcked = 0; // bytes acknowledged toward the next congestion-avoidance increase
-  private dupAcks = 0;
-  private recover = 0; // sndMax when loss recovery began
-  private recovering = false;
-  private partialAcked = false; // RFC 6582's "impatient" timer: restarted on the first partial ACK only
+  private readonly cc: CongestionController = new NewReno();
   // Retransmission.
   private readonly rto: RtoEstimator;
-  private timing: { seq: number; at: number } | undefined;
   private retries = 0;
   private persisting = false;
   private probes = 0;
 
   // Receive side.
   private irs = 0;
-  private rcvNxt = 0;
-  private rcvRight = 0; // right edge of the window we announced; never moves left
-  private rcvShift = 0;
-  private unrecved = 0; // delivered (or waiting for delivery) and not yet recved()
-  private readonly reasm: Reassembly;
-  private finAt: number | undefined; // sequence of a FIN that arrived beyond a hole
+  private readonly rcv: ReceiveWindow;
+  private readonly deliver = (data: Uint8Array) => this.take(data);
   private readonly rxQueue: Array<Uint8Array | null> = [];
   private rxFlush: Timer | undefined;
   private unacked = 0; // segments received since our last ACK
@@ -115,31 +119,35 @@ export class TcpPcb {
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
   private readonly delack: Deadline;
-  private readonly keep: Deadline;
-  private keepOn: boolean;
-  private keepProbes = 0;
-  private tokens: number; // challenge ACK budget (RFC 5961 section 7)
-  private refilled: number;
+  private readonly keep: Keepalive;
+  private readonly challenges: TokenBucket; // RFC 5961 section 7
+  private readonly ourScale: number | undefined; // the window scale we offer
 
   constructor(
-    private readonly tcp: Tcp,
+    private readonly tcp: TcpHost,
     readonly localIp: Ip4,
     readonly localPort: number,
     readonly remoteIp: Ip4,
     readonly remotePort: number,
     /** @internal the listener a passive pcb came from */
-    readonly listener?: TcpListener,
+    readonly listener?: TcpAcceptQueue,
   ) {
     const c = tcp.config;
-    const clock = tcp.netif.clock;
-    this.keepOn = c.keepalive;
+    const clock = tcp.clock;
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
-    this.reasm = new Reassembly(c.wnd, c.maxGaps);
+    this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
+    this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
     this.delack = new Deadline(clock, () => this.sendAck());
-    this.keep = new Deadline(clock, () => this.onKeepalive());
-    this.tokens = c.challengeAcksPerSecond;
-    this.refilled = clock.now();
+    this.keep = new Keepalive(
+      clock,
+      c,
+      c.keepalive,
+      () => this.sendKeepalive(),
+      () => this.fail("timeout"),
+    );
+    this.challenges = new TokenBucket(clock, c.challengeAcksPerSecond);
+    this.ourScale = windowShift(c.wnd, c.sndbuf);
   }
 
   // ---- Application API ----
@@ -150,23 +158,23 @@ export class TcpPcb {
 
   /** Probe an idle connection (config.keepIdleMs) and give up after config.keepCount silent probes. */
   get keepalive(): boolean {
-    return this.keepOn;
+    return this.keep.on;
   }
 
   set keepalive(on: boolean) {
-    this.keepOn = on;
-    if (on && this.state !== "closed" && this.state !== "time-wait") this.restartKeepalive();
-    else this.keep.clear();
+    this.keep.on = on;
+    if (on && this.state !== "closed" && this.state !== "time-wait") this.keep.restart();
+    else this.keep.stop();
   }
 
   /** Bytes write() accepts now. */
   get sndbuf(): number {
-    return this.writable() ? this.tcp.config.sndbuf - this.sLen : 0;
+    return this.writable() ? this.sbuf.capacity - this.sbuf.length : 0;
   }
 
   /** Bytes written and not yet acknowledged. */
   get unacknowledged(): number {
-    return this.sLen;
+    return this.sbuf.length;
   }
 
   /** Called with data in order, then null once when the peer has sent FIN. */
@@ -177,26 +185,14 @@ export class TcpPcb {
 
   /** Reopens the receive window by `n` bytes the application has consumed. */
   recved(n: number): void {
-    this.unrecved = Math.max(0, this.unrecved - n);
-    if (!RECEIVING.has(this.state)) return;
-    // Tell the peer at once only when it is close to stalling, so reads don't cost an ACK each.
-    const right = seqAdd(this.rcvNxt, this.windowRoom());
-    const announced = seqDiff(this.rcvRight, this.rcvNxt);
-    if (seqDiff(right, this.rcvRight) >= this.swsThreshold() && announced < 2 * this.mss) this.sendAck();
+    if (this.rcv.consumed(n) && RECEIVING.has(this.state)) this.sendAck();
   }
 
   /** Copies up to `sndbuf` bytes of `data` for sending; returns how many it took. */
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.sndbuf);
     if (n === 0) return 0;
-    const cap = this.tcp.config.sndbuf;
-    const buf = (this.sbuf ??= new Uint8Array(cap));
-    if (this.sHead + this.sLen + n > cap) {
-      buf.copyWithin(0, this.sHead, this.sHead + this.sLen);
-      this.sHead = 0;
-    }
-    buf.set(data.subarray(0, n), this.sHead + this.sLen);
-    this.sLen += n;
+    this.sbuf.write(data.subarray(0, n));
     this.output();
     return n;
   }
@@ -216,10 +212,10 @@ export class TcpPcb {
     this.pollTimer?.cancel();
     this.pollCb = cb;
     const tick = () => {
-      this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+      this.pollTimer = this.tcp.clock.setTimer(intervalMs, tick);
       if (this.callable()) this.pollCb?.();
     };
-    this.pollTimer = this.tcp.netif.clock.setTimer(intervalMs, tick);
+    this.pollTimer = this.tcp.clock.setTimer(intervalMs, tick);
   }
 
   /**
@@ -282,60 +278,48 @@ export class TcpPcb {
   }
 
   private initSend(): void {
-    this.iss = this.tcp.netif.random.u32();
+    this.iss = this.tcp.isn(this);
     this.sndUna = this.iss;
-    this.sndNxt = this.sndMax = this.recover = this.shortEnd = seqAdd(this.iss, 1);
-    this.bufSeq = seqAdd(this.iss, 1);
+    this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
+    this.sbuf.seq = seqAdd(this.iss, 1);
   }
 
   /** Learns the peer's sequence, MSS and window scale from its SYN. */
   private takeSyn(seg: TcpDecoded): void {
-    const c = this.tcp.config;
     this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
     this.mss = Math.max(64, Math.min(seg.options.mss ?? DEFAULT_MSS, this.tcp.mss));
     const scale = seg.options.windowScale;
     this.scaleSeen = scale !== undefined;
-    if (scale !== undefined && this.offersScale()) {
-      this.sndShift = Math.min(scale, MAX_SHIFT);
-      this.rcvShift = this.ourShift();
-    }
-    this.rcvRight = seqAdd(this.rcvNxt, Math.min(c.wnd, MAX_WINDOW));
+    const ours = this.ourScale;
+    const scaled = scale !== undefined && ours !== undefined;
+    if (scaled) this.sndShift = Math.min(scale, MAX_SHIFT);
+    this.rcv.start(seg.seq, scaled ? ours : 0, this.mss);
   }
 
   private sendSyn(): void {
-    this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+    this.emitSyn();
     this.rtx.set(this.rto.value);
-    this.timing = { seq: this.iss, at: this.tcp.netif.clock.now() };
+    this.rto.time(this.iss, this.tcp.clock.now());
   }
 
   /** MSS always; window scale offered when we want it, and answered only when the peer offered it. */
+  private emitSyn(): void {
+    this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+  }
+
   private synOptions(): SegmentOptions {
     const o: SegmentOptions = { mss: this.tcp.mss };
-    if (this.offersScale() && (this.state === "syn-sent" || this.scaleSeen)) o.windowScale = this.ourShift();
+    if (this.ourScale !== undefined && (this.state === "syn-sent" || this.scaleSeen)) o.windowScale = this.ourScale;
     return o;
-  }
-
-  /** Window scale is offered only when a window beyond 64 KiB is wanted in either direction. */
-  private offersScale(): boolean {
-    const c = this.tcp.config;
-    return Math.max(c.wnd, c.sndbuf) > MAX_WINDOW;
-  }
-
-  private ourShift(): number {
-    let shift = 0;
-    while (shift < MAX_SHIFT && this.tcp.config.wnd >>> shift > MAX_WINDOW) shift++;
-    return shift;
   }
 
   private established(): void {
     this.current = "established";
     this.retries = 0;
-    // RFC 5681's initial window: 2 to 4 segments, depending on their size.
-    this.cwnd = this.mss > 2190 ? 2 * this.mss : this.mss > 1095 ? 3 * this.mss : 4 * this.mss;
-    this.tcp.netif.stats.count("tcp.established");
+    this.cc.start(this.mss, this.sndMax);
+    this.tcp.stats.count("tcp.established");
     this.announce = true;
-    this.restartKeepalive();
+    this.keep.restart();
   }
 
   // ---- Input ----
@@ -367,10 +351,10 @@ export class TcpPcb {
     if (!(f & ACK)) {
       // Simultaneous open: answer with our SYN again, now acknowledging theirs.
       this.current = "syn-received";
-      this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+      this.emitSyn();
       return;
     }
-    this.sampleRtt(seg.ack);
+    this.rto.acked(seg.ack, this.tcp.clock.now());
     this.sndUna = seg.ack;
     this.rtx.clear();
     this.established();
@@ -381,8 +365,8 @@ export class TcpPcb {
     const f = seg.flags;
     const stats = this.stats;
     if (f & RST) {
-      if (!this.acceptable(seg)) return stats.drop("tcp-out-of-window");
-      if (seg.seq === this.rcvNxt) return this.resetReceived();
+      if (!this.rcv.acceptable(seg.seq, seg.payload.length)) return stats.drop("tcp-out-of-window");
+      if (seg.seq === this.rcv.nxt) return this.resetReceived();
       this.challengeAck();
       return stats.drop("tcp-rst-not-exact");
     }
@@ -390,8 +374,8 @@ export class TcpPcb {
       if (this.state === "syn-received" && seg.seq === this.irs) {
         if (!(f & ACK)) {
           // The peer lost our SYN-ACK and sent its SYN again.
-          this.timing = undefined;
-          this.emit(this.iss, SYN | ACK, EMPTY, this.synOptions());
+          this.rto.untime();
+          this.emitSyn();
           return stats.count("tcp.syn-ack-resent");
         }
         if (seg.ack === this.sndMax) {
@@ -406,17 +390,17 @@ export class TcpPcb {
       this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
       return stats.drop("tcp-syn-in-window");
     }
-    if (!this.acceptable(seg)) {
+    if (!this.rcv.acceptable(seg.seq, seg.payload.length)) {
       if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
       // Data or FIN already received: the peer missed our ACK, so answer. Anything else
       // answers only within the challenge budget, so two confused stacks can't ACK forever.
       if (seg.payload.length || f & FIN) this.ackNow = true;
       else this.challengeAck();
-      const old = seqDiff(seg.seq, this.rcvNxt) < 0;
+      const old = seqDiff(seg.seq, this.rcv.nxt) < 0;
       return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
     }
     if (!(f & ACK)) return stats.drop("tcp-no-ack");
-    this.restartKeepalive();
+    this.keep.restart();
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
@@ -438,15 +422,6 @@ export class TcpPcb {
     else if (seg.payload.length) stats.drop("tcp-data-after-fin");
   }
 
-  /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
-  private acceptable(seg: TcpDecoded): boolean {
-    const wnd = Math.max(0, seqDiff(this.rcvRight, this.rcvNxt));
-    const off = seqDiff(seg.seq, this.rcvNxt);
-    const len = seg.payload.length;
-    if (len === 0) return off >= 0 && off <= wnd;
-    return wnd > 0 && off < wnd && off + len > 0;
-  }
-
   private processAck(seg: TcpDecoded): void {
     const ack = seg.ack;
     let windowChanged = false;
@@ -466,24 +441,22 @@ export class TcpPcb {
   }
 
   private newAck(ack: number): void {
-    this.sampleRtt(ack);
+    this.rto.acked(ack, this.tcp.clock.now());
     this.retries = 0;
-    const intoBuffer = seqDiff(ack, this.bufSeq);
-    const data = Math.max(0, Math.min(intoBuffer, this.sLen));
-    const finAcked = this.finQueued && intoBuffer === this.sLen + 1;
-    this.sHead += data;
-    this.sLen -= data;
-    this.bufSeq = seqAdd(this.bufSeq, data);
+    const intoBuffer = this.sbuf.offset(ack);
+    const data = Math.max(0, Math.min(intoBuffer, this.sbuf.length));
+    const finAcked = this.finQueued && intoBuffer === this.sbuf.length + 1;
+    this.sbuf.consume(data);
     this.sndUna = ack;
     if (seqDiff(this.sndNxt, ack) < 0) this.sndNxt = ack;
     this.sentPending += data;
-    this.congestionOnAck(data);
+    const cap = 2 * Math.max(this.tcp.config.sndbuf, this.maxSndWnd);
+    const todo = this.cc.onAck(data, ack, this.sndMax, cap);
+    if (todo !== ACK_NORMAL) this.retransmitFirst();
     if (this.sndUna === this.sndMax) this.rtx.clear();
-    else if (!this.recovering || !this.partialAcked) this.rtx.set(this.rto.value);
-    if (this.recovering) this.partialAcked = true;
-    if (this.sLen === 0 && this.sndUna === this.sndMax) this.persisting = false;
+    else if (todo !== ACK_RESEND_KEEP_TIMER) this.rtx.set(this.rto.value);
+    if (this.sbuf.length === 0 && this.sndUna === this.sndMax) this.persisting = false;
     if (finAcked) this.ourFinAcked();
-    if (this.sLen === 0) this.sHead = 0;
   }
 
   private ourFinAcked(): void {
@@ -501,105 +474,30 @@ export class TcpPcb {
     }
   }
 
-  private congestionOnAck(acked: number): void {
-    const mss = this.mss;
-    if (this.recovering) {
-      if (seqDiff(this.sndUna, this.recover) >= 0) {
-        // Full ACK: leave recovery with the window halved (RFC 6582 3.2 step 3).
-        this.recovering = false;
-        this.cwnd = Math.min(this.ssthresh, Math.max(seqDiff(this.sndMax, this.sndUna), mss) + mss);
-        this.dupAcks = 0;
-      } else {
-        // Partial ACK: the next hole was lost too; resend it at once.
-        this.retransmitFirst();
-        this.cwnd = Math.max(mss, this.cwnd - acked + (acked >= mss ? mss : 0));
-      }
-      return;
-    }
-    this.dupAcks = 0;
-    if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, mss);
-    } else {
-      this.caAcked += acked;
-      if (this.caAcked >= this.cwnd) {
-        this.caAcked -= this.cwnd;
-        this.cwnd += mss;
-      }
-    }
-    // Growth beyond what the buffer can ever fill means nothing; cap it so it stays meaningful.
-    this.cwnd = Math.min(this.cwnd, 2 * Math.max(this.tcp.config.sndbuf, this.maxSndWnd));
-  }
-
   private dupAck(): void {
-    const mss = this.mss;
-    this.dupAcks++;
-    if (this.recovering) {
-      this.cwnd += mss; // each duplicate says a segment left the network
-      return;
-    }
-    if (this.dupAcks !== 3 || seqDiff(this.sndUna, this.recover) < 0) return;
-    this.ssthresh = Math.max(seqDiff(this.sndMax, this.sndUna) / 2, 2 * mss);
-    this.recover = this.sndMax;
-    this.recovering = true;
-    this.partialAcked = false;
+    if (!this.cc.onDupAck(this.sndUna, this.sndMax)) return;
     this.stats.count("tcp.fast-retransmits");
     this.retransmitFirst();
-    this.cwnd = this.ssthresh + 3 * mss;
-  }
-
-  private sampleRtt(ack: number): void {
-    if (this.timing && seqDiff(ack, this.timing.seq) > 0) {
-      this.rto.sample(this.tcp.netif.clock.now() - this.timing.at);
-      this.timing = undefined;
-    }
   }
 
   /** Takes the segment's data and FIN, in order or into the reassembly. */
   private processText(seg: TcpDecoded): void {
-    let data = seg.payload;
-    let seq = seg.seq;
-    let fin = (seg.flags & FIN) !== 0;
-    const early = seqDiff(this.rcvNxt, seq);
-    if (early > 0) {
-      if (early > data.length) fin = false; // that FIN was taken already
-      data = data.subarray(Math.min(early, data.length));
-      seq = this.rcvNxt;
-    }
-    const room = seqDiff(this.rcvRight, seq);
-    if (data.length > room) {
-      data = data.subarray(0, Math.max(0, room));
-      fin = false;
-      this.stats.count("tcp.rx-trimmed");
-    }
-    if (data.length === 0 && !fin) return;
+    const r = this.rcv.accept(seg.seq, seg.payload, (seg.flags & FIN) !== 0, this.deliver);
+    if (!(r & RX_TAKEN)) return;
     this.unacked++;
-    if (seq !== this.rcvNxt) {
-      const ok = this.reasm.insert(seqDiff(seq, this.rcvNxt), data);
-      if (!ok) this.stats.drop("tcp-ooo-full");
-      else if (fin) this.finAt = seqAdd(seq, data.length);
-      this.stats.count("tcp.rx-out-of-order");
-      this.ackNow = true; // a duplicate ACK tells the sender about the hole
-      return;
-    }
-    const hadGap = !this.reasm.empty;
-    this.take(data);
-    const more = this.reasm.advance(data.length);
-    if (more) this.take(more);
-    if (hadGap) this.ackNow = true; // RFC 5681 4.2: ACK at once when a hole fills
-    if (fin || this.rcvNxt === this.finAt) this.finReceived();
+    if (r & RX_ACK_NOW) this.ackNow = true;
+    if (r & RX_FIN) this.finReceived();
   }
 
+  /** Data now in order, for the application. */
   private take(data: Uint8Array): void {
-    if (!data.length) return;
-    this.rcvNxt = seqAdd(this.rcvNxt, data.length);
     if (this.released) return this.stats.count("tcp.rx-discarded", data.length); // nobody reads any more
-    this.unrecved += data.length;
+    this.rcv.unread += data.length;
     this.rxQueue.push(data);
   }
 
   private finReceived(): void {
-    this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.finAt = undefined;
+    this.rcv.takeFin();
     this.ackNow = true;
     if (!this.released) this.rxQueue.push(null);
     if (this.state === "established") this.current = "close-wait";
@@ -639,7 +537,7 @@ export class TcpPcb {
   }
 
   private scheduleFlush(): void {
-    this.rxFlush ??= this.tcp.netif.clock.setTimer(0, () => {
+    this.rxFlush ??= this.tcp.clock.setTimer(0, () => {
       this.rxFlush = undefined;
       if (this.state === "closed") return;
       this.flushRx();
@@ -652,11 +550,11 @@ export class TcpPcb {
   private output(): void {
     if (!SENDING.has(this.state)) return;
     for (;;) {
-      const sent = seqDiff(this.sndNxt, this.bufSeq);
-      if (sent > this.sLen) break; // FIN is out
-      const unsent = this.sLen - sent;
+      const sent = this.sbuf.offset(this.sndNxt);
+      if (sent > this.sbuf.length) break; // FIN is out
+      const unsent = this.sbuf.length - sent;
       const flight = seqDiff(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.sndWnd, this.cwnd) - flight;
+      const usable = Math.min(this.sndWnd, this.cc.window) - flight;
       const len = Math.max(0, Math.min(unsent, this.mss, usable));
       const fin = this.finQueued && len === unsent;
       if (!fin && !this.worthSending(len, unsent, flight)) break;
@@ -664,7 +562,7 @@ export class TcpPcb {
       this.sendData(seq, len, fin);
       this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
       if (seqDiff(this.sndNxt, this.sndMax) > 0) {
-        if (!this.timing && seqDiff(seq, this.sndMax) >= 0) this.timing = { seq, at: this.tcp.netif.clock.now() };
+        if (!this.rto.timing && seqDiff(seq, this.sndMax) >= 0) this.rto.time(seq, this.tcp.clock.now());
         this.sndMax = this.sndNxt;
       }
       if (this.persisting || !this.rtx.armed) {
@@ -673,7 +571,7 @@ export class TcpPcb {
       }
       if (fin) break;
     }
-    const waiting = this.sLen - seqDiff(this.sndNxt, this.bufSeq) > 0;
+    const waiting = this.sbuf.length - this.sbuf.offset(this.sndNxt) > 0;
     if (waiting && this.sndNxt === this.sndUna && !this.rtx.armed) {
       // Nothing in flight to bring an ACK, yet the window keeps us from sending: probe it.
       this.persisting = true;
@@ -695,21 +593,21 @@ export class TcpPcb {
   }
 
   private sendData(seq: number, len: number, fin: boolean): void {
-    const off = seqDiff(seq, this.bufSeq);
-    const payload = len ? this.sbuf!.subarray(this.sHead + off, this.sHead + off + len) : EMPTY;
+    const off = this.sbuf.offset(seq);
+    const payload = len ? this.sbuf.bytes(off, len) : EMPTY;
     let flags = ACK;
     if (fin) flags |= FIN;
-    if (len && off + len === this.sLen) flags |= PSH;
+    if (len && off + len === this.sbuf.length) flags |= PSH;
     if (len && len < this.mss) this.shortEnd = seqAdd(seq, len);
     this.emit(seq, flags, payload);
   }
 
   /** Resends the first unacknowledged segment, leaving sndNxt where it is. */
   private retransmitFirst(): void {
-    const len = Math.min(this.sLen, this.mss);
-    const fin = this.finQueued && len === this.sLen && seqDiff(this.sndMax, this.bufSeq) > this.sLen;
+    const len = Math.min(this.sbuf.length, this.mss);
+    const fin = this.finQueued && len === this.sbuf.length && this.sbuf.offset(this.sndMax) > this.sbuf.length;
     if (len === 0 && !fin) return;
-    this.timing = undefined; // Karn: an ACK for a resent segment says nothing about the RTT
+    this.rto.untime();
     this.stats.count("tcp.retransmits");
     this.sendData(this.sndUna, len, fin);
   }
@@ -730,12 +628,12 @@ export class TcpPcb {
   }
 
   private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
-    const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.advertise();
+    const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.rcv.advertise();
     this.tcp.transmit(this, {
       srcPort: this.localPort,
       dstPort: this.remotePort,
       seq,
-      ack: flags & ACK ? this.rcvNxt : 0,
+      ack: flags & ACK ? this.rcv.nxt : 0,
       flags,
       window,
       urgent: 0,
@@ -749,28 +647,8 @@ export class TcpPcb {
     }
   }
 
-  /** The window field: the right edge moves only by worthwhile steps (receiver SWS avoidance). */
-  private advertise(): number {
-    const right = seqAdd(this.rcvNxt, this.windowRoom());
-    if (seqDiff(right, this.rcvRight) >= this.swsThreshold()) this.rcvRight = right;
-    return Math.max(0, seqDiff(this.rcvRight, this.rcvNxt)) >>> this.rcvShift;
-  }
-
-  private windowRoom(): number {
-    return Math.min(this.tcp.config.wnd - this.unrecved, MAX_WINDOW << this.rcvShift);
-  }
-
-  private swsThreshold(): number {
-    return Math.min(this.tcp.config.wnd / 2, this.mss);
-  }
-
   private challengeAck(): void {
-    const c = this.tcp.config;
-    const now = this.tcp.netif.clock.now();
-    this.tokens = Math.min(c.challengeAcksPerSecond, this.tokens + ((now - this.refilled) * c.challengeAcksPerSecond) / 1000);
-    this.refilled = now;
-    if (this.tokens < 1) return this.stats.drop("tcp-challenge-ack-limited");
-    this.tokens--;
+    if (!this.challenges.take()) return this.stats.drop("tcp-challenge-ack-limited");
     this.stats.count("tcp.challenge-acks");
     this.sendAck();
   }
@@ -784,7 +662,7 @@ export class TcpPcb {
   private sendRst(): void {
     if (this.state === "syn-sent" || this.state === "time-wait" || this.state === "closed") return;
     this.stats.count("tcp.resets-sent");
-    this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcvNxt, RST | ACK);
+    this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcv.nxt, RST | ACK);
   }
 
   // ---- Timers ----
@@ -799,24 +677,17 @@ export class TcpPcb {
       case "syn-received":
         if (++this.retries > c.synRetries) return this.fail("timeout");
         this.rto.backoff();
-        this.timing = undefined;
+        this.rto.untime();
         this.stats.count("tcp.retransmits");
-        this.emit(this.iss, this.state === "syn-sent" ? SYN : SYN | ACK, EMPTY, this.synOptions());
+        this.emitSyn();
         this.rtx.set(this.rto.value);
         return;
     }
     if (this.persisting) return this.probe();
     if (++this.retries > c.maxRetries) return this.fail("timeout");
-    // RFC 5681 3.1 and RFC 6582: back to one segment, and start again from the first hole.
-    const flight = seqDiff(this.sndMax, this.sndUna);
-    this.ssthresh = Math.max(flight / 2, 2 * this.mss);
-    this.cwnd = this.mss;
-    this.caAcked = 0;
-    this.dupAcks = 0;
-    this.recovering = false;
-    this.recover = this.sndMax;
+    this.cc.onTimeout(this.sndUna, this.sndMax);
     this.rto.backoff();
-    this.timing = undefined;
+    this.rto.untime();
     this.sndNxt = this.sndUna;
     this.stats.count("tcp.timeouts");
     this.stats.count("tcp.retransmits");
@@ -827,12 +698,12 @@ export class TcpPcb {
 
   /** A zero-window probe: one byte beyond the window, or what a too-small window takes. */
   private probe(): void {
-    const unsent = this.sLen - seqDiff(this.sndNxt, this.bufSeq);
+    const unsent = this.sbuf.length - this.sbuf.offset(this.sndNxt);
     if (unsent <= 0) {
       this.persisting = false;
       return;
     }
-    const usable = Math.min(this.sndWnd, this.cwnd) - seqDiff(this.sndNxt, this.sndUna);
+    const usable = Math.min(this.sndWnd, this.cc.window) - seqDiff(this.sndNxt, this.sndUna);
     if (usable > 0) {
       // The window is open but too small for the SWS rules: send what fits (RFC 1122's override).
       this.persisting = false;
@@ -845,7 +716,7 @@ export class TcpPcb {
       return;
     }
     this.stats.count("tcp.window-probes");
-    this.timing = undefined;
+    this.rto.untime();
     this.sendData(this.sndNxt, 1, false);
     const end = seqAdd(this.sndNxt, 1);
     if (seqDiff(end, this.sndMax) > 0) this.sndMax = end;
@@ -857,19 +728,9 @@ export class TcpPcb {
     return Math.min(this.tcp.config.maxRtoMs, this.rto.value * 2 ** this.probes);
   }
 
-  private restartKeepalive(): void {
-    this.keepProbes = 0;
-    if (this.keepOn) this.keep.set(this.tcp.config.keepIdleMs);
-  }
-
-  private onKeepalive(): void {
-    const c = this.tcp.config;
-    if (this.state === "closed") return;
-    if (this.keepProbes >= c.keepCount) return this.fail("timeout");
-    this.keepProbes++;
+  private sendKeepalive(): void {
     this.stats.count("tcp.keepalives");
     this.emit(seqAdd(this.sndUna, -1), ACK); // an old sequence number the peer must answer
-    this.keep.set(c.keepIntervalMs);
   }
 
   private timeWaitMs(): number {
@@ -881,7 +742,7 @@ export class TcpPcb {
   private enterTimeWait(): void {
     this.current = "time-wait";
     this.delack.clear();
-    this.keep.clear();
+    this.keep.stop();
     this.rtx.set(this.timeWaitMs());
     this.tcp.timeWait(this);
   }
@@ -913,11 +774,11 @@ export class TcpPcb {
     this.current = "closed";
     this.rtx.clear();
     this.delack.clear();
-    this.keep.clear();
+    this.keep.stop();
     this.stopPoll();
     this.rxFlush?.cancel();
     this.rxQueue.length = 0;
-    this.sbuf = undefined;
+    this.sbuf.release();
     this.tcp.remove(this);
   }
 
@@ -946,6 +807,6 @@ export class TcpPcb {
   }
 
   private get stats(): Stats {
-    return this.tcp.netif.stats;
+    return this.tcp.stats;
   }
 }

@@ -1,6 +1,8 @@
-// The retransmission timeout of RFC 6298: smoothed RTT and its variation from samples
-// (Karn's algorithm is the caller's: it only samples segments sent once), doubled on each
-// timeout until a fresh sample arrives, and kept between a floor and a ceiling.
+// The retransmission timeout of RFC 6298: smoothed RTT and its variation from samples of
+// one timed segment at a time (Karn's algorithm: the caller untimes it when it resends),
+// doubled on each timeout until a fresh sample arrives, and kept between a floor and a ceiling.
+
+import { seqDiff } from "./tcp-seq.ts";
 
 const GRANULARITY_MS = 1;
 
@@ -9,6 +11,9 @@ export class RtoEstimator {
   private rttvar = 0;
   private base: number;
   private backoffs = 0;
+  private timed = false; // a segment is being timed
+  private timedSeq = 0;
+  private timedAt = 0;
 
   constructor(
     private readonly minMs: number,
@@ -26,6 +31,30 @@ export class RtoEstimator {
   /** The smoothed round-trip time, or undefined before the first sample. */
   get smoothed(): number | undefined {
     return this.srtt < 0 ? undefined : this.srtt;
+  }
+
+  /** True while a segment is being timed. */
+  get timing(): boolean {
+    return this.timed;
+  }
+
+  /** Times the segment that starts at `seq`, sent at `now`. */
+  time(seq: number, now: number): void {
+    this.timed = true;
+    this.timedSeq = seq;
+    this.timedAt = now;
+  }
+
+  /** Karn's algorithm: the ACK of a resent segment says nothing about the RTT. */
+  untime(): void {
+    this.timed = false;
+  }
+
+  /** Everything before `ack` is acknowledged at `now`: a sample if that covers the timed segment. */
+  acked(ack: number, now: number): void {
+    if (!this.timed || seqDiff(ack, this.timedSeq) <= 0) return;
+    this.timed = false;
+    this.sample(now - this.timedAt);
   }
 
   sample(rttMs: number): void {

@@ -4,141 +4,29 @@
 // peers can make us spend.
 
 import type { Ip4 } from "../wire/address.ts";
+import { fail, ok } from "../wire/result.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
 import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
-import type { Timer } from "../platform.ts";
+import type { Clock } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
-import { TcpPcb, type TcpError } from "./tcp-pcb.ts";
+import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
+import type { Stats } from "./stats.ts";
+import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+import { SequenceKey } from "./tcp-isn.ts";
+import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
+import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
+export { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
+export { TcpListener } from "./tcp-listener.ts";
 export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
 
-export interface TcpConfig {
-  maxPcbs: number; // connections at once, TIME-WAIT ones not counted
-  maxTimeWait: number; // TIME-WAIT pcbs kept; beyond it the oldest is forgotten
-  maxListeners: number;
-  sndbuf: number; // bytes a connection buffers for sending: unacknowledged plus unsent
-  wnd: number; // receive window in bytes; beyond 65535 the window scale option is offered
-  maxGaps: number; // separate out-of-order ranges held per connection
-  initialRtoMs: number;
-  minRtoMs: number; // above the peer's delayed-ACK timer, so a lone segment is not resent early
-  maxRtoMs: number;
-  maxRetries: number; // consecutive timeouts of the same data before err("timeout")
-  synRetries: number;
-  delayedAckMs: number;
-  mslMs: number; // TIME-WAIT lasts twice this
-  finWait2Ms: number; // how long a closed pcb waits for the peer's FIN
-  keepalive: boolean; // the default for new pcbs
-  keepIdleMs: number;
-  keepIntervalMs: number;
-  keepCount: number;
-  challengeAcksPerSecond: number; // per connection (RFC 5961 section 7)
-}
-
-/** Sized for an ESP32: four full segments of buffer each way, eight connections. */
-export const TCP_DEFAULTS: TcpConfig = {
-  maxPcbs: 8,
-  maxTimeWait: 8,
-  maxListeners: 4,
-  sndbuf: 5840,
-  wnd: 5840,
-  maxGaps: 4,
-  initialRtoMs: 1000,
-  minRtoMs: 250,
-  maxRtoMs: 60_000,
-  maxRetries: 12,
-  synRetries: 6,
-  delayedAckMs: 200,
-  mslMs: 30_000,
-  finWait2Ms: 60_000,
-  keepalive: false,
-  keepIdleMs: 7_200_000,
-  keepIntervalMs: 75_000,
-  keepCount: 9,
-  challengeAcksPerSecond: 10,
-};
-
-const EPHEMERAL_FIRST = 49152;
-const EPHEMERAL_COUNT = 16384;
-
-/** A listening pcb. Connections are offered to accept() once their handshake completes. */
-export class TcpListener {
-  private acceptCb: ((pcb: TcpPcb) => void) | undefined;
-  private readonly halfOpen = new Set<TcpPcb>();
-  private readonly queue: TcpPcb[] = []; // established, waiting for an accept callback
-  private flush: Timer | undefined;
-  private open = true;
-
-  constructor(
-    private readonly tcp: Tcp,
-    readonly port: number,
-    readonly backlog: number,
-  ) {}
-
-  get state(): "listen" | "closed" {
-    return this.open ? "listen" : "closed";
-  }
-
-  /** Connections handshaking or waiting for the application, which the backlog limits. */
-  get pending(): number {
-    return this.halfOpen.size + this.queue.length;
-  }
-
-  accept(cb: (pcb: TcpPcb) => void): void {
-    this.acceptCb = cb;
-    if (this.queue.length) {
-      this.flush ??= this.tcp.netif.clock.setTimer(0, () => {
-        this.flush = undefined;
-        while (this.queue.length && this.acceptCb && this.open) this.give(this.queue.shift()!);
-      });
-    }
-  }
-
-  /** Stops listening; connections not yet accepted are reset. */
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.flush?.cancel();
-    this.tcp.unlisten(this);
-    for (const pcb of [...this.halfOpen, ...this.queue]) pcb.refuse();
-  }
-
-  /** @internal */
-  full(): boolean {
-    return this.pending >= this.backlog;
-  }
-
-  /** @internal a SYN created a pcb for us */
-  opened(pcb: TcpPcb): void {
-    this.halfOpen.add(pcb);
-  }
-
-  /** @internal the pcb finished its handshake */
-  ready(pcb: TcpPcb): void {
-    this.halfOpen.delete(pcb);
-    if (this.acceptCb && this.queue.length === 0) this.give(pcb);
-    else this.queue.push(pcb);
-  }
-
-  /** @internal the pcb died before the application took it */
-  lost(pcb: TcpPcb): void {
-    this.halfOpen.delete(pcb);
-    const i = this.queue.indexOf(pcb);
-    if (i >= 0) this.queue.splice(i, 1);
-  }
-
-  private give(pcb: TcpPcb): void {
-    pcb.given = true;
-    this.tcp.netif.stats.count("tcp.accepted");
-    this.acceptCb!(pcb);
-  }
-}
-
-export class Tcp {
+export class Tcp implements TcpHost, ListenerHost {
   readonly config: TcpConfig;
   readonly netif: Netif;
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
+  private readonly seqKey: SequenceKey;
 
   constructor(
     private readonly ip: Ipv4,
@@ -146,11 +34,20 @@ export class Tcp {
   ) {
     this.config = { ...TCP_DEFAULTS, ...config };
     this.netif = ip.netif;
+    this.seqKey = new SequenceKey(this.netif.random);
     ip.register(IP_PROTO_TCP, (d) => this.input(d));
     this.netif.onAddressChange((old) => {
       if (old === this.netif.ip) return;
       for (const pcb of [...this.pcbs]) if (pcb.localIp === old) pcb.kill("address-changed");
     });
+  }
+
+  get clock(): Clock {
+    return this.netif.clock;
+  }
+
+  get stats(): Stats {
+    return this.netif.stats;
   }
 
   /** Our MSS: the payload of a full-size frame. */
@@ -163,36 +60,47 @@ export class Tcp {
     return this.pcbs;
   }
 
-  /** Listens on `port` for any local address; undefined if the port is taken or too many listen. */
-  listen(port: number, backlog = 4): TcpListener | undefined {
-    if (this.listeners.has(port) || this.listeners.size >= this.config.maxListeners || port <= 0 || port > 0xffff) return undefined;
+  /** Listens on `port` for any local address. */
+  listen(port: number, backlog = 4): OpenResult<TcpListener> {
+    if (!validPort(port)) return fail("bad-port");
+    if (this.listeners.has(port)) return fail("port-in-use");
+    if (this.listeners.size >= this.config.maxListeners) return fail("no-pcb");
     const l = new TcpListener(this, port, Math.max(1, backlog));
     this.listeners.set(port, l);
-    return l;
+    return ok(l);
   }
 
   /**
    * Opens a connection from `fromPort`, or by default from a random ephemeral port (FTP's
    * active mode connects from port 20). `cb` is called once: with no argument when
-   * established, or with the reason it failed. Returns undefined when no pcb is free, the
-   * interface has no address, or a connection with the same addresses and ports exists.
+   * established, or with the reason it failed. Fails at once when the interface has no
+   * address, no pcb is free, or a connection with the same addresses and ports exists.
    */
-  connect(addr: Ip4, port: number, cb: (err?: TcpError) => void, fromPort?: number): TcpPcb | undefined {
+  connect(addr: Ip4, port: number, cb: (err?: TcpError) => void, fromPort?: number): OpenResult<TcpPcb> {
     const localIp = this.netif.ip;
-    if (localIp === 0 || !unicastSource(addr) || this.netif.isSubnetBroadcast(addr) || this.active() >= this.config.maxPcbs) return undefined;
-    const localPort = fromPort ?? this.ephemeral();
-    if (localPort <= 0 || localPort > 0xffff || this.find(localIp, localPort, addr >>> 0, port)) return undefined;
+    if (localIp === 0) return fail("no-address");
+    if (!unicastSource(addr) || this.netif.isSubnetBroadcast(addr)) return fail("bad-address");
+    if (this.active() >= this.config.maxPcbs) return fail("no-pcb");
+    if (!validPort(port)) return fail("bad-port");
+    const localPort = fromPort ?? this.ephemeral(); // 0 when every ephemeral port is taken
+    if (!validPort(localPort)) return fail(fromPort === undefined ? "port-in-use" : "bad-port");
+    if (this.find(localIp, localPort, addr >>> 0, port)) return fail("port-in-use");
     const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
     pcb.given = true;
     pcb.connectCb = cb;
     this.pcbs.push(pcb);
     pcb.open();
-    return pcb;
+    return ok(pcb);
   }
 
   /** @internal */
   unlisten(l: TcpListener): void {
     if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+  }
+
+  /** @internal */
+  isn(pcb: TcpPcb): number {
+    return this.seqKey.isn(pcb.localIp, pcb.localPort, pcb.remoteIp, pcb.remotePort, this.clock.now());
   }
 
   /** @internal */
@@ -285,14 +193,8 @@ export class Tcp {
     return n;
   }
 
-  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
   private ephemeral(): number {
-    const start = this.netif.random.u32() % EPHEMERAL_COUNT;
-    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-      if (!this.listeners.has(port) && !this.pcbs.some((p) => p.localPort === port)) return port;
-    }
-    return 0;
+    return ephemeralPort(this.netif.random, (port) => this.listeners.has(port) || this.pcbs.some((p) => p.localPort === port));
   }
 }
 

@@ -2,14 +2,13 @@
 // port nobody has bound is answered with ICMP port unreachable.
 
 import type { Ip4 } from "../wire/address.ts";
+import { fail, ok } from "../wire/result.ts";
 import { decodeUdp, encodeUdp, UDP_HEADER_LEN } from "../wire/udp.ts";
 import { ICMP_UNREACH_PORT } from "../wire/icmp.ts";
 import { IP_PROTO_UDP } from "../wire/ipv4.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Icmp } from "./icmp.ts";
-
-const EPHEMERAL_FIRST = 49152;
-const EPHEMERAL_COUNT = 16384;
+import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 
 export type UdpRecv = (data: Uint8Array, from: Ip4, fromPort: number, to: Ip4) => void;
 
@@ -19,8 +18,8 @@ export class UdpPcb {
 
   constructor(private readonly udp: Udp) {}
 
-  /** Binds to `port`, or to a random ephemeral port when 0. Returns false if it is taken. */
-  bind(port = 0): boolean {
+  /** Binds to `port`, or to a random ephemeral port when 0. */
+  bind(port = 0): OpenResult<number> {
     return this.udp.bindPcb(this, port);
   }
 
@@ -30,7 +29,7 @@ export class UdpPcb {
 
   /** Sends one datagram; binds an ephemeral port first if needed. Returns false if it could not be sent. */
   sendTo(data: Uint8Array, addr: Ip4, port: number, src?: Ip4): boolean {
-    if (this.port === 0 && !this.bind(0)) return false;
+    if (this.port === 0 && !this.bind(0).ok) return false;
     return this.udp.send(this.port, data, addr, port, src);
   }
 
@@ -61,14 +60,15 @@ export class Udp {
   }
 
   /** @internal */
-  bindPcb(pcb: UdpPcb, port: number): boolean {
-    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return false;
+  bindPcb(pcb: UdpPcb, port: number): OpenResult<number> {
+    if (port !== 0 && !validPort(port)) return fail("bad-port");
+    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return fail("no-pcb");
     const chosen = port || this.ephemeral();
-    if (chosen === 0 || this.pcbs.has(chosen)) return false;
+    if (chosen === 0 || this.pcbs.has(chosen)) return fail("port-in-use");
     this.unbind(pcb);
     pcb.port = chosen;
     this.pcbs.set(chosen, pcb);
-    return true;
+    return ok(chosen);
   }
 
   /** @internal */
@@ -100,13 +100,7 @@ export class Udp {
     pcb.deliver(u.payload, d.src, u.srcPort, d.dst);
   }
 
-  /** A random free port in the dynamic range (RFC 6335), so ports are hard to guess. */
   private ephemeral(): number {
-    const start = this.ip.netif.random.u32() % EPHEMERAL_COUNT;
-    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-      const port = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-      if (!this.pcbs.has(port)) return port;
-    }
-    return 0;
+    return ephemeralPort(this.ip.netif.random, (port) => this.pcbs.has(port));
   }
 }

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
 import { DataConn, FtpClient, SERVER, ftpBench, pasvPort } from "./ftp-client.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const codes = (rs: { code: number }[]) => rs.map((r) => r.code);
@@ -14,7 +15,7 @@ const codes = (rs: { code: number }[]) => rs.map((r) => r.code);
 test("bounce: PORT and EPRT to another address or to a privileged port are refused with 504, and no SYN leaves", (t) => {
   const env = ftpBench();
   const third = env.b.host(4);
-  third.tcp.listen(8080)!.accept(() => t.fail("the server connected to a third party"));
+  unwrap(third.tcp.listen(8080)).accept(() => t.fail("the server connected to a third party"));
   must(writeAll(env.storage, "f", bytes(100)));
   const c = env.login();
   for (const cmd of [

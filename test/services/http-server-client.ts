@@ -111,12 +111,13 @@ export class Client {
   private pending: Uint8Array[] = [];
 
   constructor(stack: Stack, port = 80, to = SERVER) {
-    const pcb = stack.tcp.connect(to, port, (err) => {
+    const opened = stack.tcp.connect(to, port, (err) => {
       if (err) this.error = err;
       else this.established = true;
       this.flush();
     });
-    if (!pcb) throw new Error("no pcb");
+    if (!opened.ok) throw new Error(`no pcb: ${opened.reason}`);
+    const pcb = opened.value;
     this.pcb = pcb;
     pcb.recv((d) => {
       if (d === null) this.fin = true;

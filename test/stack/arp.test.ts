@@ -2,6 +2,7 @@
 // our own address is never cached, and it is defended as RFC 5227 2.4 says.
 
 import test from "ava";
+import { unwrap } from "../../modules/wire/result.ts";
 import { ARP_REPLY, ARP_REQUEST } from "../../modules/wire/arp.ts";
 import { BROADCAST_MAC, macEqual } from "../../modules/wire/address.ts";
 import { bench, ip, mac } from "./bench.ts";
@@ -15,7 +16,7 @@ test("a TCP stream across four ARP expiry times never stalls: no retransmission,
   let received = 0;
   let wanted = 0;
   let sentAt = 0;
-  c.tcp.listen(5001)!.accept((pcb) =>
+  unwrap(c.tcp.listen(5001)).accept((pcb) =>
     pcb.recv((data) => {
       if (!data) return;
       received += data.length;
@@ -23,7 +24,7 @@ test("a TCP stream across four ARP expiry times never stalls: no retransmission,
       if (received === wanted) lateness.push(b.clock.now() - sentAt);
     }),
   );
-  const pcb = a.tcp.connect(ip("10.0.0.3"), 5001, () => {})!;
+  const pcb = unwrap(a.tcp.connect(ip("10.0.0.3"), 5001, () => {}));
   b.clock.runUntil(100);
   // A burst that fills the send buffer every 10 s, for 1250 s: the 300 s entries would expire four times.
   for (let at = 1000; at <= 1_250_000; at += 10_000) {

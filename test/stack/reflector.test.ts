@@ -3,6 +3,7 @@
 // ICMP errors are never sent about broadcasts or non-first fragments (RFC 1122 3.2.2).
 
 import test from "ava";
+import { unwrap } from "../../modules/wire/result.ts";
 import { BROADCAST_MAC } from "../../modules/wire/address.ts";
 import { ip } from "./bench.ts";
 import { echoRequest, hostAndPeer, icmpOf, PEER_IP, synFrame, udpFrame } from "./frames.ts";
@@ -16,7 +17,7 @@ function setUp() {
   const open = s.udp.pcb();
   open.bind(7);
   open.recv((data) => got.push(data.length));
-  s.tcp.listen(80, 4)!.accept(() => {});
+  unwrap(s.tcp.listen(80, 4)).accept(() => {});
   return { b, s, tap, got };
 }
 

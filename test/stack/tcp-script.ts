@@ -13,6 +13,7 @@ import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from ".
 import { decodeIpv4, encodeIpv4, IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
 import { ip, mac } from "./bench.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 export const US = ip("10.0.0.2");
 export const PEER = ip("10.0.0.9");
@@ -152,7 +153,7 @@ export class Script {
 
   /** Listens on SERVER_PORT and completes a handshake from the peer; returns the accepted pcb, watched. */
   accept(options: { window?: number; mss?: number; hold?: boolean; ackAt?: number } = {}): TcpPcb {
-    const l = this.tcp.listen(SERVER_PORT, 4)!;
+    const l = unwrap(this.tcp.listen(SERVER_PORT, 4));
     let accepted: TcpPcb | undefined;
     l.accept((pcb) => {
       accepted = pcb;
@@ -168,7 +169,7 @@ export class Script {
 
   /** Opens a connection to the peer and answers it with SYN-ACK; returns the pcb, watched. */
   connect(options: { window?: number; mss?: number; hold?: boolean } = {}): TcpPcb {
-    const pcb = this.tcp.connect(PEER, PEER_PORT, (err) => this.events.push(err ? `connect ${err}` : "connected"))!;
+    const pcb = unwrap(this.tcp.connect(PEER, PEER_PORT, (err) => this.events.push(err ? `connect ${err}` : "connected")));
     this.watch(pcb, options.hold);
     this.send({ flags: "S.", ack: 1, window: options.window, options: { mss: options.mss ?? 1460 } });
     return pcb;

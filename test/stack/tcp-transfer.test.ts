@@ -12,6 +12,7 @@ import type { Clock, Link } from "../../modules/platform.ts";
 import { ETHERTYPE_ARP } from "../../modules/wire/ethernet.ts";
 import type { TcpConfig, TcpPcb } from "../../modules/stack/tcp.ts";
 import { bench, ip } from "./bench.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 const MiB = 1 << 20;
 
@@ -121,9 +122,9 @@ function transfer(t: ExecutionContext, run: Run): void {
   const now = () => b.clock.now();
   let serverEnd: Endpoint | undefined;
   let connectErr = "never called" as string | undefined;
-  const listener = server.tcp.listen(21, 1)!;
+  const listener = unwrap(server.tcp.listen(21, 1));
   listener.accept((pcb) => (serverEnd = new Endpoint(pcb, toClient, b.clock, run.serverEnding ?? "shutdown", readDelayMs)));
-  const pcb = client.tcp.connect(ip("10.0.0.2"), 21, (err) => (connectErr = err))!;
+  const pcb = unwrap(client.tcp.connect(ip("10.0.0.2"), 21, (err) => (connectErr = err)));
   const clientEnd = new Endpoint(pcb, toServer, b.clock, run.clientEnding ?? "shutdown", readDelayMs);
 
   // An end that closes right after writing never hears the peer's FIN.

@@ -5,6 +5,7 @@
 import test from "ava";
 import { PEER, PEER_PORT, SERVER_PORT, Script, US } from "./tcp-script.ts";
 import { ip } from "./bench.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 const bytes = Script.bytes;
 
@@ -36,7 +37,7 @@ test("client handshake: SYN, then ACK for the SYN-ACK, and connect's callback; t
 
 test("a peer without the MSS option gets 536-byte segments", (t) => {
   const s = new Script();
-  s.tcp.listen(SERVER_PORT)!.accept((pcb) => s.watch(pcb).write(bytes(1000)));
+  unwrap(s.tcp.listen(SERVER_PORT)).accept((pcb) => s.watch(pcb).write(bytes(1000)));
   s.send({ flags: "S" });
   s.send({ flags: ".", ack: 1 });
   t.deepEqual(s.take(), ["0 [S.] seq=0 ack=1 win=5840 mss=1460", "0 [.] seq=1 ack=1 win=5840 len=536", "0 [P.] seq=537 ack=1 win=5840 len=464"]);
@@ -61,7 +62,7 @@ test("SYN retransmission backs off exponentially, then connect fails with timeou
 
 test("SYN-RECEIVED: a repeated SYN gets the SYN-ACK again; unanswered, the half-open pcb goes without reaching the app", (t) => {
   const s = new Script({ synRetries: 2 });
-  const l = s.tcp.listen(SERVER_PORT, 1)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT, 1));
   l.accept(() => s.events.push("accept"));
   s.send({ flags: "S", options: { mss: 1460 } });
   s.run(500);
@@ -81,7 +82,7 @@ test("SYN-RECEIVED: a repeated SYN gets the SYN-ACK again; unanswered, the half-
 
 test("simultaneous open: SYN crossing SYN goes through SYN-RECEIVED to ESTABLISHED", (t) => {
   const s = new Script();
-  const pcb = s.tcp.connect(PEER, PEER_PORT, (err) => s.events.push(err ?? "connected"))!;
+  const pcb = unwrap(s.tcp.connect(PEER, PEER_PORT, (err) => s.events.push(err ?? "connected")));
   s.send({ flags: "S", options: { mss: 1460 } });
   t.is(pcb.state, "syn-received");
   s.send({ flags: "S.", seq: 0, ack: 1, options: { mss: 1460 } });
@@ -145,7 +146,7 @@ test("the window shrinks by what the app holds; recved reopens it with an update
 
 test("data the app has not taken waits, and only what the window holds is accepted", (t) => {
   const s = new Script();
-  s.tcp.listen(SERVER_PORT)!.accept(() => s.events.push("accept")); // no recv callback
+  unwrap(s.tcp.listen(SERVER_PORT)).accept(() => s.events.push("accept")); // no recv callback
   s.send({ flags: "S", options: { mss: 1460 } });
   s.send({ flags: ".", ack: 1 });
   s.send({ flags: ".", ack: 1, data: bytes(5000) });
@@ -498,7 +499,7 @@ test("TIME-WAIT answers a retransmitted FIN and starts its 2 MSL again", (t) => 
 
 test("close() with received data the app never read resets the connection", (t) => {
   const s = new Script();
-  s.tcp.listen(SERVER_PORT)!.accept((pcb) => s.events.push(`accept ${pcb.state}`));
+  unwrap(s.tcp.listen(SERVER_PORT)).accept((pcb) => s.events.push(`accept ${pcb.state}`));
   s.send({ flags: "S", options: { mss: 1460 } });
   s.send({ flags: ".", ack: 1 });
   s.send({ flags: "P.", ack: 1, data: bytes(50) });
@@ -522,7 +523,7 @@ test("abort sends RST and calls err(abort), as lwIP does", (t) => {
 
 test("RST in SYN-SENT: accepted only with an ACK for our SYN, then connect fails with refused", (t) => {
   const s = new Script();
-  const pcb = s.tcp.connect(PEER, PEER_PORT, (err) => s.events.push(`connect ${err}`))!;
+  const pcb = unwrap(s.tcp.connect(PEER, PEER_PORT, (err) => s.events.push(`connect ${err}`)));
   s.send({ flags: "R", seq: 0 });
   s.send({ flags: "R.", seq: 0, ack: 5 });
   t.is(pcb.state, "syn-sent");
@@ -542,7 +543,7 @@ test("an ACK for something we never sent in SYN-SENT is answered with RST", (t) 
 
 test("RST in SYN-RECEIVED returns a passive open to listening without telling the app", (t) => {
   const s = new Script();
-  const l = s.tcp.listen(SERVER_PORT, 1)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT, 1));
   l.accept(() => s.events.push("accept"));
   s.send({ flags: "S", options: { mss: 1460 } });
   s.send({ flags: "R", seq: 1 });
@@ -693,7 +694,7 @@ test("an ACK to a listening port gets RST; segments with a bad checksum are drop
 
 test("backlog: half-open and not-yet-accepted connections count; over it SYNs are dropped", (t) => {
   const s = new Script();
-  const l = s.tcp.listen(SERVER_PORT, 2)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT, 2));
   s.send({ flags: "S", seq: 0, srcPort: 1001, options: { mss: 1460 } });
   s.send({ flags: "S", seq: 0, srcPort: 1002, options: { mss: 1460 } });
   s.send({ flags: "S", seq: 0, srcPort: 1003, options: { mss: 1460 } });
@@ -714,7 +715,7 @@ test("backlog: half-open and not-yet-accepted connections count; over it SYNs ar
 
 test("data that arrives before accept is delivered once the app takes the connection", (t) => {
   const s = new Script();
-  const l = s.tcp.listen(SERVER_PORT)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT));
   s.send({ flags: "S", options: { mss: 1460 } });
   s.send({ flags: "P.", ack: 1, data: bytes(30) });
   s.send({ flags: "F.", ack: 1 });
@@ -728,7 +729,7 @@ test("data that arrives before accept is delivered once the app takes the connec
 
 test("closing a listener resets connections the app has not accepted", (t) => {
   const s = new Script();
-  const l = s.tcp.listen(SERVER_PORT)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT));
   s.send({ flags: "S", options: { mss: 1460 } });
   s.send({ flags: ".", ack: 1 });
   s.take();
@@ -739,21 +740,21 @@ test("closing a listener resets connections the app has not accepted", (t) => {
   t.deepEqual(s.take(), [`0 [R.] 80>2000 seq=0 ack=1 win=0`]);
 });
 
-test("the number of connections is bounded: extra SYNs are dropped and connect returns undefined", (t) => {
+test("the number of connections is bounded: extra SYNs are dropped and connect fails with no-pcb", (t) => {
   const s = new Script({ maxPcbs: 1 });
   s.accept();
   s.send({ flags: "S", seq: 0, srcPort: 2000, options: { mss: 1460 } });
   t.is(s.stats.drops["tcp-pcb-limit"], 1);
-  t.is(
+  t.deepEqual(
     s.tcp.connect(PEER, 7, () => {}),
-    undefined,
+    { ok: false, reason: "no-pcb" },
   );
-  t.is(s.tcp.listen(SERVER_PORT), undefined, "the port is taken");
+  t.deepEqual(s.tcp.listen(SERVER_PORT), { ok: false, reason: "port-in-use" }, "the port is taken");
 });
 
 test("TIME-WAIT pcbs are bounded: the oldest is forgotten for a new one", (t) => {
   const s = new Script({ maxTimeWait: 1 });
-  const l = s.tcp.listen(SERVER_PORT)!;
+  const l = unwrap(s.tcp.listen(SERVER_PORT));
   l.accept((pcb) => pcb.close());
   for (const port of [3000, 3001]) {
     s.send({ flags: "S", seq: 0, srcPort: port, options: { mss: 1460 } });
@@ -813,7 +814,7 @@ test("an address change kills the connections bound to the old address", (t) => 
 
 test("window scaling: offered when the window exceeds 64 KiB, used only when both sides offer it", (t) => {
   const s = new Script({ wnd: 200_000, sndbuf: 200_000 });
-  s.tcp.listen(SERVER_PORT)!.accept((pcb) => s.watch(pcb, true));
+  unwrap(s.tcp.listen(SERVER_PORT)).accept((pcb) => s.watch(pcb, true));
   s.send({ flags: "S", window: 1000, options: { mss: 1460, windowScale: 3 } });
   s.send({ flags: ".", ack: 1, window: 1000 }); // 8000 bytes, scaled
   const pcb = s.tcp.connections[0]!;

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { deviceOnTap, DEVICE } from "./device.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
 import type { TcpPcb } from "../../modules/stack/tcp.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 const SIZE = 10 * 1024 * 1024;
 
@@ -42,7 +43,7 @@ function stream(pcb: TcpPcb, total: number, source: (offset: number, n: number) 
 /** Port 9 hashes what it receives (discard with a receipt); port 19 sends SIZE pattern bytes. */
 function services(device: Stack, received: { hash: ReturnType<typeof createHash>; bytes: number; closed: boolean }, errors: string[]): void {
   const tcp = device.tcp;
-  tcp.listen(9, 2)!.accept((pcb) => {
+  unwrap(tcp.listen(9, 2)).accept((pcb) => {
     pcb.err((e) => errors.push(`discard: ${e}`));
     pcb.recv((data) => {
       if (data === null) {
@@ -54,7 +55,7 @@ function services(device: Stack, received: { hash: ReturnType<typeof createHash>
       pcb.recved(data.length);
     });
   });
-  tcp.listen(19, 2)!.accept((pcb) => {
+  unwrap(tcp.listen(19, 2)).accept((pcb) => {
     pcb.err((e) => errors.push(`source: ${e}`));
     pcb.recv((data) => {
       if (data === null) return;

@@ -9,6 +9,7 @@ import { FaultInjector } from "../../host-sim/faults.ts";
 import { SeededRandom } from "../../host-sim/random.ts";
 import { createStack } from "../../modules/stack/stack.ts";
 import type { Link } from "../../modules/platform.ts";
+import { unwrap } from "../../modules/wire/result.ts";
 
 function hex(b: Uint8Array): string {
   let s = "";
@@ -36,7 +37,7 @@ export function run(seed: number, bytes: number): string[] {
   echo.bind(7);
   echo.recv((data, from, port) => echo.sendTo(data, from, port));
   let got = 0;
-  server.tcp.listen(9, 1)!.accept((pcb) => {
+  unwrap(server.tcp.listen(9, 1)).accept((pcb) => {
     pcb.recv((data) => {
       if (data === null) return pcb.close();
       got += data.length;
@@ -46,15 +47,17 @@ export function run(seed: number, bytes: number): string[] {
 
   client.icmp.echo(0x0a000002, 1, 1, new Uint8Array(32));
   client.udp.pcb().sendTo(new Uint8Array([1, 2, 3]), 0x0a000002, 7);
-  const pcb = client.tcp.connect(0x0a000002, 9, () => {
-    let sent = 0;
-    const pump = () => {
-      while (sent < bytes && pcb!.sndbuf > 0) sent += pcb!.write(new Uint8Array(Math.min(pcb!.sndbuf, bytes - sent)).fill(sent & 0xff));
-      if (sent === bytes) pcb!.close();
-    };
-    pcb!.sent(pump);
-    pump();
-  })!;
+  const pcb = unwrap(
+    client.tcp.connect(0x0a000002, 9, () => {
+      let sent = 0;
+      const pump = () => {
+        while (sent < bytes && pcb!.sndbuf > 0) sent += pcb!.write(new Uint8Array(Math.min(pcb!.sndbuf, bytes - sent)).fill(sent & 0xff));
+        if (sent === bytes) pcb!.close();
+      };
+      pcb!.sent(pump);
+      pump();
+    }),
+  );
   clock.runUntilIdle();
   lines.push(`received ${got} of ${bytes}; counters ${JSON.stringify(server.netif.stats)}`);
   return lines;

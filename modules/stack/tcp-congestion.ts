@@ -1,0 +1,103 @@
+// Congestion control behind a small interface, in the manner of smoltcp's Controller, so
+// another algorithm can take NewReno's place. The pcb tells it about ACKs, duplicate ACKs
+// and timeouts; it answers with the window and with when to resend the first hole.
+
+import { seqDiff } from "./tcp-seq.ts";
+
+/** What a new ACK asks of the sender, besides the window. */
+export const ACK_NORMAL = 0; // restart the retransmission timer
+export const ACK_RESEND = 1; // partial ACK in recovery: resend the first hole, restart the timer
+export const ACK_RESEND_KEEP_TIMER = 2; // as ACK_RESEND, but leave the timer running
+
+export interface CongestionController {
+  /** Bytes that may be in flight. */
+  readonly window: number;
+  /** The handshake is done: `mss` is the segment size, `nxt` the first sequence of data. */
+  start(mss: number, nxt: number): void;
+  /** `acked` new bytes were acknowledged; `una` and `max` are the send sequences after it; `cap` bounds the window. */
+  onAck(acked: number, una: number, max: number, cap: number): number;
+  /** A duplicate ACK; true when it asks for a fast retransmit of the first hole. */
+  onDupAck(una: number, max: number): boolean;
+  /** The retransmission timer expired with `una`..`max` in flight. */
+  onTimeout(una: number, max: number): void;
+}
+
+/** NewReno: RFC 5681 slow start and congestion avoidance, RFC 6582 fast recovery; in bytes. */
+export class NewReno implements CongestionController {
+  private cwnd = 0;
+  private ssthresh = 0x3fffffff;
+  private mss = 0;
+  private caAcked = 0; // bytes acknowledged toward the next congestion-avoidance increase
+  private dupAcks = 0;
+  private recover = 0; // the highest sequence sent when loss recovery began
+  private recovering = false;
+  private partialAcked = false; // RFC 6582's "impatient" timer: restarted on the first partial ACK only
+
+  get window(): number {
+    return this.cwnd;
+  }
+
+  start(mss: number, nxt: number): void {
+    this.mss = mss;
+    this.recover = nxt;
+    // RFC 5681's initial window: 2 to 4 segments, depending on their size.
+    this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;
+  }
+
+  onAck(acked: number, una: number, max: number, cap: number): number {
+    const mss = this.mss;
+    if (this.recovering) {
+      if (seqDiff(una, this.recover) >= 0) {
+        // Full ACK: leave recovery with the window halved (RFC 6582 3.2 step 3).
+        this.recovering = false;
+        this.cwnd = Math.min(this.ssthresh, Math.max(seqDiff(max, una), mss) + mss);
+        this.dupAcks = 0;
+        return ACK_NORMAL;
+      }
+      // Partial ACK: the next hole was lost too; resend it at once.
+      this.cwnd = Math.max(mss, this.cwnd - acked + (acked >= mss ? mss : 0));
+      const first = !this.partialAcked;
+      this.partialAcked = true;
+      return first ? ACK_RESEND : ACK_RESEND_KEEP_TIMER;
+    }
+    this.dupAcks = 0;
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, mss);
+    } else {
+      this.caAcked += acked;
+      if (this.caAcked >= this.cwnd) {
+        this.caAcked -= this.cwnd;
+        this.cwnd += mss;
+      }
+    }
+    // Growth beyond what the buffer can ever fill means nothing; cap it so it stays meaningful.
+    this.cwnd = Math.min(this.cwnd, cap);
+    return ACK_NORMAL;
+  }
+
+  onDupAck(una: number, max: number): boolean {
+    const mss = this.mss;
+    this.dupAcks++;
+    if (this.recovering) {
+      this.cwnd += mss; // each duplicate says a segment left the network
+      return false;
+    }
+    if (this.dupAcks !== 3 || seqDiff(una, this.recover) < 0) return false;
+    this.ssthresh = Math.max(seqDiff(max, una) / 2, 2 * mss);
+    this.recover = max;
+    this.recovering = true;
+    this.partialAcked = false;
+    this.cwnd = this.ssthresh + 3 * mss;
+    return true;
+  }
+
+  onTimeout(una: number, max: number): void {
+    // RFC 5681 3.1 and RFC 6582: back to one segment, and start again from the first hole.
+    this.ssthresh = Math.max(seqDiff(max, una) / 2, 2 * this.mss);
+    this.cwnd = this.mss;
+    this.caAcked = 0;
+    this.dupAcks = 0;
+    this.recovering = false;
+    this.recover = max;
+  }
+}

@@ -1,0 +1,39 @@
+// Keepalive (RFC 1122 4.2.3.6): once a connection has been idle for a while, probe it at
+// an interval and give up when a number of probes in a row go unanswered.
+
+import type { Clock } from "../platform.ts";
+import type { TcpConfig } from "./tcp-config.ts";
+import { Deadline } from "./tcp-deadline.ts";
+
+export class Keepalive {
+  private probes = 0;
+  private readonly timer: Deadline;
+
+  constructor(
+    clock: Clock,
+    private readonly config: Pick<TcpConfig, "keepIdleMs" | "keepIntervalMs" | "keepCount">,
+    /** Whether idle connections are probed. */
+    public on: boolean,
+    private readonly probe: () => void,
+    private readonly expire: () => void,
+  ) {
+    this.timer = new Deadline(clock, () => this.fire());
+  }
+
+  /** The peer was heard from: the idle time starts again. */
+  restart(): void {
+    this.probes = 0;
+    if (this.on) this.timer.set(this.config.keepIdleMs);
+  }
+
+  stop(): void {
+    this.timer.clear();
+  }
+
+  private fire(): void {
+    if (this.probes >= this.config.keepCount) return this.expire();
+    this.probes++;
+    this.probe();
+    this.timer.set(this.config.keepIntervalMs);
+  }
+}

@@ -1,0 +1,127 @@
+// The receive side of a connection: RCV.NXT and the window we announce, with receiver SWS
+// avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); and taking a
+// segment's text in order or into the out-of-order reassembly.
+
+import type { Stats } from "./stats.ts";
+import { Reassembly } from "./tcp-reassembly.ts";
+import { seqAdd, seqDiff } from "./tcp-seq.ts";
+
+export const MAX_WINDOW = 0xffff;
+export const MAX_SHIFT = 14; // RFC 7323's largest window scale
+
+/** The window scale we offer (RFC 7323): only when a window beyond 64 KiB is wanted either way. */
+export function windowShift(wnd: number, sndbuf: number): number | undefined {
+  if (Math.max(wnd, sndbuf) <= MAX_WINDOW) return undefined;
+  let shift = 0;
+  while (shift < MAX_SHIFT && wnd >>> shift > MAX_WINDOW) shift++;
+  return shift;
+}
+
+/** What accept() found, as bits. */
+export const RX_TAKEN = 1; // data or FIN, in order or not: it counts toward the delayed ACK
+export const RX_ACK_NOW = 2; // a hole opened or filled: ACK at once (RFC 5681 4.2)
+export const RX_FIN = 4; // the peer's FIN is reached in order
+
+export class ReceiveWindow {
+  /** RCV.NXT. */
+  nxt = 0;
+  /** The window scale we apply to the window field. */
+  shift = 0;
+  /** Bytes delivered (or waiting for delivery) that the application has not consumed. */
+  unread = 0;
+  private right = 0; // right edge of the window we announced; never moves left
+  private mss = 536;
+  private finAt: number | undefined; // sequence of a FIN that arrived beyond a hole
+  private readonly reasm: Reassembly;
+
+  constructor(
+    private readonly wnd: number,
+    maxGaps: number,
+    private readonly stats: Stats,
+  ) {
+    this.reasm = new Reassembly(wnd, maxGaps);
+  }
+
+  /** The peer's SYN arrived with sequence `irs`; `mss` is the segment size for SWS avoidance. */
+  start(irs: number, shift: number, mss: number): void {
+    this.nxt = seqAdd(irs, 1);
+    this.shift = shift;
+    this.mss = mss;
+    this.right = seqAdd(this.nxt, Math.min(this.wnd, MAX_WINDOW));
+  }
+
+  /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
+  acceptable(seq: number, len: number): boolean {
+    const wnd = Math.max(0, seqDiff(this.right, this.nxt));
+    const off = seqDiff(seq, this.nxt);
+    if (len === 0) return off >= 0 && off <= wnd;
+    return wnd > 0 && off < wnd && off + len > 0;
+  }
+
+  /** The window field to send: the right edge moves only by worthwhile steps. */
+  advertise(): number {
+    const right = seqAdd(this.nxt, this.room());
+    if (seqDiff(right, this.right) >= this.swsThreshold()) this.right = right;
+    return Math.max(0, seqDiff(this.right, this.nxt)) >>> this.shift;
+  }
+
+  /**
+   * The application consumed `n` bytes. True when the window grew by a worthwhile step
+   * while the peer is close to stalling, so reads don't cost an ACK each.
+   */
+  consumed(n: number): boolean {
+    this.unread = Math.max(0, this.unread - n);
+    const right = seqAdd(this.nxt, this.room());
+    const announced = seqDiff(this.right, this.nxt);
+    return seqDiff(right, this.right) >= this.swsThreshold() && announced < 2 * this.mss;
+  }
+
+  /** Takes a segment's data and FIN, in order or into the reassembly; `deliver` gets the bytes now in order. */
+  accept(seq: number, data: Uint8Array, fin: boolean, deliver: (data: Uint8Array) => void): number {
+    const early = seqDiff(this.nxt, seq);
+    if (early > 0) {
+      if (early > data.length) fin = false; // that FIN was taken already
+      data = data.subarray(Math.min(early, data.length));
+      seq = this.nxt;
+    }
+    const room = seqDiff(this.right, seq);
+    if (data.length > room) {
+      data = data.subarray(0, Math.max(0, room));
+      fin = false;
+      this.stats.count("tcp.rx-trimmed");
+    }
+    if (data.length === 0 && !fin) return 0;
+    if (seq !== this.nxt) {
+      const ok = this.reasm.insert(seqDiff(seq, this.nxt), data);
+      if (!ok) this.stats.drop("tcp-ooo-full");
+      else if (fin) this.finAt = seqAdd(seq, data.length);
+      this.stats.count("tcp.rx-out-of-order");
+      return RX_TAKEN | RX_ACK_NOW; // a duplicate ACK tells the sender about the hole
+    }
+    const hadGap = !this.reasm.empty;
+    this.take(data, deliver);
+    const more = this.reasm.advance(data.length);
+    if (more) this.take(more, deliver);
+    return RX_TAKEN | (hadGap ? RX_ACK_NOW : 0) | (fin || this.nxt === this.finAt ? RX_FIN : 0);
+  }
+
+  /** The FIN is taken: it occupies one sequence number. */
+  takeFin(): void {
+    this.nxt = seqAdd(this.nxt, 1);
+    this.finAt = undefined;
+  }
+
+  private take(data: Uint8Array, deliver: (data: Uint8Array) => void): void {
+    if (!data.length) return;
+    this.nxt = seqAdd(this.nxt, data.length);
+    deliver(data);
+  }
+
+  private room(): number {
+    return Math.min(this.wnd - this.unread, MAX_WINDOW << this.shift);
+  }
+
+  private swsThreshold(): number {
+    return Math.min(this.wnd / 2, this.mss);
+  }
+}
