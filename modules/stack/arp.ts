@@ -203,8 +203,8 @@ export class Arp {
       this.cache.delete(this.victim());
       this.netif.stats.count("arp.evicted");
     }
-    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs, used: was?.used ?? false, asked: 0 });
-    const p = this.pending.get(ip);
+    const p = this.pending.get(ip); // frames waiting for it: it is in use
+    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs, used: (was?.used ?? false) || p !== undefined, asked: 0 });
     if (!p) return;
     p.timer.cancel();
     this.pending.delete(ip);

@@ -107,3 +107,17 @@ test("answers to eight spoofed neighbours that never resolve do not block a real
   t.is(s.stats.drops["arp-pending-evicted"], 1);
   t.is(s.stats.drops["arp-pending-overflow"], undefined);
 });
+
+test("a full cache evicts the oldest entry never sent to, not a neighbour in use", (t) => {
+  const b = bench();
+  const s = b.host(2, { arp: { cacheSize: 2 } });
+  b.host(3);
+  const tap = b.tap();
+  s.udp.pcb().sendTo(new Uint8Array(1), ip("10.0.0.3"), 9); // 10.0.0.3: resolved and in use
+  b.clock.runUntil(10);
+  for (const n of [11, 12]) tap.link.transmit(arpFrame({ op: ARP_REQUEST, senderIp: ip(`10.0.0.${n}`), targetIp: US }, BROADCAST_MAC, mac(n)));
+  b.clock.runUntil(20);
+  t.deepEqual(s.arp.lookup(ip("10.0.0.3")), mac(3));
+  t.is(s.arp.lookup(ip("10.0.0.11")), undefined);
+  t.deepEqual(s.arp.lookup(ip("10.0.0.12")), mac(12));
+});
