@@ -11,9 +11,8 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import { type Ip4, ipToString, parseIp } from "../wire/address.ts";
 import { type Result, ok, fail } from "../wire/result.ts";
 import type { WriteHandle } from "../storage/storage.ts";
+import type { NetasciiDecoder } from "./netascii.ts";
 
-const CR = 13;
-const LF = 10;
 /** How often a transfer looks for a stall, and for its FIN being acknowledged when no callback says so. */
 const POLL_MS = 250;
 
@@ -55,68 +54,6 @@ export function parseEprt(arg: string): Result<HostPort> {
 /** What a transfer reads from: a file (a ReadHandle is one), a listing, a converter. 0 means the end. */
 export interface Source {
   read(buf: Uint8Array): Result<number>;
-}
-
-/** TYPE A sending: every LF goes out as CR LF, whatever precedes it, so the receiver gets back exactly what is stored. */
-export class AsciiEncoder implements Source {
-  private readonly buf: Uint8Array;
-  private pos = 0;
-  private len = 0;
-  private lf = false; // a CR went out at the end of the last read; its LF is owed
-
-  constructor(
-    private readonly inner: Source,
-    chunk: number,
-  ) {
-    this.buf = new Uint8Array(chunk);
-  }
-
-  read(out: Uint8Array): Result<number> {
-    let n = 0;
-    while (n < out.length) {
-      if (this.lf) {
-        out[n++] = LF;
-        this.lf = false;
-      } else if (this.pos < this.len) {
-        const c = this.buf[this.pos++]!;
-        if (c === LF) {
-          out[n++] = CR;
-          this.lf = true;
-        } else out[n++] = c;
-      } else {
-        const r = this.inner.read(this.buf);
-        if (!r.ok) return r;
-        if (r.value === 0) break;
-        this.pos = 0;
-        this.len = r.value;
-      }
-    }
-    return ok(n);
-  }
-}
-
-/** TYPE A receiving: CR LF becomes LF, also when the pair is split between segments; a lone CR stays. */
-export class AsciiDecoder {
-  private cr = false;
-
-  decode(data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(data.length + 1);
-    let n = 0;
-    for (let i = 0; i < data.length; i++) {
-      const c = data[i]!;
-      if (this.cr && c !== LF) out[n++] = CR;
-      this.cr = c === CR;
-      if (!this.cr) out[n++] = c;
-    }
-    return out.subarray(0, n);
-  }
-
-  /** A CR held back at the very end stands for itself. */
-  end(): Uint8Array {
-    const tail = this.cr ? Uint8Array.of(CR) : new Uint8Array(0);
-    this.cr = false;
-    return tail;
-  }
 }
 
 /** Writes queued bytes and sources into a pcb as its send buffer takes them, in order. */
@@ -261,7 +198,7 @@ export class Receiver implements Transfer {
   constructor(
     private readonly pcb: TcpPcb,
     private readonly sink: WriteHandle,
-    private readonly decoder: AsciiDecoder | undefined,
+    private readonly decoder: NetasciiDecoder | undefined,
     private readonly ctx: TransferContext,
     private readonly done: TransferDone,
   ) {

@@ -26,8 +26,6 @@ import {
   type Transfer,
   type TransferDone,
   ActiveChannel,
-  AsciiDecoder,
-  AsciiEncoder,
   PassiveChannel,
   Pump,
   Receiver,
@@ -36,6 +34,7 @@ import {
   parseEprt,
   parseHostPort,
 } from "./ftp-data.ts";
+import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
 import { type MlstFact, LineSource, MLST_FACTS, ftpTime, lsLine, mlsxLine } from "./ftp-listing.ts";
 import type { FtpServer, FtpServerOptions, FtpTransferReport, FtpUser } from "./ftp-server.ts";
 
@@ -676,7 +675,7 @@ export class FtpSession {
     const h = this.server.storage.openRead(p.value.store, offset);
     if (!h.ok) return this.refuse(h.reason);
     const file = h.value;
-    const source = this.ascii ? new AsciiEncoder(file, this.options.chunkSize) : file;
+    const source = this.ascii ? new NetasciiEncoder((b) => file.read(b), this.options.chunkSize, "as-is") : file;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown} (${file.size} bytes)`;
     this.transfer(
       "RETR",
@@ -703,7 +702,7 @@ export class FtpSession {
     const h = storage.openWrite(p.value.store, verb === "APPE" || offset > 0 ? "append" : "replace");
     if (!h.ok) return this.refuse(h.reason);
     const file = h.value;
-    const decoder = this.ascii ? new AsciiDecoder() : undefined;
+    const decoder = this.ascii ? new NetasciiDecoder("as-is") : undefined;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown}`;
     this.transfer(
       verb,

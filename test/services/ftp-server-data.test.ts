@@ -3,7 +3,8 @@
 
 import test from "ava";
 import fc from "fast-check";
-import { AsciiDecoder, AsciiEncoder, formatHostPort, parseEprt, parseHostPort, type Source } from "../../modules/services/ftp-data.ts";
+import { formatHostPort, parseEprt, parseHostPort, type Source } from "../../modules/services/ftp-data.ts";
+import { NetasciiDecoder, NetasciiEncoder } from "../../modules/services/netascii.ts";
 import { LineSource, ftpTime, lsLine, mlsxLine } from "../../modules/services/ftp-listing.ts";
 import { utf8Decode, utf8Encode } from "../../modules/wire/text.ts";
 import { ok } from "../../modules/wire/result.ts";
@@ -93,6 +94,17 @@ function drainSource(s: Source, size: number): Uint8Array {
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
+/** TYPE A, as the session makes it. */
+const AsciiEncoder = class extends NetasciiEncoder {
+  constructor(s: Source, chunk: number) {
+    super((b) => s.read(b), chunk, "as-is");
+  }
+};
+const AsciiDecoder = class extends NetasciiDecoder {
+  constructor() {
+    super("as-is");
+  }
+};
 
 test("TYPE A: LF goes out as CR LF, every one; CR LF comes in as LF, a lone CR stays", (t) => {
   t.deepEqual(drainSource(new AsciiEncoder(source(text("a\nb\r\nc\n\n"), 3), 4), 1), text("a\r\nb\r\r\nc\r\n\r\n"));
