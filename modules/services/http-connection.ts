@@ -24,7 +24,7 @@ export class Connection {
   private queued = 0; // bytes in `out` arrays
   private res: HttpResponse | undefined; // the exchange in progress
   private requests = 0;
-  private since: number; // start of the wait for a request, or of lingering
+  private since: number; // start of the wait for a request, of the discard of a body, or of lingering
   private lastSent: number;
   private processing = false;
   private kick: Timer | undefined;
@@ -97,7 +97,10 @@ export class Connection {
   responseEnded(res: HttpResponse): void {
     if (this.closed) return;
     const req = res.request;
-    if (!req.done) req.discard = true;
+    if (!req.done) {
+      req.discard = true;
+      this.since = this.now();
+    }
     if (req.done) this.finish();
     if (!this.keepAlive) this.close();
     this.pump();
@@ -129,6 +132,15 @@ export class Connection {
       ),
     );
     this.close();
+  }
+
+  /**
+   * Since when the connection waits for a complete request head, with no response under way
+   * and nothing left to send; undefined when it is doing anything else. Such a connection
+   * has not yet earned its slot, so a newcomer may take it.
+   */
+  waitingSince(): number | undefined {
+    return this.res || this.out.length || this.closing || this.closed ? undefined : this.since;
   }
 
   /** Resets the connection. */
@@ -210,6 +222,7 @@ export class Connection {
       .split(",")
       .map((t) => t.trim());
     this.keepAlive = head.minor ? !tokens.includes("close") : tokens.includes("keep-alive");
+    if (this.requests + 1 >= this.server.options.maxRequests) this.keepAlive = false; // a connection's life has a bound too
     if (path === undefined) return res.fail(400, "http-bad-target");
     const expect = head.minor ? req.header("expect") : undefined;
     if (expect !== undefined && expect.toLowerCase() !== "100-continue") return res.fail(417, "http-bad-expectation");
@@ -282,7 +295,9 @@ export class Connection {
     }
     const req = this.res?.request;
     if (req) {
-      if (!req.done && !this.blocked() && now - req.progress >= o.requestTimeoutMs) this.refuse(408, "http-body-timeout");
+      // What is dropped has a bound on its whole time, not just on each byte (nginx's lingering_time).
+      if (req.discard && now - this.since >= o.discardTimeoutMs) this.refuse(408, "http-discard-timeout");
+      else if (!req.done && !this.blocked() && now - req.progress >= o.requestTimeoutMs) this.refuse(408, "http-body-timeout");
     } else if (this.parser.idle && !this.inq.length && this.requests > 0) {
       if (now - this.since < o.idleTimeoutMs) return;
       this.stats().count("http.idle-closed");

@@ -12,6 +12,7 @@ import {
   STORAGE_IS_DIRECTORY,
   STORAGE_EXISTS,
 } from "../storage/storage.ts";
+import { confinePath } from "../storage/path.ts";
 import type { HttpRequest, HttpResponse } from "./http-message.ts";
 
 /** Where a Storage is served: what a directory shows. */
@@ -42,6 +43,9 @@ const TYPES: Record<string, string> = {
   gz: "application/gzip",
 };
 
+/** A path that ends in a separator, or in "." after one. */
+const DIRECTORY_SYNTAX = /[/\\]\.?$/;
+
 /** The media type for a path's extension (application/octet-stream when unknown). */
 export function mimeType(path: string): string {
   const dot = path.lastIndexOf(".");
@@ -49,14 +53,24 @@ export function mimeType(path: string): string {
   return TYPES[ext] ?? "application/octet-stream";
 }
 
-/** A file, or a directory as its index file or a listing; a directory named without its final "/" is redirected to it. */
+/**
+ * A file, or a directory as its index file or a listing. A directory named without its
+ * final "/" is redirected to it, by its canonical path: the path as sent could begin with
+ * "//" or "/\\", which a browser reads as another host. A path that ends as a directory's
+ * does ("/" or "/.") names no file.
+ */
 export function serveStorage(req: HttpRequest, res: HttpResponse, storage: Storage, o: FileOptions): void {
   const st = storage.stat(req.path);
   if (!st.ok) return res.fail(statusFor(st.reason), st.reason);
-  if (!st.value.isDirectory) return res.sendFile(req.path, storage);
+  if (!st.value.isDirectory) {
+    if (DIRECTORY_SYNTAX.test(req.path)) return res.fail(404, STORAGE_NOT_DIRECTORY);
+    return res.sendFile(req.path, storage);
+  }
   if (!req.rawPath.endsWith("/")) {
+    const c = confinePath(req.path);
+    const path = c.ok && c.value ? `/${c.value.split("/").map(encodeURIComponent).join("/")}/` : "/";
     res.status = 301;
-    res.setHeader("Location", `${req.rawPath}/${req.query ? `?${req.query}` : ""}`);
+    res.setHeader("Location", `${path}${req.query ? `?${req.query}` : ""}`);
     return res.end();
   }
   const index = o.indexFile ? storage.stat(req.path + o.indexFile) : undefined;

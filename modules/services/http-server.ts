@@ -11,7 +11,8 @@
 //
 // Every limit has a status: 414, 431 and 413 for sizes, 400 for malformed requests, 501
 // and 505 for what the server does not implement, 408 for clients too slow, 503 beyond
-// the connection limit. Those that leave the framing in doubt close the connection.
+// the connection limit when no connection can give up its slot (one that is still waiting
+// for a request head can). Those that leave the framing in doubt close the connection.
 // Closing is lingering (RFC 9112 9.6): FIN first, then read until the client's FIN, so a
 // client still sending is never answered with a reset that would destroy the response.
 //
@@ -35,10 +36,14 @@ export interface HttpServerOptions extends HttpLimits {
   port: number;
   /** Connections handshaking or waiting to be accepted. Default 4. */
   backlog: number;
-  /** Connections served at once; one more is answered 503 and closed. Default 4. */
+  /** Connections served at once. One more takes the slot of the one that has waited longest for a complete request head; when none waits, it is answered 503 and closed. Default 4. */
   maxConnections: number;
   /** A request's head must arrive within this, its body must not stall longer, and a closing connection waits this long for the client's FIN. Default 10 s. */
   requestTimeoutMs: number;
+  /** The unread rest of a request body is read and dropped after the response for at most this long in all, then the connection closes. Default 30 s. */
+  discardTimeoutMs: number;
+  /** Requests one connection may make; the last is answered with "Connection: close". Default 100. */
+  maxRequests: number;
   /** A kept-alive connection with no request is closed after this. Default 15 s. */
   idleTimeoutMs: number;
   /** A response the client stops acknowledging is aborted after this. Default 30 s. */
@@ -88,6 +93,8 @@ export class HttpServer {
       maxHeaders: 32,
       maxBodyBytes: 1 << 20,
       requestTimeoutMs: 10_000,
+      discardTimeoutMs: 30_000,
+      maxRequests: 100,
       idleTimeoutMs: 15_000,
       sendTimeoutMs: 30_000,
       pollMs: 500,
@@ -186,6 +193,14 @@ export class HttpServer {
     const c = new Connection(this, pcb);
     this.conns.add(c);
     this.stack.stats.count("http.connections");
-    if (this.conns.size > this.options.maxConnections) c.refuse(503, "http-busy", "Retry-After: 1\r\n");
+    if (this.conns.size <= this.options.maxConnections) return;
+    let oldest: Connection | undefined;
+    let since = Infinity;
+    for (const other of this.conns) {
+      const s = other === c ? undefined : other.waitingSince();
+      if (s !== undefined && s < since) [oldest, since] = [other, s];
+    }
+    if (oldest) oldest.abort("http-evicted");
+    else c.refuse(503, "http-busy", "Retry-After: 1\r\n");
   }
 }

@@ -12,7 +12,7 @@ import { bytes, must, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
-import { setup, dec, enc, SERVER, type Env } from "./http-server-client.ts";
+import { setup, dec, enc, SERVER, Client, type Env } from "./http-server-client.ts";
 
 /** Sends `request` and expects one response with `status`, counted under `reason`; `closes`: with Connection: close and a FIN. */
 function refused(t: ExecutionContext, env: Env, request: string | Uint8Array, status: number, reason: string, closes = true): void {
@@ -124,6 +124,9 @@ const MALFORMED: Array<[string, string, string]> = [
   ["bad chunk size", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "http-bad-chunk-size"],
   ["negative chunk size", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "http-bad-chunk-size"],
   ["chunk without its CRLF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", "http-bad-chunk-end"],
+  ["chunk size ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", "http-chunk-bare-lf"],
+  ["chunk data ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", "http-chunk-bare-lf"],
+  ["last chunk ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n", "http-chunk-bare-lf"],
   ["chunk line too long", `POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n1;${"e".repeat(300)}\r\n`, "http-chunk-line-too-long"],
 ];
 
@@ -196,6 +199,32 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   );
   t.is(env.drops["http-body-timeout"], 1);
   env.until(() => env.server.connections === 0, 60_000);
+  t.is(env.server.connections, 0);
+});
+
+test("the unread rest of a body is dropped for at most discardTimeoutMs in all, however slowly it dribbles in", (t) => {
+  const env = setup({ discardTimeoutMs: 30_000, requestTimeoutMs: 10_000, pollMs: 500 });
+  env.server.route("POST", "/early", (_req, res) => res.end("no")); // answers without reading
+  const c = env.connect();
+  c.pcb.nodelay = true;
+  c.send("POST /early HTTP/1.1\r\nHost: d\r\nContent-Length: 1000000\r\n\r\n");
+  env.until(() => c.responses().length === 1);
+  const answered = env.clock.now();
+  // One byte every 9 s: never long enough apart for the per-byte timeout.
+  while (!c.fin && env.clock.now() - answered < 120_000) {
+    c.send("x");
+    env.until(() => c.fin, 9_000);
+  }
+  const took = env.clock.now() - answered;
+  t.true(c.fin, "the server closed");
+  t.true(Math.round(took) >= 30_000 && took <= 30_600, `closed ${took} ms of virtual time after the response`);
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [200],
+  );
+  t.is(env.drops["http-discard-timeout"], 1);
+  c.pcb.close();
+  env.until(() => env.server.connections === 0, 20_000);
   t.is(env.server.connections, 0);
 });
 
@@ -291,11 +320,12 @@ test("pipelined requests wait while a response is still queued: a client that do
 
 // ---- connections ----
 
-test("beyond maxConnections a connection is answered 503 with Retry-After and closed; a freed slot serves again", (t) => {
+test("beyond maxConnections, when none waits for a request head, a connection is answered 503 with Retry-After and closed; a freed slot serves again", (t) => {
   const env = setup({ maxConnections: 2 });
+  env.server.route("GET", "/hold", () => {}); // a response that never ends keeps each busy
   const held = [env.connect(), env.connect()];
-  for (const c of held) c.send("GET /status HTTP/1.1\r\n"); // half a request keeps each busy
-  env.until(() => env.server.connections === 2);
+  for (const c of held) c.send("GET /hold HTTP/1.1\r\nHost: d\r\n\r\n");
+  env.until(() => env.server.connections === 2 && env.counters["http.requests"] === 2);
   const { client, responses } = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n", { keep: true });
   env.until(() => client.fin);
   t.is(responses[0]!.status, 503);
@@ -304,9 +334,52 @@ test("beyond maxConnections a connection is answered 503 with Retry-After and cl
   t.true(client.fin);
   t.is(env.drops["http-busy"], 1);
   client.pcb.close();
-  held[0]!.pcb.close();
+  held[0]!.pcb.abort();
   env.until(() => env.server.connections === 1);
   t.is(env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n").responses[0]!.status, 200);
+});
+
+test("twelve slowloris clients dribbling heads: a real client is served within 5 s, taking the slot of the one that waited longest", (t) => {
+  const env = setup({ maxConnections: 4 });
+  must(writeAll(env.storage, "f", enc("real")));
+  const attacker = env.host(5, { tcp: { maxPcbs: 32 } });
+  const open = () => {
+    const c = new Client(attacker);
+    c.pcb.nodelay = true;
+    c.send("GET / HTTP/1.1\r\nX-Slow: ");
+    return c;
+  };
+  const loris = Array.from({ length: 12 }, open);
+  // Each sends one more byte a second and, once cut off, comes back at once.
+  const dribble = () => {
+    for (let i = 0; i < loris.length; i++) {
+      const c = loris[i]!;
+      if (c.error !== undefined || c.fin) {
+        c.pcb.abort();
+        loris[i] = open();
+      } else c.send("s");
+    }
+  };
+  for (let s = 0; s < 20; s++) {
+    dribble();
+    env.clock.advance(1_000);
+  }
+  t.true(env.server.connections <= 5, `${env.server.connections} connections`);
+  const real = env.connect();
+  real.send("GET /f HTTP/1.1\r\nHost: d\r\n\r\n");
+  const asked = env.clock.now();
+  while (real.responses().length === 0 && env.clock.now() - asked < 30_000) {
+    dribble();
+    env.until(() => real.responses().length > 0, 1_000);
+  }
+  const took = env.clock.now() - asked;
+  const [r] = real.responses();
+  t.is(r?.status, 200);
+  t.is(dec(r!.body), "real");
+  t.true(took <= 5_000, `served after ${took} ms of virtual time`);
+  t.log(`served after ${Math.round(took)} ms of virtual time`);
+  t.true((env.drops["http-evicted"] ?? 0) > 0);
+  t.is(env.drops["http-busy"], undefined, "no one was refused");
 });
 
 test("when TCP itself has no pcb left, the SYN is dropped and counted", (t) => {
