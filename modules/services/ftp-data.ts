@@ -210,10 +210,10 @@ export class Receiver implements Transfer {
     }, POLL_MS);
   }
 
+  /** The sink is left to the caller, who closes or aborts it. */
   stop(): void {
     if (this.finished) return;
     this.finished = true;
-    this.sink.abort();
     this.pcb.abort();
   }
 

@@ -8,10 +8,11 @@
 // user's root (confinePath); anonymous users only read. Failed logins are answered late and
 // a session that fails too often is closed. PORT and EPRT may name only the client's own
 // address and an unprivileged port (no FTP bounce), and a passive data port takes a
-// connection only from the client. Sessions are limited (one too many is told 421) and so
-// are data connections (PASV or PORT beyond the limit is told 425, and the session goes on).
-// Idle sessions time out with 421, and a client that sends without reading our replies is
-// not read either.
+// connection only from the client. Sessions are limited, in all and per address (one too
+// many is told 421, unless a session that has not logged in yields its slot), and so are
+// data connections (PASV or PORT beyond the limit is told 425, and the session goes on).
+// A session must log in within a short time; idle sessions time out with 421, and a client
+// that sends without reading our replies is not read either.
 
 import type { Stack, StackContext } from "../stack/stack.ts";
 import type { Netif } from "../stack/netif.ts";
@@ -46,10 +47,14 @@ export interface FtpServerOptions {
   anonymousRoot: string | undefined;
   /** The ports PASV and EPSV listen on, first and last. Default 50000-50063. */
   passivePorts: readonly [number, number];
-  /** Control connections at once; one more is answered 421 and closed. Default 4. */
+  /** Control connections at once. One more takes the slot of the oldest session that has not logged in; when every one has, it is answered 421 and closed. Default 4. */
   maxSessions: number;
+  /** Control connections at once from one address; one more is answered 421 and closed. Default 2. */
+  maxSessionsPerAddress: number;
   /** Data connections at once (prepared, opening or transferring), all sessions together. Default 4. */
   maxDataConnections: number;
+  /** A session that has not logged in this long after it connected (or after USER began a new login) is told 421 and closed. Default 30 s. */
+  loginTimeoutMs: number;
   /** A session without a command for this long is told 421 and closed (transfers keep it alive). Default 300 s. */
   idleTimeoutMs: number;
   /** How long a data connection may take to open, and a transfer may stand still. Default 30 s. */
@@ -103,7 +108,9 @@ export class FtpServer {
       anonymousRoot: undefined,
       passivePorts: [50000, 50063],
       maxSessions: 4,
+      maxSessionsPerAddress: 2,
       maxDataConnections: 4,
+      loginTimeoutMs: 30_000,
       idleTimeoutMs: 300_000,
       dataTimeoutMs: 30_000,
       loginDelayMs: 1000,
@@ -142,11 +149,22 @@ export class FtpServer {
 
   private accept(pcb: TcpPcb): void {
     pcb.nodelay = true; // replies are short and each one is awaited
-    if (this.sessions.size >= this.options.maxSessions) {
-      this.stack.stats.drop("ftp-too-many-sessions");
-      pcb.write(utf8Encode("421 Too many connections, try again later\r\n"));
-      return pcb.close();
+    let fromPeer = 0;
+    let waiting: FtpSession | undefined; // the oldest not logged in: the set keeps the order they came in
+    for (const s of this.sessions) {
+      if (s.peer === pcb.remoteIp) fromPeer++;
+      if (!s.loggedIn) waiting ??= s;
     }
+    const full = this.sessions.size >= this.options.maxSessions;
+    if (full && !waiting) return this.turnAway(pcb, "ftp-too-many-sessions", "Too many connections, try again later");
+    if (fromPeer >= this.options.maxSessionsPerAddress) return this.turnAway(pcb, "ftp-too-many-from-address", "Too many connections from your address");
+    if (full) waiting!.yieldSlot();
     this.sessions.add(new FtpSession(this, pcb));
+  }
+
+  private turnAway(pcb: TcpPcb, reason: string, text: string): void {
+    this.stack.stats.drop(reason);
+    pcb.write(utf8Encode(`421 ${text}\r\n`));
+    pcb.close();
   }
 }

@@ -4,7 +4,7 @@
 
 import type { TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
-import { ipToString } from "../wire/address.ts";
+import { type Ip4, ipToString } from "../wire/address.ts";
 import { type Result, ok } from "../wire/result.ts";
 import { latin1, utf8Decode, utf8Encode } from "../wire/text.ts";
 import { confinePath, splitPath } from "../storage/path.ts";
@@ -66,8 +66,8 @@ interface Current {
   path: string;
   channel: DataChannel;
   job: Transfer | undefined;
-  /** Closes the file, whether the transfer ran or not. */
-  release: () => void;
+  /** Closes the file, whether the transfer ran or not; told why it failed, and how many bytes it moved. */
+  release: (error: string | undefined, bytes: number) => void;
 }
 
 interface Resolved {
@@ -186,6 +186,9 @@ export class FtpSession {
   private readonly deferred: Uint8Array[] = []; // commands that wait for the transfer to end
   private idle: Timer | undefined;
   private delay: Timer | undefined; // a failed login's answer, not yet given
+  private loginTimer: Timer | undefined; // runs while nobody is logged in
+  private unusedTimer: Timer | undefined; // runs while a data channel is prepared and unused
+  private quitting = false; // QUIT came during a transfer: 221 follows its reply
 
   private pendingUser: string | undefined;
   private awaitingAccount: FtpUser | undefined;
@@ -213,7 +216,24 @@ export class FtpSession {
     pcb.err(() => this.end());
     this.server.stack.event("ftp", `session from ${ipToString(pcb.remoteIp)}:${pcb.remotePort}`);
     this.restartIdle();
+    this.armLogin();
     this.reply(220, this.options.banner);
+  }
+
+  get peer(): Ip4 {
+    return this.pcb.remoteIp;
+  }
+
+  /** Whether someone has logged in: a session that has not may yield its slot to a newcomer. */
+  get loggedIn(): boolean {
+    return this.user !== undefined;
+  }
+
+  /** Gives the slot up to a newcomer. */
+  yieldSlot(): void {
+    this.server.stack.stats.drop("ftp-session-yielded");
+    this.reply(421, "Too many connections, closing control connection");
+    this.end();
   }
 
   /** Ends the session: a transfer in progress is stopped, the connection closed. */
@@ -222,6 +242,7 @@ export class FtpSession {
     this.ended = true;
     this.idle?.cancel();
     this.delay?.cancel();
+    this.loginTimer?.cancel();
     if (this.current) this.endTransfer(this.current, "ftp-session-ended");
     this.dropChannel();
     this.server.remove(this);
@@ -238,7 +259,7 @@ export class FtpSession {
 
   private stalled(): boolean {
     const waiting = this.deferred.length >= MAX_DEFERRED || (this.deferred.length > 0 && !this.current);
-    return this.ended || this.closing || waiting || this.delay !== undefined || this.out.queued > REPLY_BACKLOG || this.out.streaming;
+    return this.ended || this.closing || this.quitting || waiting || this.delay !== undefined || this.out.queued > REPLY_BACKLOG || this.out.streaming;
   }
 
   private process(): void {
@@ -356,6 +377,17 @@ export class FtpSession {
     if (this.out.empty) this.end();
   }
 
+  /** A session must log in within loginTimeoutMs, however busy it keeps itself. */
+  private armLogin(): void {
+    this.loginTimer ??= this.server.stack.clock.setTimer(this.options.loginTimeoutMs, () => {
+      this.loginTimer = undefined;
+      if (this.user || this.closing) return;
+      this.server.stack.stats.drop("ftp-login-timeout");
+      this.reply(421, "Login timeout, closing control connection");
+      this.closeAfterReplies();
+    });
+  }
+
   private restartIdle(): void {
     this.idle?.cancel();
     this.idle = this.server.stack.clock.setTimer(this.options.idleTimeoutMs, () => {
@@ -399,6 +431,7 @@ export class FtpSession {
 
   private userCmd(name: string): void {
     this.user = this.awaitingAccount = undefined;
+    this.armLogin();
     this.cwd = "";
     this.pendingUser = name;
     this.reply(331, this.anonymous(name) ? "Anonymous login ok, send your email address as password" : "Please specify the password");
@@ -428,6 +461,8 @@ export class FtpSession {
     const r = confinePath(root);
     if (!r.ok) return this.loginFailed(name); // a root that leaves the store is a configuration error
     this.user = { name, root: r.value, writable };
+    this.loginTimer?.cancel();
+    this.loginTimer = undefined;
     this.failures = 0;
     this.server.stack.stats.count("ftp.login");
     this.server.stack.event("ftp", `${name} logged in from ${ipToString(this.pcb.remoteIp)}`);
@@ -567,6 +602,7 @@ export class FtpSession {
     if (!this.writable()) return;
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
+    if (!p.value.rel) return this.refuse(STORAGE_DENIED); // the user's own root, which may be a directory of the store
     const r = this.server.storage[op](p.value.store);
     if (!r.ok) return this.refuse(r.reason);
     if (op === "mkdir") return this.reply(257, `${quoted(p.value.shown)} created`);
@@ -589,6 +625,7 @@ export class FtpSession {
     if (from === undefined) return this.reply(503, "RNFR required first");
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
+    if (!p.value.rel) return this.refuse(STORAGE_DENIED);
     const r = this.server.storage.rename(from, p.value.store);
     if (!r.ok) return this.refuse(r.reason);
     this.reply(250, "Rename successful");
@@ -613,7 +650,7 @@ export class FtpSession {
       this.server.stack.stats.drop("ftp-no-passive-port");
       return this.reply(425, "No passive port free");
     }
-    this.channel = ch;
+    this.prepare(ch);
     if (extended) this.reply(229, `Entering Extended Passive Mode (|||${ch.port}|)`);
     else this.reply(227, `Entering Passive Mode (${formatHostPort(this.pcb.localIp, ch.port)}).`);
   }
@@ -634,7 +671,7 @@ export class FtpSession {
       return this.reply(504, "Data connections only to your own address and an unprivileged port");
     }
     if (!this.reserveChannel()) return;
-    this.channel = new ActiveChannel(this.server.stack, t, this.options.dataPort, this.options.dataTimeoutMs);
+    this.prepare(new ActiveChannel(this.server.stack, t, this.options.dataPort, this.options.dataTimeoutMs));
     this.reply(200, `${verb} command successful`);
   }
 
@@ -650,10 +687,28 @@ export class FtpSession {
     return true;
   }
 
+  /** Holds a prepared channel until a transfer takes it; one left unused for dataTimeoutMs is given up (a listener or a connection held for nothing). */
+  private prepare(ch: DataChannel): void {
+    this.channel = ch;
+    this.unusedTimer = this.server.stack.clock.setTimer(this.options.dataTimeoutMs, () => {
+      this.unusedTimer = undefined;
+      this.server.stack.stats.drop("ftp-data-unused");
+      this.dropChannel();
+    });
+  }
+
+  /** The prepared channel, now a transfer's. */
+  private takeChannel(): DataChannel {
+    const ch = this.channel!;
+    this.channel = undefined;
+    this.unusedTimer?.cancel();
+    this.unusedTimer = undefined;
+    return ch;
+  }
+
   private dropChannel(): void {
     if (!this.channel) return;
-    this.channel.close();
-    this.channel = undefined;
+    this.takeChannel().close();
     this.server.dataInUse--;
   }
 
@@ -709,7 +764,9 @@ export class FtpSession {
       p.value.shown,
       label,
       (pcb, done) => new Receiver(pcb, file, decoder, this.server.ctx, done),
-      () => file.abort(),
+      // An upload whose data connection was cut keeps what arrived, so that REST and STOR
+      // resume it (as vsftpd and pure-ftpd do); one aborted or refused by the store does not.
+      (error, bytes) => (error?.startsWith("ftp-data-") && bytes > 0 ? file.close() : file.abort()),
     );
   }
 
@@ -757,9 +814,8 @@ export class FtpSession {
   }
 
   /** Opens the prepared data connection, says 150, runs the transfer and answers its end. */
-  private transfer(verb: string, path: string, label: string, start: (pcb: TcpPcb, done: TransferDone) => Transfer, release: () => void): void {
-    const cur: Current = { verb, path, channel: this.channel!, job: undefined, release };
-    this.channel = undefined;
+  private transfer(verb: string, path: string, label: string, start: (pcb: TcpPcb, done: TransferDone) => Transfer, release: Current["release"]): void {
+    const cur: Current = { verb, path, channel: this.takeChannel(), job: undefined, release };
     this.current = cur;
     cur.channel.open((pcb, reason) => {
       if (this.current !== cur) return;
@@ -777,6 +833,7 @@ export class FtpSession {
     else if (error.startsWith("ftp-data-")) this.reply(426, "Connection closed; transfer aborted");
     else if (error === STORAGE_FULL) this.reply(552, "Exceeded storage allocation");
     else this.reply(451, "Local error in processing");
+    if (this.quitting) return this.quit(); // what waited behind QUIT is not answered
     while (this.deferred.length && !this.current && !this.ended) this.command(this.deferred.shift()!);
     this.process();
   }
@@ -785,11 +842,11 @@ export class FtpSession {
   private endTransfer(cur: Current, error?: string): void {
     this.current = undefined;
     cur.job?.stop();
-    cur.release();
+    const bytes = cur.job?.bytes ?? 0;
+    cur.release(error, bytes);
     cur.channel.close();
     this.server.dataInUse--;
     const stack = this.server.stack;
-    const bytes = cur.job?.bytes ?? 0;
     if (error) stack.stats.drop(error);
     else stack.stats.count("ftp.transfers");
     stack.event("ftp", `${cur.verb} ${cur.path} ${error ? `failed: ${error}` : "done"}, ${bytes} bytes`);
@@ -810,8 +867,12 @@ export class FtpSession {
     this.reply(226, "Abort successful");
   }
 
+  /** During a transfer, the transfer's reply comes first, then 221 (RFC 959 4.1.1). */
   private quit(): void {
-    if (this.current) this.endTransfer(this.current, "ftp-aborted");
+    if (this.current) {
+      this.quitting = true;
+      return;
+    }
     this.reply(221, "Goodbye");
     this.closeAfterReplies();
   }

@@ -224,6 +224,83 @@ test("sessions are limited: one too many is told 421 and closed; when one leaves
   t.is(env.login().cmd("NOOP").code, 200);
 });
 
+test("a session must log in within loginTimeoutMs (30 s), however busy it keeps itself; a logged-in one is not cut", (t) => {
+  const env = ftpBench({ loginTimeoutMs: 30_000 });
+  const c = env.connect();
+  const hello = c.next();
+  t.is(c.cmd("USER bob").code, 331);
+  for (let i = 0; i < 8 && !c.closed; i++) {
+    c.send("NOOP"); // commands keep the idle timer away, not this one
+    env.clock.advance(5_000);
+  }
+  const r = c.replies.find((x) => x.code === 421);
+  t.is(r?.lines[0], "421 Login timeout, closing control connection");
+  t.true(r!.at - hello.at >= 29_999 && r!.at - hello.at <= 30_050, `${r!.at - hello.at} ms after the greeting`);
+  c.wait(() => c.closed, "the close");
+  t.is(env.stats.drops["ftp-login-timeout"], 1);
+  const d = env.login();
+  env.clock.advance(60_000);
+  t.is(d.cmd("NOOP").code, 200);
+  t.is(d.cmd("USER bob").code, 331, "USER starts a new login, with its own deadline");
+  env.clock.advance(31_000);
+  t.true(d.rest().some((x) => x.code === 421));
+});
+
+test("when every slot is taken, the oldest session that has not logged in yields it to a newcomer", (t) => {
+  const env = ftpBench({ maxSessions: 4 });
+  const silent = [4, 5, 6, 7].map((n) => {
+    const c = new FtpClient(env.b.host(n), env.clock, SERVER);
+    t.is(c.next().code, 220);
+    env.clock.advance(1_000);
+    return c;
+  });
+  t.is(env.server.active, 4);
+  const real = env.login(); // from 10.0.0.3, at once
+  t.is(real.cmd("NOOP").code, 200);
+  t.is(silent[0]!.next().lines[0], "421 Too many connections, closing control connection");
+  silent[0]!.wait(() => silent[0]!.closed, "the close");
+  t.deepEqual(
+    silent.map((c) => c.closed),
+    [true, false, false, false],
+  );
+  t.is(env.stats.drops["ftp-session-yielded"], 1);
+  t.is(env.server.active, 4);
+});
+
+test("sessions from one address are limited to maxSessionsPerAddress; other addresses still come in", (t) => {
+  const env = ftpBench({ maxSessions: 4, maxSessionsPerAddress: 2 });
+  t.is(env.connect().next().code, 220);
+  t.is(env.connect().next().code, 220);
+  const c = env.connect();
+  t.is(c.next().lines[0], "421 Too many connections from your address");
+  c.wait(() => c.closed, "the close");
+  t.is(env.stats.drops["ftp-too-many-from-address"], 1);
+  const other = new FtpClient(env.b.host(4), env.clock, SERVER);
+  t.is(other.next().code, 220);
+  t.is(env.server.active, 3);
+});
+
+test("a data channel prepared and left unused is given up after dataTimeoutMs: its port closes, its slot frees", (t) => {
+  const env = ftpBench({ dataTimeoutMs: 10_000, maxDataConnections: 1 });
+  must(writeAll(env.storage, "f", bytes(100)));
+  const a = env.login();
+  const b = env.login();
+  const prepared = a.cmd("PASV");
+  const port = pasvPort(prepared);
+  t.is(b.cmd("PASV").code, 425);
+  env.clock.advance(prepared.at + 9_900 - env.clock.now());
+  t.is(env.server.dataInUse, 1, "still held before the timeout");
+  env.clock.advance(200);
+  t.is(env.server.dataInUse, 0);
+  t.is(env.stats.drops["ftp-data-unused"], 1);
+  const late = new DataConn(env.clock);
+  late.connect(env.client, SERVER, port);
+  a.wait(() => late.error !== undefined, "the refusal");
+  t.is(late.error, "refused");
+  t.is(a.cmd("RETR f").code, 425);
+  t.deepEqual(b.retr("f").data, bytes(100));
+});
+
 test("data connections are limited across sessions: PASV and PORT beyond the limit get 425 until one is free", (t) => {
   const env = ftpBench({ maxDataConnections: 1 });
   must(writeAll(env.storage, "f", bytes(1000)));
