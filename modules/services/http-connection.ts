@@ -233,6 +233,7 @@ export class Connection {
   private body(data: Uint8Array): void {
     const res = this.res!;
     res.request.progress = this.now();
+    res.request.received += data.length;
     if (!res.request.discard) this.safely(res, () => res.request.reader!(data));
   }
 
@@ -297,7 +298,13 @@ export class Connection {
     if (req) {
       // What is dropped has a bound on its whole time, not just on each byte (nginx's lingering_time).
       if (req.discard && now - this.since >= o.discardTimeoutMs) this.refuse(408, "http-discard-timeout");
-      else if (!req.done && !this.blocked() && now - req.progress >= o.requestTimeoutMs) this.refuse(408, "http-body-timeout");
+      else if (!req.done && !this.blocked()) {
+        // Each piece must come in time, and what the handler reads at an average rate (Apache's
+        // mod_reqtimeout MinRate); what is dropped has its own bound above.
+        if (!req.discard) req.waited += o.pollMs;
+        if (now - req.progress >= o.requestTimeoutMs) this.refuse(408, "http-body-timeout");
+        else if (req.waited > o.requestTimeoutMs + (req.received * 1000) / o.minBodyRate) this.refuse(408, "http-body-too-slow");
+      }
     } else if (this.parser.idle && !this.inq.length && this.requests > 0) {
       if (now - this.since < o.idleTimeoutMs) return;
       this.stats().count("http.idle-closed");

@@ -63,6 +63,8 @@ export class HttpRequest {
   /** @internal the response ended first: the rest of the body is read and dropped */ discard = false;
   /** @internal the client waits for 100 Continue */ expecting = false;
   /** @internal when the body last moved */ progress: number;
+  /** @internal body bytes received, and the time spent waiting for them while the handler read */ received = 0;
+  /** @internal */ waited = 0;
 
   constructor(
     head: RequestHead,

@@ -40,6 +40,8 @@ export interface HttpServerOptions extends HttpLimits {
   maxConnections: number;
   /** A request's head must arrive within this, its body must not stall longer, and a closing connection waits this long for the client's FIN. Default 10 s. */
   requestTimeoutMs: number;
+  /** Bytes per second a request body must average while its handler reads it, beyond the first requestTimeoutMs; slower is answered 408. Default 500. */
+  minBodyRate: number;
   /** The unread rest of a request body is read and dropped after the response for at most this long in all, then the connection closes. Default 30 s. */
   discardTimeoutMs: number;
   /** Requests one connection may make; the last is answered with "Connection: close". Default 100. */
@@ -94,6 +96,7 @@ export class HttpServer {
       maxBodyBytes: 1 << 20,
       requestTimeoutMs: 10_000,
       discardTimeoutMs: 30_000,
+      minBodyRate: 500,
       maxRequests: 100,
       idleTimeoutMs: 15_000,
       sendTimeoutMs: 30_000,

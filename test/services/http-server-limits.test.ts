@@ -228,6 +228,43 @@ test("the unread rest of a body is dropped for at most discardTimeoutMs in all, 
   t.is(env.server.connections, 0);
 });
 
+test("a body read by its handler must average minBodyRate: one byte every 5 s is cut off with 408, a steady one goes through", (t) => {
+  const env = setup({ minBodyRate: 500, requestTimeoutMs: 10_000, pollMs: 500 });
+  let got = 0;
+  env.server.route("POST", "/sink", (req, res) =>
+    req.recv((d) => {
+      if (d) got += d.length;
+      else res.end(String(got));
+    }),
+  );
+  const c = env.connect();
+  c.pcb.nodelay = true;
+  c.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 100000\r\n\r\n");
+  env.until(() => env.counters["http.requests"] === 1);
+  const start = env.clock.now();
+  while (!c.fin && env.clock.now() - start < 120_000) {
+    c.send("x");
+    env.until(() => c.fin, 5_000);
+  }
+  const took = env.clock.now() - start;
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [408],
+  );
+  t.true(took >= 10_000 && took <= 11_000, `cut off after ${took} ms of virtual time`);
+  t.is(env.drops["http-body-too-slow"], 1);
+  // 1000 bytes a second (twice the rate) for 60 s is fine.
+  got = 0;
+  const d = env.connect();
+  d.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 60000\r\n\r\n");
+  for (let i = 0; i < 60; i++) {
+    d.send("y".repeat(1000));
+    env.clock.advance(1_000);
+  }
+  env.until(() => d.responses().length === 1);
+  t.is(dec(d.responses()[0]!.body), "60000");
+});
+
 test("a kept-alive connection left idle is closed quietly after the idle timeout, not before", (t) => {
   const env = setup({ idleTimeoutMs: 15_000 });
   const c = env.connect();
