@@ -21,27 +21,28 @@ export interface FileOptions {
   listDirectories: boolean;
 }
 
-const TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  htm: "text/html; charset=utf-8",
-  txt: "text/plain; charset=utf-8",
-  css: "text/css",
-  js: "text/javascript",
-  mjs: "text/javascript",
-  json: "application/json",
-  xml: "application/xml",
-  svg: "image/svg+xml",
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  gif: "image/gif",
-  ico: "image/x-icon",
-  webp: "image/webp",
-  wasm: "application/wasm",
-  pdf: "application/pdf",
-  zip: "application/zip",
-  gz: "application/gzip",
-};
+/** Media types by extension: a Map, so a peer's extension never becomes a property key (on XS, nor finds "constructor"). */
+const TYPES = new Map<string, string>([
+  ["html", "text/html; charset=utf-8"],
+  ["htm", "text/html; charset=utf-8"],
+  ["txt", "text/plain; charset=utf-8"],
+  ["css", "text/css"],
+  ["js", "text/javascript"],
+  ["mjs", "text/javascript"],
+  ["json", "application/json"],
+  ["xml", "application/xml"],
+  ["svg", "image/svg+xml"],
+  ["png", "image/png"],
+  ["jpg", "image/jpeg"],
+  ["jpeg", "image/jpeg"],
+  ["gif", "image/gif"],
+  ["ico", "image/x-icon"],
+  ["webp", "image/webp"],
+  ["wasm", "application/wasm"],
+  ["pdf", "application/pdf"],
+  ["zip", "application/zip"],
+  ["gz", "application/gzip"],
+]);
 
 /** A path that ends in a separator, or in "." after one. */
 const DIRECTORY_SYNTAX = /[/\\]\.?$/;
@@ -50,7 +51,7 @@ const DIRECTORY_SYNTAX = /[/\\]\.?$/;
 export function mimeType(path: string): string {
   const dot = path.lastIndexOf(".");
   const ext = dot > path.lastIndexOf("/") ? path.slice(dot + 1).toLowerCase() : "";
-  return TYPES[ext] ?? "application/octet-stream";
+  return TYPES.get(ext) ?? "application/octet-stream";
 }
 
 /**

@@ -14,31 +14,31 @@ import type { Connection } from "./http-connection.ts";
 export const EMPTY = new Uint8Array(0);
 const CRLF = Uint8Array.of(13, 10);
 
-const REASONS: Record<number, string> = {
-  100: "Continue",
-  200: "OK",
-  201: "Created",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  304: "Not Modified",
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  413: "Content Too Large",
-  414: "URI Too Long",
-  416: "Range Not Satisfiable",
-  417: "Expectation Failed",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  503: "Service Unavailable",
-  505: "HTTP Version Not Supported",
-  507: "Insufficient Storage",
-};
+const REASONS = new Map<number, string>([
+  [100, "Continue"],
+  [200, "OK"],
+  [201, "Created"],
+  [204, "No Content"],
+  [206, "Partial Content"],
+  [301, "Moved Permanently"],
+  [304, "Not Modified"],
+  [400, "Bad Request"],
+  [403, "Forbidden"],
+  [404, "Not Found"],
+  [405, "Method Not Allowed"],
+  [408, "Request Timeout"],
+  [409, "Conflict"],
+  [413, "Content Too Large"],
+  [414, "URI Too Long"],
+  [416, "Range Not Satisfiable"],
+  [417, "Expectation Failed"],
+  [431, "Request Header Fields Too Large"],
+  [500, "Internal Server Error"],
+  [501, "Not Implemented"],
+  [503, "Service Unavailable"],
+  [505, "HTTP Version Not Supported"],
+  [507, "Insufficient Storage"],
+]);
 
 /** A request as its handler sees it. The body is read with recv, which pause and resume throttle. */
 export class HttpRequest {
@@ -325,7 +325,7 @@ export function errorText(status: number): string {
 
 /** The reason phrase of a status this server sends ("" for others). */
 export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? "";
+  return REASONS.get(status) ?? "";
 }
 
 export function latin1Bytes(s: string): Uint8Array {

@@ -361,6 +361,26 @@ test("property: any bytes on the control connection get replies, never an intern
   );
 });
 
+test("10 000 distinct invented verbs before login are each told 500, and the session then logs in and transfers", (t) => {
+  const env = ftpBench({ loginTimeoutMs: 3_600_000 });
+  must(writeAll(env.storage, "f", bytes(1000)));
+  const c = env.connect();
+  t.is(c.next().code, 220);
+  const batch = 50;
+  for (let i = 0; i < 10_000; i += batch) {
+    for (let j = i; j < i + batch; j++) c.send(`X${j.toString(36)}Y arg`);
+    c.wait(() => c.replies.length === 1 + i + batch, "the replies");
+  }
+  const replies = c.rest();
+  t.is(replies.length, 10_000);
+  t.true(replies.every((r) => r.lines[0] === "500 Unknown command"));
+  t.is(env.stats.drops["ftp-unknown-command"], 10_000);
+  t.is(c.cmd("USER bob").code, 331);
+  t.is(c.cmd("PASS secret").code, 230);
+  c.cmd("TYPE I");
+  t.deepEqual(c.retr("f").data, bytes(1000));
+});
+
 test("server.close() ends every session and stops listening", (t) => {
   const env = ftpBench();
   const c = env.login();

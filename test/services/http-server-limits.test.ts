@@ -480,6 +480,23 @@ test("no path leaves the static root: dot-dot, encoded, backslashes, NUL, absolu
 
 // ---- garbage ----
 
+test("10 000 distinct bogus methods, header names and extensions: each answered, and the server still serves", (t) => {
+  const env = setup();
+  must(writeAll(env.storage, "f.txt", enc("still here")));
+  const batch = 50; // pipelined on one connection, well within maxRequests
+  let answered = 0;
+  for (let i = 0; i < 10_000; i += batch) {
+    let text = "";
+    for (let j = i; j < i + batch; j++) text += `BOGUS${j} /f.x${j} HTTP/1.1\r\nHost: d\r\nX-Bogus-${j}: v\r\n\r\n`;
+    const { responses } = env.exchange(text, { count: batch });
+    answered += responses.filter((r) => r.status === 501).length;
+  }
+  t.is(answered, 10_000);
+  t.is(env.drops["http-unknown-method"], 10_000);
+  const [r] = env.exchange("GET /f.txt HTTP/1.1\r\nHost: d\r\nX-Other-Name: 1\r\n\r\n").responses;
+  t.is(dec(r!.body), "still here");
+});
+
 test("property: any bytes at all never crash the server; it answers a status line or nothing, and frees the connection", (t) => {
   const reqLike = fc.array(
     fc.oneof(

@@ -201,3 +201,7 @@ test("media types by extension, case-insensitive, only from the last segment", (
   t.is(mimeType("dir.d/file"), "application/octet-stream");
   t.is(mimeType("style.css"), "text/css");
 });
+
+test("an extension that names an Object property is just unknown", (t) => {
+  for (const ext of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) t.is(mimeType(`f.${ext}`), "application/octet-stream", ext);
+});
