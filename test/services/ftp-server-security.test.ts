@@ -6,7 +6,7 @@ import test from "ava";
 import fc from "fast-check";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
-import { DataConn, FtpClient, SERVER, ftpBench, pasvPort } from "./ftp-client.ts";
+import { DataConn, FtpClient, SERVER, ftpBench, heldRetr, pasvPort } from "./ftp-client.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const codes = (rs: { code: number }[]) => rs.map((r) => r.code);
@@ -186,10 +186,7 @@ test("a transfer that stands still longer than dataTimeoutMs ends with 426", (t)
   const env = ftpBench({ dataTimeoutMs: 20_000 });
   must(writeAll(env.storage, "big", bytes(300_000)));
   const c = env.login();
-  const { conn } = c.data("pasv");
-  conn.hold = true;
-  c.send("RETR big");
-  t.is(c.next().code, 150);
+  heldRetr(c, "big");
   const r = c.next();
   t.is(r.code, 426);
   t.is(env.reports[0]!.error, "ftp-data-stalled");

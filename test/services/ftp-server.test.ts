@@ -6,7 +6,7 @@ import test from "ava";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { ReadHandle, Storage } from "../../modules/storage/storage.ts";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { type DataMode, ftpBench } from "./ftp-client.ts";
+import { type DataMode, ftpBench, heldRetr } from "./ftp-client.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const codes = (rs: { code: number }[]) => rs.map((r) => r.code);
@@ -406,10 +406,7 @@ test("QUIT during a transfer waits for its reply: 226, then 221 and the close; n
   const env = ftpBench();
   must(writeAll(env.storage, "big", bytes(300_000)));
   const c = env.login();
-  const { conn } = c.data("pasv");
-  conn.hold = true;
-  c.send("RETR big");
-  t.is(c.next().code, 150);
+  const conn = heldRetr(c, "big");
   c.send("QUIT");
   c.send("NOOP");
   env.clock.advance(5_000);
