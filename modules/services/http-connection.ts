@@ -26,6 +26,8 @@ export class Connection {
   private requests = 0;
   private since: number; // start of the wait for a request, of the discard of a body, or of lingering
   private lastSent: number;
+  private sending = 0; // time spent with bytes unacknowledged, and the bytes acknowledged
+  private acked = 0;
   private processing = false;
   private kick: Timer | undefined;
   private peerDone = false; // the client sent FIN
@@ -41,8 +43,9 @@ export class Connection {
     this.since = this.lastSent = this.now();
     pcb.nodelay = true; // responses are written whole: never hold their tail back for an ACK
     pcb.recv((d) => this.received(d));
-    pcb.sent(() => {
+    pcb.sent((n) => {
       this.lastSent = this.now();
+      this.acked += n;
       const queued = this.out.length;
       this.pump();
       if (this.out.length) return;
@@ -286,7 +289,11 @@ export class Connection {
     const o = this.server.options;
     const now = this.now();
     if (this.out.length || this.pcb.unacknowledged) {
+      // Each acknowledgement must come in time, and they must add up to an average rate: a
+      // client that reads a few bytes now and then holds a slot and a file no less.
+      this.sending += o.pollMs;
       if (now - this.lastSent >= o.sendTimeoutMs) this.abort("http-send-timeout");
+      else if (this.sending > o.sendTimeoutMs + (this.acked * 1000) / o.minSendRate) this.abort("http-send-too-slow");
       return;
     }
     this.lastSent = now;

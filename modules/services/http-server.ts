@@ -50,6 +50,8 @@ export interface HttpServerOptions extends HttpLimits {
   idleTimeoutMs: number;
   /** A response the client stops acknowledging is aborted after this. Default 30 s. */
   sendTimeoutMs: number;
+  /** Bytes per second the client must acknowledge on average while responses wait to be acknowledged, beyond the first sendTimeoutMs; slower is reset. Default 500. */
+  minSendRate: number;
   /** How often a connection's timers are checked (TCP's poll). Default 500 ms. */
   pollMs: number;
   /** Response bytes a handler may queue beyond the TCP send buffer before the connection is aborted. Default 16 KiB. */
@@ -100,6 +102,7 @@ export class HttpServer {
       maxRequests: 100,
       idleTimeoutMs: 15_000,
       sendTimeoutMs: 30_000,
+      minSendRate: 500,
       pollMs: 500,
       maxQueuedBytes: 16384,
       statusPath: "/status",

@@ -299,6 +299,36 @@ test("a client that stops reading a response is aborted after the send timeout",
   t.is(env.server.connections, 0);
 });
 
+test("a client that reads only a little now and then is reset once it averages below minSendRate", (t) => {
+  const env = setup({ sendTimeoutMs: 20_000, minSendRate: 500, pollMs: 500 });
+  must(writeAll(env.storage, "big", bytes(300_000)));
+  const pcb = env.client.tcp.connect(SERVER, 80, () => pcb!.write(enc("GET /big HTTP/1.1\r\nHost: d\r\n\r\n")))!;
+  let received = 0;
+  let unread = 0;
+  let error: string | undefined;
+  pcb.recv((d) => {
+    received += d ? d.length : 0;
+    unread += d ? d.length : 0;
+  });
+  pcb.err((e) => (error = e));
+  env.until(() => received > 0);
+  const start = env.clock.now();
+  while (error === undefined && env.clock.now() - start < 600_000) {
+    const n = Math.min(unread, 100); // 100 bytes a second: every ACK in time, the average far too low
+    pcb.recved(n);
+    unread -= n;
+    env.until(() => error !== undefined, 1_000);
+  }
+  const took = env.clock.now() - start;
+  t.is(error, "reset");
+  t.is(env.drops["http-send-too-slow"], 1);
+  // Cut off when the time spent sending passed sendTimeoutMs plus what was acknowledged at 500 B/s.
+  const due = 20_000 + (received * 1000) / 500;
+  t.true(took >= due - 1_000 && took <= due + 1_500, `reset after ${took} ms, due at ${due} ms (${received} bytes read)`);
+  t.log(`reset after ${Math.round(took)} ms, due at ${due} ms (${received} bytes read)`);
+  t.is(env.server.connections, 0);
+});
+
 test("a handler that ignores backpressure is cut off at maxQueuedBytes", (t) => {
   const env = setup({ maxQueuedBytes: 8192 });
   const aborts: string[] = [];
