@@ -102,11 +102,41 @@ export class Pump {
   }
 }
 
-/** What a transfer needs from its server: the clock and how long it may make no progress. */
+/** What a transfer needs from its server: the clock, how long it may make no progress, and the average rate it must keep. */
 export interface TransferContext {
   clock: Clock;
   stallMs: number;
+  /** Bytes per second, on average beyond the first stallMs. */
+  minRate: number;
   scratch: Uint8Array;
+}
+
+/**
+ * A transfer's pace, looked at every POLL_MS: it has stalled when nothing moved for stallMs,
+ * and is too slow when it averages less than minRate beyond the first stallMs (a peer that
+ * moves a few bytes now and then would hold its slot for good otherwise).
+ */
+class Pace {
+  private last: number;
+  private elapsed = 0;
+  private bytes = 0;
+
+  constructor(private readonly ctx: TransferContext) {
+    this.last = ctx.clock.now();
+  }
+
+  moved(n: number): void {
+    this.bytes += n;
+    this.last = this.ctx.clock.now();
+  }
+
+  /** The reason to give up, if there is one. */
+  check(): string | undefined {
+    this.elapsed += POLL_MS;
+    if (this.ctx.clock.now() - this.last > this.ctx.stallMs) return "ftp-data-stalled";
+    if (this.elapsed > this.ctx.stallMs + (this.bytes * 1000) / this.ctx.minRate) return "ftp-data-too-slow";
+    return undefined;
+  }
 }
 
 /** A transfer's end: no error, or the reason (a storage reason, "ftp-data-..."). */
@@ -127,21 +157,21 @@ export class Sender implements Transfer {
   private acked = 0;
   private shut = false;
   private finished = false;
-  private lastProgress: number;
+  private readonly pace: Pace;
   private readonly pump: Pump;
 
   constructor(
     private readonly pcb: TcpPcb,
     source: Source,
-    private readonly ctx: TransferContext,
+    ctx: TransferContext,
     private readonly done: TransferDone,
   ) {
-    this.lastProgress = ctx.clock.now();
+    this.pace = new Pace(ctx);
     this.pump = new Pump(pcb, ctx.scratch);
     this.pump.push(source);
     pcb.sent((n) => {
       this.acked += n;
-      this.lastProgress = ctx.clock.now();
+      this.pace.moved(n);
       this.run();
     });
     pcb.recv((data) => (data ? pcb.recved(data.length) : this.check())); // nothing is expected from the client
@@ -170,7 +200,8 @@ export class Sender implements Transfer {
   }
 
   private tick(): void {
-    if (this.ctx.clock.now() - this.lastProgress > this.ctx.stallMs) return this.finish("ftp-data-stalled");
+    const slow = this.pace.check();
+    if (slow) return this.finish(slow);
     this.check();
   }
 
@@ -193,20 +224,21 @@ export class Sender implements Transfer {
 export class Receiver implements Transfer {
   bytes = 0;
   private finished = false;
-  private lastProgress: number;
+  private readonly pace: Pace;
 
   constructor(
     private readonly pcb: TcpPcb,
     private readonly sink: WriteHandle,
     private readonly decoder: NetasciiDecoder | undefined,
-    private readonly ctx: TransferContext,
+    ctx: TransferContext,
     private readonly done: TransferDone,
   ) {
-    this.lastProgress = ctx.clock.now();
+    this.pace = new Pace(ctx);
     pcb.recv((data) => (data ? this.take(data) : this.complete()));
     pcb.err((e) => this.finish(`ftp-data-${e}`));
     pcb.poll(() => {
-      if (ctx.clock.now() - this.lastProgress > ctx.stallMs) this.finish("ftp-data-stalled");
+      const slow = this.pace.check();
+      if (slow) this.finish(slow);
     }, POLL_MS);
   }
 
@@ -222,7 +254,7 @@ export class Receiver implements Transfer {
     const w = this.sink.write(this.decoder ? this.decoder.decode(data) : data);
     if (!w.ok) return this.finish(w.reason);
     this.bytes += data.length;
-    this.lastProgress = this.ctx.clock.now();
+    this.pace.moved(data.length);
     this.pcb.recved(data.length); // only now: the store has taken it
   }
 

@@ -59,6 +59,8 @@ export interface FtpServerOptions {
   idleTimeoutMs: number;
   /** How long a data connection may take to open, and a transfer may stand still. Default 30 s. */
   dataTimeoutMs: number;
+  /** Bytes per second a transfer must average beyond its first dataTimeoutMs; slower ends with 426. Default 500. */
+  minDataRate: number;
   /** A failed login is answered only after this long. Default 1000 ms. */
   loginDelayMs: number;
   /** Failed logins after which the session is closed. Default 3. */
@@ -113,6 +115,7 @@ export class FtpServer {
       loginTimeoutMs: 30_000,
       idleTimeoutMs: 300_000,
       dataTimeoutMs: 30_000,
+      minDataRate: 500,
       loginDelayMs: 1000,
       maxLoginFailures: 3,
       maxLineLength: 1024,
@@ -121,7 +124,12 @@ export class FtpServer {
       onTransfer: undefined,
       ...options,
     };
-    this.ctx = { clock: this.stack.clock, stallMs: this.options.dataTimeoutMs, scratch: new Uint8Array(this.options.chunkSize) };
+    this.ctx = {
+      clock: this.stack.clock,
+      stallMs: this.options.dataTimeoutMs,
+      minRate: this.options.minDataRate,
+      scratch: new Uint8Array(this.options.chunkSize),
+    };
   }
 
   /** Listens on the control port; false if it is taken. */

@@ -193,6 +193,27 @@ test("a transfer that stands still longer than dataTimeoutMs ends with 426", (t)
   t.is(c.cmd("NOOP").code, 200);
 });
 
+test("a transfer that averages less than minDataRate ends with 426 once its allowance is spent; a steady one completes", (t) => {
+  const env = ftpBench({ dataTimeoutMs: 20_000, minDataRate: 500 });
+  must(writeAll(env.storage, "big", bytes(300_000)));
+  const c = env.login();
+  const conn = heldRetr(c, "big");
+  const start = env.clock.now();
+  let read = 0;
+  while (!c.replies.some((r) => r.code === 426) && env.clock.now() - start < 600_000) {
+    const n = Math.min(100, conn.data.length - read); // 100 bytes a second: never a stall, far too slow
+    conn.pcb!.recved(n);
+    read += n;
+    env.clock.advance(1_000);
+  }
+  const r = c.next();
+  t.is(r.code, 426);
+  t.is(env.reports[0]!.error, "ftp-data-too-slow");
+  const due = 20_000 + (conn.data.length * 1000) / 500; // the allowance and what was acknowledged, at 500 B/s
+  t.true(r.at - start >= due - 1_500 && r.at - start <= due + 1_500, `426 after ${r.at - start} ms, due at ${due} ms`);
+  t.deepEqual(c.retr("big").data, bytes(300_000), "a reader at full speed is not affected");
+});
+
 test("a data connection that never comes: 425 after dataTimeoutMs in passive mode, at once when active mode is refused", (t) => {
   const env = ftpBench({ dataTimeoutMs: 10_000 });
   must(writeAll(env.storage, "f", bytes(10)));
