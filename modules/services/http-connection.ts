@@ -139,10 +139,12 @@ export class Connection {
 
   /**
    * Since when the connection waits for a complete request head, with no response under way
-   * and nothing left to send; undefined when it is doing anything else. Such a connection
-   * has not yet earned its slot, so a newcomer may take it.
+   * and nothing left to send, or lingers with all it sent acknowledged; undefined when it is
+   * doing anything else. Such a connection has not earned its slot, or is done with it, so a
+   * newcomer may take it.
    */
   waitingSince(): number | undefined {
+    if (this.lingering) return this.pcb.unacknowledged ? undefined : this.since;
     return this.res || this.out.length || this.closing || this.closed ? undefined : this.since;
   }
 

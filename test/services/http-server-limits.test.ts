@@ -449,6 +449,19 @@ test("twelve slowloris clients dribbling heads: a real client is served within 5
   t.is(env.drops["http-busy"], undefined, "no one was refused");
 });
 
+test("a connection lingering after its last response, all of it acknowledged, gives its slot to a newcomer", (t) => {
+  const env = setup({ maxConnections: 2, requestTimeoutMs: 10_000 });
+  const lingering = [env.connect(), env.connect()];
+  for (const c of lingering) c.send("GET /status HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n");
+  env.until(() => lingering.every((c) => c.fin)); // answered and FIN received; the clients never close
+  env.clock.advance(1_000);
+  t.is(env.server.connections, 2);
+  const [r] = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n").responses;
+  t.is(r?.status, 200);
+  t.is(env.drops["http-evicted"], 1);
+  t.is(env.drops["http-busy"], undefined);
+});
+
 test("when TCP itself has no pcb left, the SYN is dropped and counted", (t) => {
   const env = setup({ maxConnections: 8 }, undefined, undefined, 1, { maxPcbs: 2 });
   const held = [env.connect(), env.connect()];
