@@ -1,5 +1,5 @@
-// One FTP control connection (RFC 959 and the extensions in ftp-server.ts): the command
-// line read from the Telnet stream, login, the command table and its handlers, the paths
+// One FTP control connection (RFC 959 and the extensions in ftp-server.ts): its commands
+// (the lines come from ftp-lines.ts), login, the command table and its handlers, the paths
 // confined to the user's root, and the data transfers the commands start.
 
 import type { TcpPcb } from "../stack/tcp.ts";
@@ -35,14 +35,10 @@ import {
   parseHostPort,
 } from "./ftp-data.ts";
 import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
+import { CommandLines, OVERLONG } from "./ftp-lines.ts";
 import { type MlstFact, LineSource, MLST_FACTS, ftpTime, lsLine, mlsxLine } from "./ftp-listing.ts";
 import type { FtpServer, FtpServerOptions, FtpTransferReport, FtpUser } from "./ftp-server.ts";
 
-const LF = 10;
-const CR = 13;
-const IAC = 255; // Telnet's "interpret as command", which the control connection may carry
-const WILL = 251;
-const DONT = 254;
 /** Reply bytes waiting for the client to read before we stop reading its commands. */
 const REPLY_BACKLOG = 2048;
 /** Names that log in anonymously when anonymousRoot is set. */
@@ -173,12 +169,7 @@ export class FtpSession {
 
   private readonly out: Pump;
   private readonly options: FtpServerOptions;
-  private readonly rx: Uint8Array[] = []; // received, not yet read into lines (nor recved)
-  private rxOff = 0;
-  private readonly line: Uint8Array;
-  private lineLen = 0;
-  private overlong = false;
-  private telnet = 0; // 1 after IAC, 2 after IAC WILL/WONT/DO/DONT
+  private readonly lines: CommandLines;
   private processing = false;
   private eof = false;
   private closing = false;
@@ -210,7 +201,7 @@ export class FtpSession {
   ) {
     this.options = server.options;
     this.out = new Pump(pcb, server.ctx.scratch);
-    this.line = new Uint8Array(this.options.maxLineLength);
+    this.lines = new CommandLines(this.options.maxLineLength, (n) => pcb.recved(n));
     pcb.recv((data) => this.input(data));
     pcb.sent(() => this.drained());
     pcb.err(() => this.end());
@@ -253,7 +244,7 @@ export class FtpSession {
 
   private input(data: Uint8Array | null): void {
     if (data === null) this.eof = true;
-    else this.rx.push(data);
+    else this.lines.push(data);
     this.process();
   }
 
@@ -271,56 +262,17 @@ export class FtpSession {
       this.command(line);
     }
     this.processing = false;
-    if (this.eof && !this.stalled() && !this.rx.length && !this.current) this.closeAfterReplies();
+    if (this.eof && !this.stalled() && !this.lines.pending && !this.current) this.closeAfterReplies();
   }
 
-  /** The next complete line without its CR LF and Telnet commands; an overlong one is refused on the way. */
+  /** The next complete command line; an overlong one is refused on the way. */
   private nextLine(): Uint8Array | undefined {
-    while (this.rx.length) {
-      const chunk = this.rx[0]!;
-      let line: Uint8Array | undefined;
-      while (this.rxOff < chunk.length && !line) {
-        if (!this.feed(chunk[this.rxOff++]!)) continue;
-        let n = this.lineLen;
-        if (n && this.line[n - 1] === CR) n--;
-        if (!this.overlong) line = this.line.slice(0, n);
-        else {
-          this.server.stack.stats.drop("ftp-line-too-long");
-          this.reply(500, "Command line too long");
-        }
-        this.lineLen = 0;
-        this.overlong = false;
-      }
-      if (this.rxOff === chunk.length) {
-        this.rx.shift();
-        this.rxOff = 0;
-        this.pcb.recved(chunk.length); // consumed: bounded by the line buffer
-      }
-      if (line) return line;
+    for (let line = this.lines.next(); line !== undefined; line = this.lines.next()) {
+      if (line !== OVERLONG) return line;
+      this.server.stack.stats.drop("ftp-line-too-long");
+      this.reply(500, "Command line too long");
     }
     return undefined;
-  }
-
-  /** Takes one byte; true when it ended a line. Telnet negotiation is ignored, IAC IAC is a 255. */
-  private feed(c: number): boolean {
-    if (this.telnet === 1) {
-      this.telnet = c >= WILL && c <= DONT ? 2 : 0;
-      if (c === IAC) this.append(c);
-      return false;
-    }
-    if (this.telnet === 2) {
-      this.telnet = 0;
-      return false;
-    }
-    if (c === IAC) this.telnet = 1;
-    else if (c === LF) return true;
-    else this.append(c);
-    return false;
-  }
-
-  private append(c: number): void {
-    if (this.lineLen < this.line.length) this.line[this.lineLen++] = c;
-    else this.overlong = true;
   }
 
   private command(bytes: Uint8Array): void {
