@@ -2,13 +2,14 @@
 // through confinePath first; then the real location (every symlink resolved) must still lie
 // inside the root, so a link that leads out of it is refused, and so is a dangling one,
 // since creating through it would land wherever it points. Created and replaced files are
-// written to a hidden temporary name beside the target and renamed over it on close.
+// written to a temporary name beside the target and renamed over it on close; that name
+// starts with the reserved prefix, so no client can list, read or touch it (path.ts).
 
 import * as fs from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { type Result, ok, fail } from "../../modules/wire/result.ts";
-import { confinePath, splitPath } from "../../modules/storage/path.ts";
+import { RESERVED_PREFIX, confinePath, splitPath } from "../../modules/storage/path.ts";
 import {
   type DirEntry,
   type FileStat,
@@ -116,7 +117,7 @@ export class DirectoryStorage implements Storage {
           )
         : fd;
     }
-    const temp = join(dirname(target), `.${splitPath(target).name}.${randomBytes(4).toString("hex")}.part`);
+    const temp = join(dirname(target), `${RESERVED_PREFIX}${splitPath(target).name}.${randomBytes(4).toString("hex")}.part`);
     const fd = attempt(() => fs.openSync(temp, "wx")); // exclusive: never through a link
     if (!fd.ok) return fd;
     const discard = () => void attempt(() => fs.unlinkSync(temp));

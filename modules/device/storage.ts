@@ -11,7 +11,7 @@
 // - storage-full is decided from System.info() before each write.
 
 import { type Result, ok, fail } from "../wire/result.ts";
-import { confinePath, splitPath } from "../storage/path.ts";
+import { RESERVED_PREFIX, confinePath, splitPath } from "../storage/path.ts";
 import {
   type DirEntry,
   type FileStat,
@@ -57,7 +57,6 @@ export interface FileModule {
   System: { info(): { used: number; total: number } };
 }
 
-const TEMP_PREFIX = ".~";
 const ROOT_STAT: FileStat = { size: 0, mtime: 0, isDirectory: true };
 
 export class FileStorage implements Storage {
@@ -128,7 +127,7 @@ export class FileStorage implements Storage {
         ),
       );
     }
-    const temp = `${this.root}${TEMP_PREFIX}${++this.temps}`;
+    const temp = `${this.root}${RESERVED_PREFIX}${++this.temps}`;
     this.fs.File.delete(temp); // a leftover from before a reset
     const opened = attempt(() => new this.fs.File(temp, true));
     if (!opened.ok) return opened;
@@ -240,7 +239,7 @@ export class FileStorage implements Storage {
     const out: DirEntry[] = [];
     const it = new this.fs.Iterator(dir);
     for (let e = it.next(); e; e = it.next()) {
-      if (e.name === "." || e.name === ".." || e.name.startsWith(TEMP_PREFIX)) continue;
+      if (e.name === "." || e.name === ".." || e.name.startsWith(RESERVED_PREFIX)) continue;
       const isDirectory = e.length === undefined;
       out.push({ name: e.name, size: e.length ?? 0, mtime: 0, isDirectory });
     }

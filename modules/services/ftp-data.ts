@@ -11,9 +11,8 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import { type Ip4, ipToString, parseIp } from "../wire/address.ts";
 import { type Result, ok, fail } from "../wire/result.ts";
 import type { WriteHandle } from "../storage/storage.ts";
+import type { NetasciiDecoder } from "./netascii.ts";
 
-const CR = 13;
-const LF = 10;
 /** How often a transfer looks for a stall, and for its FIN being acknowledged when no callback says so. */
 const POLL_MS = 250;
 
@@ -55,68 +54,6 @@ export function parseEprt(arg: string): Result<HostPort> {
 /** What a transfer reads from: a file (a ReadHandle is one), a listing, a converter. 0 means the end. */
 export interface Source {
   read(buf: Uint8Array): Result<number>;
-}
-
-/** TYPE A sending: every LF goes out as CR LF, whatever precedes it, so the receiver gets back exactly what is stored. */
-export class AsciiEncoder implements Source {
-  private readonly buf: Uint8Array;
-  private pos = 0;
-  private len = 0;
-  private lf = false; // a CR went out at the end of the last read; its LF is owed
-
-  constructor(
-    private readonly inner: Source,
-    chunk: number,
-  ) {
-    this.buf = new Uint8Array(chunk);
-  }
-
-  read(out: Uint8Array): Result<number> {
-    let n = 0;
-    while (n < out.length) {
-      if (this.lf) {
-        out[n++] = LF;
-        this.lf = false;
-      } else if (this.pos < this.len) {
-        const c = this.buf[this.pos++]!;
-        if (c === LF) {
-          out[n++] = CR;
-          this.lf = true;
-        } else out[n++] = c;
-      } else {
-        const r = this.inner.read(this.buf);
-        if (!r.ok) return r;
-        if (r.value === 0) break;
-        this.pos = 0;
-        this.len = r.value;
-      }
-    }
-    return ok(n);
-  }
-}
-
-/** TYPE A receiving: CR LF becomes LF, also when the pair is split between segments; a lone CR stays. */
-export class AsciiDecoder {
-  private cr = false;
-
-  decode(data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(data.length + 1);
-    let n = 0;
-    for (let i = 0; i < data.length; i++) {
-      const c = data[i]!;
-      if (this.cr && c !== LF) out[n++] = CR;
-      this.cr = c === CR;
-      if (!this.cr) out[n++] = c;
-    }
-    return out.subarray(0, n);
-  }
-
-  /** A CR held back at the very end stands for itself. */
-  end(): Uint8Array {
-    const tail = this.cr ? Uint8Array.of(CR) : new Uint8Array(0);
-    this.cr = false;
-    return tail;
-  }
 }
 
 /** Writes queued bytes and sources into a pcb as its send buffer takes them, in order. */
@@ -165,11 +102,41 @@ export class Pump {
   }
 }
 
-/** What a transfer needs from its server: the clock and how long it may make no progress. */
+/** What a transfer needs from its server: the clock, how long it may make no progress, and the average rate it must keep. */
 export interface TransferContext {
   clock: Clock;
   stallMs: number;
+  /** Bytes per second, on average beyond the first stallMs. */
+  minRate: number;
   scratch: Uint8Array;
+}
+
+/**
+ * A transfer's pace, looked at every POLL_MS: it has stalled when nothing moved for stallMs,
+ * and is too slow when it averages less than minRate beyond the first stallMs (a peer that
+ * moves a few bytes now and then would hold its slot for good otherwise).
+ */
+class Pace {
+  private last: number;
+  private elapsed = 0;
+  private bytes = 0;
+
+  constructor(private readonly ctx: TransferContext) {
+    this.last = ctx.clock.now();
+  }
+
+  moved(n: number): void {
+    this.bytes += n;
+    this.last = this.ctx.clock.now();
+  }
+
+  /** The reason to give up, if there is one. */
+  check(): string | undefined {
+    this.elapsed += POLL_MS;
+    if (this.ctx.clock.now() - this.last > this.ctx.stallMs) return "ftp-data-stalled";
+    if (this.elapsed > this.ctx.stallMs + (this.bytes * 1000) / this.ctx.minRate) return "ftp-data-too-slow";
+    return undefined;
+  }
 }
 
 /** A transfer's end: no error, or the reason (a storage reason, "ftp-data-..."). */
@@ -190,21 +157,21 @@ export class Sender implements Transfer {
   private acked = 0;
   private shut = false;
   private finished = false;
-  private lastProgress: number;
+  private readonly pace: Pace;
   private readonly pump: Pump;
 
   constructor(
     private readonly pcb: TcpPcb,
     source: Source,
-    private readonly ctx: TransferContext,
+    ctx: TransferContext,
     private readonly done: TransferDone,
   ) {
-    this.lastProgress = ctx.clock.now();
+    this.pace = new Pace(ctx);
     this.pump = new Pump(pcb, ctx.scratch);
     this.pump.push(source);
     pcb.sent((n) => {
       this.acked += n;
-      this.lastProgress = ctx.clock.now();
+      this.pace.moved(n);
       this.run();
     });
     pcb.recv((data) => (data ? pcb.recved(data.length) : this.check())); // nothing is expected from the client
@@ -233,7 +200,8 @@ export class Sender implements Transfer {
   }
 
   private tick(): void {
-    if (this.ctx.clock.now() - this.lastProgress > this.ctx.stallMs) return this.finish("ftp-data-stalled");
+    const slow = this.pace.check();
+    if (slow) return this.finish(slow);
     this.check();
   }
 
@@ -256,27 +224,28 @@ export class Sender implements Transfer {
 export class Receiver implements Transfer {
   bytes = 0;
   private finished = false;
-  private lastProgress: number;
+  private readonly pace: Pace;
 
   constructor(
     private readonly pcb: TcpPcb,
     private readonly sink: WriteHandle,
-    private readonly decoder: AsciiDecoder | undefined,
-    private readonly ctx: TransferContext,
+    private readonly decoder: NetasciiDecoder | undefined,
+    ctx: TransferContext,
     private readonly done: TransferDone,
   ) {
-    this.lastProgress = ctx.clock.now();
+    this.pace = new Pace(ctx);
     pcb.recv((data) => (data ? this.take(data) : this.complete()));
     pcb.err((e) => this.finish(`ftp-data-${e}`));
     pcb.poll(() => {
-      if (ctx.clock.now() - this.lastProgress > ctx.stallMs) this.finish("ftp-data-stalled");
+      const slow = this.pace.check();
+      if (slow) this.finish(slow);
     }, POLL_MS);
   }
 
+  /** The sink is left to the caller, who closes or aborts it. */
   stop(): void {
     if (this.finished) return;
     this.finished = true;
-    this.sink.abort();
     this.pcb.abort();
   }
 
@@ -285,7 +254,7 @@ export class Receiver implements Transfer {
     const w = this.sink.write(this.decoder ? this.decoder.decode(data) : data);
     if (!w.ok) return this.finish(w.reason);
     this.bytes += data.length;
-    this.lastProgress = this.ctx.clock.now();
+    this.pace.moved(data.length);
     this.pcb.recved(data.length); // only now: the store has taken it
   }
 

@@ -1,8 +1,9 @@
 // HTTP/1.1 request parsing (RFC 9112): the request line and the field lines, a line at a
 // time under limits, then the body, framed by Content-Length or by the chunked coding.
 // Bytes come in whatever pieces TCP delivers them; body data goes out as views of those
-// pieces, never copied. A line may end in CR LF or in a bare LF (RFC 9112 2.2 lets a
-// recipient accept it); a CR anywhere else makes the request invalid.
+// pieces, never copied. The request line and the fields may end in CR LF or in a bare LF
+// (RFC 9112 2.2 lets a recipient accept it), a chunk's lines only in CR LF (7.1); a CR
+// anywhere else makes the request invalid.
 //
 // Anything wrong ends parsing with the status the server should answer with and a short
 // reason to count it under. The fields the server reads further (the target, Range, the
@@ -107,8 +108,11 @@ export class RequestParser {
     if (lf < 0) return { used: input.length, step: MORE };
     let line = this.partial;
     this.partial = "";
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    const step = line.includes("\r") ? this.fail(400, "http-bare-cr") : this.line(line);
+    const crlf = line.endsWith("\r");
+    if (crlf) line = line.slice(0, -1);
+    // The leniency for a bare LF covers the start line and the fields only (RFC 9112 2.2, 7.1).
+    const chunkLine = this.state === "chunk-size" || this.state === "chunk-end";
+    const step = line.includes("\r") ? this.fail(400, "http-bare-cr") : chunkLine && !crlf ? this.fail(400, "http-chunk-bare-lf") : this.line(line);
     return { used: lf + 1, step };
   }
 

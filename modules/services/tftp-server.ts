@@ -43,12 +43,10 @@ import {
   STORAGE_IO,
   STORAGE_CLOSED,
 } from "../storage/storage.ts";
+import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
 
 /** IPv4 and UDP headers and the DATA header: what a block leaves of the MTU. */
 const BLOCK_OVERHEAD = IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + TFTP_DATA_HEADER_LEN;
-const CR = 13;
-const LF = 10;
-const NUL = 0;
 
 export interface TftpServerOptions {
   /** Default 69. */
@@ -445,7 +443,8 @@ class ReadTransfer extends Transfer {
   ) {
     super(server, key, pcb, n, report);
     this.block = new Uint8Array(n.blksize);
-    this.fill = netascii ? new NetasciiEncoder((b) => file.read(b)).fill : (out) => readFull(file, out);
+    const encoder = netascii ? new NetasciiEncoder((b) => file.read(b)) : undefined;
+    this.fill = encoder ? (out) => encoder.read(out) : (out) => readFull(file, out);
   }
 
   begin(): void {
@@ -617,83 +616,4 @@ function readFull(file: ReadHandle, out: Uint8Array): Result<number> {
     n += r.value;
   }
   return ok(n);
-}
-
-/**
- * Local bytes to netascii, as a stream: LF goes out as CR LF and a bare CR as CR NUL. When
- * a pair does not fit in a block, its second byte starts the next one.
- */
-export class NetasciiEncoder {
-  private readonly buf: Uint8Array;
-  private pos = 0;
-  private len = 0;
-  private carry = -1;
-  private eof = false;
-
-  constructor(
-    private readonly read: (buf: Uint8Array) => Result<number>,
-    chunk = TFTP_DEFAULT_BLKSIZE,
-  ) {
-    this.buf = new Uint8Array(chunk);
-  }
-
-  /** Fills `out`; fewer bytes than its length only at the end of the input. */
-  readonly fill = (out: Uint8Array): Result<number> => {
-    let n = 0;
-    while (n < out.length) {
-      if (this.carry >= 0) {
-        out[n++] = this.carry;
-        this.carry = -1;
-      } else if (this.pos < this.len) {
-        const c = this.buf[this.pos++]!;
-        if (c === LF || c === CR) {
-          out[n++] = CR;
-          this.carry = c === LF ? LF : NUL;
-        } else out[n++] = c;
-      } else if (this.eof) break;
-      else {
-        const r = this.read(this.buf);
-        if (!r.ok) return r;
-        this.pos = 0;
-        this.len = r.value;
-        this.eof = r.value === 0;
-      }
-    }
-    return ok(n);
-  };
-}
-
-/**
- * Netascii to local bytes, as a stream: CR LF comes in as LF and CR NUL as CR, also when
- * the pair is split across two blocks. A CR before anything else is kept as it is.
- */
-export class NetasciiDecoder {
-  private cr = false;
-
-  decode(data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(data.length + 1);
-    let n = 0;
-    for (let i = 0; i < data.length; i++) {
-      const c = data[i]!;
-      if (this.cr) {
-        this.cr = false;
-        if (c === LF) {
-          out[n++] = LF;
-          continue;
-        }
-        out[n++] = CR;
-        if (c === NUL) continue;
-      }
-      if (c === CR) this.cr = true;
-      else out[n++] = c;
-    }
-    return out.subarray(0, n);
-  }
-
-  /** What is still held at the end of the input: a final CR stands for itself. */
-  end(): Uint8Array {
-    const tail = this.cr ? Uint8Array.of(CR) : new Uint8Array(0);
-    this.cr = false;
-    return tail;
-  }
 }

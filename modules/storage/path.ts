@@ -2,18 +2,22 @@
 // relative to the store's root whatever it looks like: a leading "/" (or "\") means the
 // root, "\" separates like "/", empty and "." segments vanish, and ".." steps back within
 // what the path itself named; stepping back above the root is refused. What comes out can
-// be appended to the root with "/" and never names anything outside it.
+// be appended to the root with "/" and never names anything outside it. Names that start
+// with RESERVED_PREFIX belong to the stores themselves (their temporary files), so no
+// client can name, fill, read or delete them.
 
 import { type Result, ok, fail } from "../wire/result.ts";
 
 export const PATH_MAX_LENGTH = 255;
+/** What the names of a store's own files (unfinished uploads) start with. */
+export const RESERVED_PREFIX = ".~";
 
 /**
  * The canonical form of `path` under the root: segments joined by "/", without a leading
  * or trailing "/", and "" for the root itself. Refused: NUL ("path-nul"), other control
  * characters ("path-control"), ":" which names drives and streams on some systems
- * ("path-colon"), more than `maxLength` characters ("path-too-long"), and any ".." above
- * the root ("path-escapes-root").
+ * ("path-colon"), more than `maxLength` characters ("path-too-long"), any ".." above the
+ * root ("path-escapes-root"), and a name that starts with RESERVED_PREFIX ("path-reserved").
  */
 export function confinePath(path: string, maxLength = PATH_MAX_LENGTH): Result<string> {
   if (path.length > maxLength) return fail("path-too-long");
@@ -26,6 +30,7 @@ export function confinePath(path: string, maxLength = PATH_MAX_LENGTH): Result<s
   const segments: string[] = [];
   for (const s of path.split(/[/\\]/)) {
     if (s === "" || s === ".") continue;
+    if (s.startsWith(RESERVED_PREFIX)) return fail("path-reserved");
     if (s !== "..") segments.push(s);
     else if (segments.pop() === undefined) return fail("path-escapes-root");
   }

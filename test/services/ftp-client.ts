@@ -6,7 +6,7 @@ import type { Clock, Link } from "../../modules/platform.ts";
 import { FtpServer, type FtpServerOptions, type FtpTransferReport } from "../../modules/services/ftp-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
-import { FtpClient } from "../../host-sim/clients/ftp-client.ts";
+import { type DataConn, FtpClient } from "../../host-sim/clients/ftp-client.ts";
 import { bench, ip } from "../stack/bench.ts";
 
 export * from "../../host-sim/clients/ftp-client.ts";
@@ -48,4 +48,14 @@ export function ftpBench(options: Partial<FtpServerOptions> = {}, o: FtpBenchOpt
     return c;
   };
   return { b, clock: b.clock, device, client, server, storage, reports, connect, login, stats: device.netif.stats };
+}
+
+/** Starts RETR of `path` over a passive data connection that reads nothing until released; throws unless the server says 150. */
+export function heldRetr(c: FtpClient, path: string): DataConn {
+  const { conn } = c.data("pasv");
+  conn.hold = true;
+  c.send(`RETR ${path}`);
+  const r = c.next();
+  if (r.code !== 150) throw new Error(`RETR: ${r.lines.join("|")}`);
+  return conn;
 }

@@ -3,7 +3,9 @@
 
 import test from "ava";
 import fc from "fast-check";
-import { AsciiDecoder, AsciiEncoder, formatHostPort, parseEprt, parseHostPort, type Source } from "../../modules/services/ftp-data.ts";
+import { formatHostPort, parseEprt, parseHostPort, type Source } from "../../modules/services/ftp-data.ts";
+import { NetasciiDecoder, NetasciiEncoder } from "../../modules/services/netascii.ts";
+import { CommandLines, OVERLONG } from "../../modules/services/ftp-lines.ts";
 import { LineSource, ftpTime, lsLine, mlsxLine } from "../../modules/services/ftp-listing.ts";
 import { utf8Decode, utf8Encode } from "../../modules/wire/text.ts";
 import { ok } from "../../modules/wire/result.ts";
@@ -100,6 +102,17 @@ function drainSource(s: Source, size: number): Uint8Array {
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
+/** TYPE A, as the session makes it. */
+const AsciiEncoder = class extends NetasciiEncoder {
+  constructor(s: Source, chunk: number) {
+    super((b) => s.read(b), chunk, "as-is");
+  }
+};
+const AsciiDecoder = class extends NetasciiDecoder {
+  constructor() {
+    super("as-is");
+  }
+};
 
 test("TYPE A: LF goes out as CR LF, every one; CR LF comes in as LF, a lone CR stays", (t) => {
   t.deepEqual(drainSource(new AsciiEncoder(source(text("a\nb\r\nc\n\n"), 3), 4), 1), text("a\r\nb\r\r\nc\r\n\r\n"));
@@ -189,4 +202,34 @@ test("property: UTF-8 decoding accepts exactly what a fatal TextDecoder accepts"
   );
   for (const bad of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x80]])
     t.is(utf8Decode(Uint8Array.from(bad)), undefined, bad.join(","));
+});
+
+/** Every line `input` holds, fed in pieces cut at `cuts`, and the bytes reported read. */
+function lines(input: Uint8Array, cuts: number[], max = 10): { lines: string[]; consumed: number } {
+  let consumed = 0;
+  const r = new CommandLines(max, (n) => (consumed += n));
+  const out: string[] = [];
+  let from = 0;
+  for (const to of [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b).concat(input.length)) {
+    r.push(input.subarray(from, to));
+    from = to;
+    for (let l = r.next(); l !== undefined; l = r.next()) out.push(l === OVERLONG ? l : String.fromCharCode(...l));
+  }
+  return { lines: out, consumed };
+}
+
+test("command lines: CR LF or LF ends one, Telnet negotiation is dropped, IAC IAC is 255, an overlong one is dropped whole", (t) => {
+  const input = Uint8Array.from([...text("USER a\r\nNO"), 255, 251, 1, ...text("OP\n"), 255, 255, ...text("x\r\n"), ...text("0123456789A\r\nQUIT\r\n")]);
+  t.deepEqual(lines(input, []), { lines: ["USER a", "NOOP", "\xffx", OVERLONG, "QUIT"], consumed: input.length });
+});
+
+test("property: command lines come out the same however TCP splits the bytes", (t) => {
+  holds(
+    t,
+    fc.property(fc.uint8Array({ maxLength: 120 }), fc.array(fc.nat(), { maxLength: 10 }), (input, cuts) => {
+      const whole = lines(input, []);
+      const split = lines(input, cuts);
+      return JSON.stringify(whole) === JSON.stringify(split) && whole.consumed === input.length;
+    }),
+  );
 });

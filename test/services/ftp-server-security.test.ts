@@ -6,7 +6,7 @@ import test from "ava";
 import fc from "fast-check";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
-import { DataConn, FtpClient, SERVER, ftpBench, pasvPort } from "./ftp-client.ts";
+import { DataConn, FtpClient, SERVER, ftpBench, heldRetr, pasvPort } from "./ftp-client.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -187,14 +187,32 @@ test("a transfer that stands still longer than dataTimeoutMs ends with 426", (t)
   const env = ftpBench({ dataTimeoutMs: 20_000 });
   must(writeAll(env.storage, "big", bytes(300_000)));
   const c = env.login();
-  const { conn } = c.data("pasv");
-  conn.hold = true;
-  c.send("RETR big");
-  t.is(c.next().code, 150);
+  heldRetr(c, "big");
   const r = c.next();
   t.is(r.code, 426);
   t.is(env.reports[0]!.error, "ftp-data-stalled");
   t.is(c.cmd("NOOP").code, 200);
+});
+
+test("a transfer that averages less than minDataRate ends with 426 once its allowance is spent; a steady one completes", (t) => {
+  const env = ftpBench({ dataTimeoutMs: 20_000, minDataRate: 500 });
+  must(writeAll(env.storage, "big", bytes(300_000)));
+  const c = env.login();
+  const conn = heldRetr(c, "big");
+  const start = env.clock.now();
+  let read = 0;
+  while (!c.replies.some((r) => r.code === 426) && env.clock.now() - start < 600_000) {
+    const n = Math.min(100, conn.data.length - read); // 100 bytes a second: never a stall, far too slow
+    conn.pcb!.recved(n);
+    read += n;
+    env.clock.advance(1_000);
+  }
+  const r = c.next();
+  t.is(r.code, 426);
+  t.is(env.reports[0]!.error, "ftp-data-too-slow");
+  const due = 20_000 + (conn.data.length * 1000) / 500; // the allowance and what was acknowledged, at 500 B/s
+  t.true(r.at - start >= due - 1_500 && r.at - start <= due + 1_500, `426 after ${r.at - start} ms, due at ${due} ms`);
+  t.deepEqual(c.retr("big").data, bytes(300_000), "a reader at full speed is not affected");
 });
 
 test("a data connection that never comes: 425 after dataTimeoutMs in passive mode, at once when active mode is refused", (t) => {
@@ -223,6 +241,83 @@ test("sessions are limited: one too many is told 421 and closed; when one leaves
   a.cmd("QUIT");
   a.wait(() => a.closed, "the close");
   t.is(env.login().cmd("NOOP").code, 200);
+});
+
+test("a session must log in within loginTimeoutMs (30 s), however busy it keeps itself; a logged-in one is not cut", (t) => {
+  const env = ftpBench({ loginTimeoutMs: 30_000 });
+  const c = env.connect();
+  const hello = c.next();
+  t.is(c.cmd("USER bob").code, 331);
+  for (let i = 0; i < 8 && !c.closed; i++) {
+    c.send("NOOP"); // commands keep the idle timer away, not this one
+    env.clock.advance(5_000);
+  }
+  const r = c.replies.find((x) => x.code === 421);
+  t.is(r?.lines[0], "421 Login timeout, closing control connection");
+  t.true(r!.at - hello.at >= 29_999 && r!.at - hello.at <= 30_050, `${r!.at - hello.at} ms after the greeting`);
+  c.wait(() => c.closed, "the close");
+  t.is(env.stats.drops["ftp-login-timeout"], 1);
+  const d = env.login();
+  env.clock.advance(60_000);
+  t.is(d.cmd("NOOP").code, 200);
+  t.is(d.cmd("USER bob").code, 331, "USER starts a new login, with its own deadline");
+  env.clock.advance(31_000);
+  t.true(d.rest().some((x) => x.code === 421));
+});
+
+test("when every slot is taken, the oldest session that has not logged in yields it to a newcomer", (t) => {
+  const env = ftpBench({ maxSessions: 4 });
+  const silent = [4, 5, 6, 7].map((n) => {
+    const c = new FtpClient(env.b.host(n), env.clock, SERVER);
+    t.is(c.next().code, 220);
+    env.clock.advance(1_000);
+    return c;
+  });
+  t.is(env.server.active, 4);
+  const real = env.login(); // from 10.0.0.3, at once
+  t.is(real.cmd("NOOP").code, 200);
+  t.is(silent[0]!.next().lines[0], "421 Too many connections, closing control connection");
+  silent[0]!.wait(() => silent[0]!.closed, "the close");
+  t.deepEqual(
+    silent.map((c) => c.closed),
+    [true, false, false, false],
+  );
+  t.is(env.stats.drops["ftp-session-yielded"], 1);
+  t.is(env.server.active, 4);
+});
+
+test("sessions from one address are limited to maxSessionsPerAddress; other addresses still come in", (t) => {
+  const env = ftpBench({ maxSessions: 4, maxSessionsPerAddress: 2 });
+  t.is(env.connect().next().code, 220);
+  t.is(env.connect().next().code, 220);
+  const c = env.connect();
+  t.is(c.next().lines[0], "421 Too many connections from your address");
+  c.wait(() => c.closed, "the close");
+  t.is(env.stats.drops["ftp-too-many-from-address"], 1);
+  const other = new FtpClient(env.b.host(4), env.clock, SERVER);
+  t.is(other.next().code, 220);
+  t.is(env.server.active, 3);
+});
+
+test("a data channel prepared and left unused is given up after dataTimeoutMs: its port closes, its slot frees", (t) => {
+  const env = ftpBench({ dataTimeoutMs: 10_000, maxDataConnections: 1 });
+  must(writeAll(env.storage, "f", bytes(100)));
+  const a = env.login();
+  const b = env.login();
+  const prepared = a.cmd("PASV");
+  const port = pasvPort(prepared);
+  t.is(b.cmd("PASV").code, 425);
+  env.clock.advance(prepared.at + 9_900 - env.clock.now());
+  t.is(env.server.dataInUse, 1, "still held before the timeout");
+  env.clock.advance(200);
+  t.is(env.server.dataInUse, 0);
+  t.is(env.stats.drops["ftp-data-unused"], 1);
+  const late = new DataConn(env.clock);
+  late.connect(env.client, SERVER, port);
+  a.wait(() => late.error !== undefined, "the refusal");
+  t.is(late.error, "refused");
+  t.is(a.cmd("RETR f").code, 425);
+  t.deepEqual(b.retr("f").data, bytes(100));
 });
 
 test("data connections are limited across sessions: PASV and PORT beyond the limit get 425 until one is free", (t) => {
@@ -283,6 +378,26 @@ test("property: any bytes on the control connection get replies, never an intern
     }),
     { numRuns: 60 },
   );
+});
+
+test("10 000 distinct invented verbs before login are each told 500, and the session then logs in and transfers", (t) => {
+  const env = ftpBench({ loginTimeoutMs: 3_600_000 });
+  must(writeAll(env.storage, "f", bytes(1000)));
+  const c = env.connect();
+  t.is(c.next().code, 220);
+  const batch = 50;
+  for (let i = 0; i < 10_000; i += batch) {
+    for (let j = i; j < i + batch; j++) c.send(`X${j.toString(36)}Y arg`);
+    c.wait(() => c.replies.length === 1 + i + batch, "the replies");
+  }
+  const replies = c.rest();
+  t.is(replies.length, 10_000);
+  t.true(replies.every((r) => r.lines[0] === "500 Unknown command"));
+  t.is(env.stats.drops["ftp-unknown-command"], 10_000);
+  t.is(c.cmd("USER bob").code, 331);
+  t.is(c.cmd("PASS secret").code, 230);
+  c.cmd("TYPE I");
+  t.deepEqual(c.retr("f").data, bytes(1000));
 });
 
 test("server.close() ends every session and stops listening", (t) => {

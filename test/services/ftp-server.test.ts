@@ -6,7 +6,7 @@ import test from "ava";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { ReadHandle, Storage } from "../../modules/storage/storage.ts";
 import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { type DataMode, ftpBench } from "./ftp-client.ts";
+import { type DataMode, ftpBench, heldRetr } from "./ftp-client.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const codes = (rs: { code: number }[]) => rs.map((r) => r.code);
@@ -141,6 +141,21 @@ test("TYPE A, A N, I and L 8 are taken; E, A T and L 16 are 504; MODE S and STRU
   const c = env.login();
   t.deepEqual(codes(["TYPE A", "TYPE a n", "TYPE I", "TYPE L 8", "TYPE E", "TYPE A T", "TYPE L 16"].map((x) => c.cmd(x))), [200, 200, 200, 200, 504, 504, 504]);
   t.deepEqual(codes(["MODE S", "MODE B", "MODE C", "STRU F", "STRU R", "STRU P", "ALLO 100"].map((x) => c.cmd(x))), [200, 504, 504, 200, 504, 504, 202]);
+});
+
+test("RMD, DELE and RNTO never remove or replace the user's own root, however it is named", (t) => {
+  const env = ftpBench({ users: [{ name: "bob", password: "secret", root: "home/bob" }] });
+  must(env.storage.mkdir("home"));
+  must(env.storage.mkdir("home/bob"));
+  must(writeAll(env.storage, "home/x", bytes(1)));
+  const c = env.login();
+  for (const cmd of ["RMD /", "RMD .", "XRMD sub/..", "RMD \\", "DELE /"]) t.is(c.cmd(cmd).lines[0], "550 Permission denied", cmd);
+  t.is(c.cmd("MKD f").code, 257);
+  t.is(c.cmd("RNFR f").code, 350);
+  t.is(c.cmd("RNTO /").lines[0], "550 Permission denied");
+  t.true(must(env.storage.stat("home/bob")).isDirectory);
+  t.true(must(env.storage.stat("home/bob/f")).isDirectory);
+  t.is(c.cmd("RMD f").code, 250, "what lies under the root can go");
 });
 
 test("directories: PWD/XPWD, CWD/XCWD, CDUP/XCUP, MKD/XMKD (257 with quotes doubled), RMD/XRMD, DELE, RNFR/RNTO", (t) => {
@@ -361,6 +376,50 @@ test("ABOR during a RETR: the data connection is reset, 426 then 226; then the s
   t.is(env.reports[0]!.error, "ftp-aborted");
   t.deepEqual(c.retr("big").data.length, 2_000_000);
   t.is(env.server.dataInUse, 0);
+});
+
+test("an upload whose data connection is cut keeps what arrived; SIZE, REST and STOR resume it", (t) => {
+  const env = ftpBench();
+  const data = bytes(50_000, 3);
+  const c = env.login();
+  const { conn } = c.data("pasv");
+  c.send("STOR up");
+  t.is(c.next().code, 150);
+  c.wait(() => conn.pcb !== undefined, "the data connection");
+  const pcb = conn.pcb!;
+  let off = 0;
+  c.wait(() => {
+    while (off < 20_000 && pcb.sndbuf > 0) off += pcb.write(data.subarray(off, 20_000));
+    return off === 20_000 && pcb.unacknowledged === 0;
+  }, "20 000 bytes acknowledged");
+  pcb.abort();
+  t.is(c.next().code, 426);
+  t.is(env.reports[0]!.error, "ftp-data-reset");
+  t.deepEqual(readAll(env.storage, "up"), data.subarray(0, 20_000));
+  t.is(c.cmd("SIZE up").lines[0], "213 20000");
+  t.is(c.cmd("REST 20000").code, 350);
+  t.is(c.stor("up", data.subarray(20_000)).final?.code, 226);
+  t.deepEqual(readAll(env.storage, "up"), data);
+});
+
+test("QUIT during a transfer waits for its reply: 226, then 221 and the close; nothing after QUIT is answered", (t) => {
+  const env = ftpBench();
+  must(writeAll(env.storage, "big", bytes(300_000)));
+  const c = env.login();
+  const conn = heldRetr(c, "big");
+  c.send("QUIT");
+  c.send("NOOP");
+  env.clock.advance(5_000);
+  t.deepEqual(c.rest(), [], "no reply while the transfer runs");
+  conn.release();
+  t.deepEqual(
+    [c.next(), c.next()].map((r) => r.lines[0]),
+    ["226 Transfer complete", "221 Goodbye"],
+  );
+  c.wait(() => c.closed, "the close");
+  t.deepEqual(conn.data, bytes(300_000));
+  t.deepEqual(c.rest(), []);
+  t.is(env.server.active, 0);
 });
 
 test("ABOR during a STOR discards the upload", (t) => {

@@ -6,7 +6,7 @@ import { bench, ip } from "../stack/bench.ts";
 import { HttpServer, type HttpServerOptions } from "../../modules/services/http-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
-import type { Stack } from "../../modules/stack/stack.ts";
+import type { Stack, StackOptions } from "../../modules/stack/stack.ts";
 import type { TcpPcb } from "../../modules/stack/tcp.ts";
 import type { Link } from "../../modules/platform.ts";
 import type { VirtualClock } from "../../host-sim/clock.ts";
@@ -175,6 +175,8 @@ export interface Env {
   /** The server's store; a detached one when it has none. */
   storage: Storage;
   connect(port?: number): Client;
+  /** Another host on the LAN, at 10.0.0.n. */
+  host(n: number, options?: Partial<StackOptions>): Stack;
   /** Runs the virtual clock until `done` holds (or `limitMs` pass); returns whether it held. */
   until(done: () => boolean, limitMs?: number): boolean;
   /**
@@ -212,6 +214,7 @@ export function setup(
     server,
     storage: storage ?? new MemoryStorage(),
     connect: (port = 80) => new Client(client, port),
+    host: (n, o) => b.host(n, o),
     until,
     exchange(request, { heads = [], count = 1, keep = false } = {}) {
       const c = new Client(client);

@@ -12,7 +12,7 @@ import { bytes, must, writeAll } from "../storage/contract.ts";
 import { holds } from "../helpers.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
-import { setup, dec, enc, SERVER, type Env } from "./http-server-client.ts";
+import { setup, dec, enc, SERVER, Client, type Env } from "./http-server-client.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 /** Sends `request` and expects one response with `status`, counted under `reason`; `closes`: with Connection: close and a FIN. */
@@ -125,6 +125,9 @@ const MALFORMED: Array<[string, string, string]> = [
   ["bad chunk size", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "http-bad-chunk-size"],
   ["negative chunk size", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "http-bad-chunk-size"],
   ["chunk without its CRLF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", "http-bad-chunk-end"],
+  ["chunk size ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", "http-chunk-bare-lf"],
+  ["chunk data ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n", "http-chunk-bare-lf"],
+  ["last chunk ended by a bare LF", "POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n", "http-chunk-bare-lf"],
   ["chunk line too long", `POST / HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n1;${"e".repeat(300)}\r\n`, "http-chunk-line-too-long"],
 ];
 
@@ -200,6 +203,69 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   t.is(env.server.connections, 0);
 });
 
+test("the unread rest of a body is dropped for at most discardTimeoutMs in all, however slowly it dribbles in", (t) => {
+  const env = setup({ discardTimeoutMs: 30_000, requestTimeoutMs: 10_000, pollMs: 500 });
+  env.server.route("POST", "/early", (_req, res) => res.end("no")); // answers without reading
+  const c = env.connect();
+  c.pcb.nodelay = true;
+  c.send("POST /early HTTP/1.1\r\nHost: d\r\nContent-Length: 1000000\r\n\r\n");
+  env.until(() => c.responses().length === 1);
+  const answered = env.clock.now();
+  // One byte every 9 s: never long enough apart for the per-byte timeout.
+  while (!c.fin && env.clock.now() - answered < 120_000) {
+    c.send("x");
+    env.until(() => c.fin, 9_000);
+  }
+  const took = env.clock.now() - answered;
+  t.true(c.fin, "the server closed");
+  t.true(Math.round(took) >= 30_000 && took <= 30_600, `closed ${took} ms of virtual time after the response`);
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [200],
+  );
+  t.is(env.drops["http-discard-timeout"], 1);
+  c.pcb.close();
+  env.until(() => env.server.connections === 0, 20_000);
+  t.is(env.server.connections, 0);
+});
+
+test("a body read by its handler must average minBodyRate: one byte every 5 s is cut off with 408, a steady one goes through", (t) => {
+  const env = setup({ minBodyRate: 500, requestTimeoutMs: 10_000, pollMs: 500 });
+  let got = 0;
+  env.server.route("POST", "/sink", (req, res) =>
+    req.recv((d) => {
+      if (d) got += d.length;
+      else res.end(String(got));
+    }),
+  );
+  const c = env.connect();
+  c.pcb.nodelay = true;
+  c.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 100000\r\n\r\n");
+  env.until(() => env.counters["http.requests"] === 1);
+  const start = env.clock.now();
+  while (!c.fin && env.clock.now() - start < 120_000) {
+    c.send("x");
+    env.until(() => c.fin, 5_000);
+  }
+  const took = env.clock.now() - start;
+  t.deepEqual(
+    c.responses().map((r) => r.status),
+    [408],
+  );
+  t.true(took >= 10_000 && took <= 11_000, `cut off after ${took} ms of virtual time`);
+  t.is(env.drops["http-body-too-slow"], 1);
+  // 1000 bytes a second (twice the rate) for 60 s is fine.
+  got = 0;
+  const d = env.connect();
+  d.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 60000\r\n\r\n");
+  for (let i = 0; i < 60; i++) {
+    d.send("y".repeat(1000));
+    env.clock.advance(1_000);
+  }
+  env.until(() => d.responses().length === 1);
+  t.is(dec(d.responses()[0]!.body), "60000");
+});
+
 test("a kept-alive connection left idle is closed quietly after the idle timeout, not before", (t) => {
   const env = setup({ idleTimeoutMs: 15_000 });
   const c = env.connect();
@@ -231,6 +297,36 @@ test("a client that stops reading a response is aborted after the send timeout",
   t.is(error, "reset");
   t.true(received > 0 && received < 300_000);
   t.is(env.drops["http-send-timeout"], 1);
+  t.is(env.server.connections, 0);
+});
+
+test("a client that reads only a little now and then is reset once it averages below minSendRate", (t) => {
+  const env = setup({ sendTimeoutMs: 20_000, minSendRate: 500, pollMs: 500 });
+  must(writeAll(env.storage, "big", bytes(300_000)));
+  const pcb = unwrap(env.client.tcp.connect(SERVER, 80, () => pcb.write(enc("GET /big HTTP/1.1\r\nHost: d\r\n\r\n"))));
+  let received = 0;
+  let unread = 0;
+  let error: string | undefined;
+  pcb.recv((d) => {
+    received += d ? d.length : 0;
+    unread += d ? d.length : 0;
+  });
+  pcb.err((e) => (error = e));
+  env.until(() => received > 0);
+  const start = env.clock.now();
+  while (error === undefined && env.clock.now() - start < 600_000) {
+    const n = Math.min(unread, 100); // 100 bytes a second: every ACK in time, the average far too low
+    pcb.recved(n);
+    unread -= n;
+    env.until(() => error !== undefined, 1_000);
+  }
+  const took = env.clock.now() - start;
+  t.is(error, "reset");
+  t.is(env.drops["http-send-too-slow"], 1);
+  // Cut off when the time spent sending passed sendTimeoutMs plus what was acknowledged at 500 B/s.
+  const due = 20_000 + (received * 1000) / 500;
+  t.true(took >= due - 1_000 && took <= due + 1_500, `reset after ${took} ms, due at ${due} ms (${received} bytes read)`);
+  t.log(`reset after ${Math.round(took)} ms, due at ${due} ms (${received} bytes read)`);
   t.is(env.server.connections, 0);
 });
 
@@ -292,11 +388,12 @@ test("pipelined requests wait while a response is still queued: a client that do
 
 // ---- connections ----
 
-test("beyond maxConnections a connection is answered 503 with Retry-After and closed; a freed slot serves again", (t) => {
+test("beyond maxConnections, when none waits for a request head, a connection is answered 503 with Retry-After and closed; a freed slot serves again", (t) => {
   const env = setup({ maxConnections: 2 });
+  env.server.route("GET", "/hold", () => {}); // a response that never ends keeps each busy
   const held = [env.connect(), env.connect()];
-  for (const c of held) c.send("GET /status HTTP/1.1\r\n"); // half a request keeps each busy
-  env.until(() => env.server.connections === 2);
+  for (const c of held) c.send("GET /hold HTTP/1.1\r\nHost: d\r\n\r\n");
+  env.until(() => env.server.connections === 2 && env.counters["http.requests"] === 2);
   const { client, responses } = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n", { keep: true });
   env.until(() => client.fin);
   t.is(responses[0]!.status, 503);
@@ -305,9 +402,65 @@ test("beyond maxConnections a connection is answered 503 with Retry-After and cl
   t.true(client.fin);
   t.is(env.drops["http-busy"], 1);
   client.pcb.close();
-  held[0]!.pcb.close();
+  held[0]!.pcb.abort();
   env.until(() => env.server.connections === 1);
   t.is(env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n").responses[0]!.status, 200);
+});
+
+test("twelve slowloris clients dribbling heads: a real client is served within 5 s, taking the slot of the one that waited longest", (t) => {
+  const env = setup({ maxConnections: 4 });
+  must(writeAll(env.storage, "f", enc("real")));
+  const attacker = env.host(5, { tcp: { maxPcbs: 32 } });
+  const open = () => {
+    const c = new Client(attacker);
+    c.pcb.nodelay = true;
+    c.send("GET / HTTP/1.1\r\nX-Slow: ");
+    return c;
+  };
+  const loris = Array.from({ length: 12 }, open);
+  // Each sends one more byte a second and, once cut off, comes back at once.
+  const dribble = () => {
+    for (let i = 0; i < loris.length; i++) {
+      const c = loris[i]!;
+      if (c.error !== undefined || c.fin) {
+        c.pcb.abort();
+        loris[i] = open();
+      } else c.send("s");
+    }
+  };
+  for (let s = 0; s < 20; s++) {
+    dribble();
+    env.clock.advance(1_000);
+  }
+  t.true(env.server.connections <= 5, `${env.server.connections} connections`);
+  const real = env.connect();
+  real.send("GET /f HTTP/1.1\r\nHost: d\r\n\r\n");
+  const asked = env.clock.now();
+  while (real.responses().length === 0 && env.clock.now() - asked < 30_000) {
+    dribble();
+    env.until(() => real.responses().length > 0, 1_000);
+  }
+  const took = env.clock.now() - asked;
+  const [r] = real.responses();
+  t.is(r?.status, 200);
+  t.is(dec(r!.body), "real");
+  t.true(took <= 5_000, `served after ${took} ms of virtual time`);
+  t.log(`served after ${Math.round(took)} ms of virtual time`);
+  t.true((env.drops["http-evicted"] ?? 0) > 0);
+  t.is(env.drops["http-busy"], undefined, "no one was refused");
+});
+
+test("a connection lingering after its last response, all of it acknowledged, gives its slot to a newcomer", (t) => {
+  const env = setup({ maxConnections: 2, requestTimeoutMs: 10_000 });
+  const lingering = [env.connect(), env.connect()];
+  for (const c of lingering) c.send("GET /status HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n");
+  env.until(() => lingering.every((c) => c.fin)); // answered and FIN received; the clients never close
+  env.clock.advance(1_000);
+  t.is(env.server.connections, 2);
+  const [r] = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n").responses;
+  t.is(r?.status, 200);
+  t.is(env.drops["http-evicted"], 1);
+  t.is(env.drops["http-busy"], undefined);
 });
 
 test("when TCP itself has no pcb left, the SYN is dropped and counted", (t) => {
@@ -370,6 +523,23 @@ test("no path leaves the static root: dot-dot, encoded, backslashes, NUL, absolu
 });
 
 // ---- garbage ----
+
+test("10 000 distinct bogus methods, header names and extensions: each answered, and the server still serves", (t) => {
+  const env = setup();
+  must(writeAll(env.storage, "f.txt", enc("still here")));
+  const batch = 50; // pipelined on one connection, well within maxRequests
+  let answered = 0;
+  for (let i = 0; i < 10_000; i += batch) {
+    let text = "";
+    for (let j = i; j < i + batch; j++) text += `BOGUS${j} /f.x${j} HTTP/1.1\r\nHost: d\r\nX-Bogus-${j}: v\r\n\r\n`;
+    const { responses } = env.exchange(text, { count: batch });
+    answered += responses.filter((r) => r.status === 501).length;
+  }
+  t.is(answered, 10_000);
+  t.is(env.drops["http-unknown-method"], 10_000);
+  const [r] = env.exchange("GET /f.txt HTTP/1.1\r\nHost: d\r\nX-Other-Name: 1\r\n\r\n").responses;
+  t.is(dec(r!.body), "still here");
+});
 
 test("property: any bytes at all never crash the server; it answers a status line or nothing, and frees the connection", (t) => {
   const reqLike = fc.array(

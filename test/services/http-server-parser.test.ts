@@ -59,10 +59,10 @@ const request = fc
     let sent = "";
     for (const c of chunks) {
       const piece = body.slice(sent.length, sent.length + c).padEnd(c, "z");
-      text += `${c.toString(16)};x=y${lf}${piece}${lf}`;
+      text += `${c.toString(16)};x=y\r\n${piece}\r\n`; // a chunk's lines take only CR LF
       sent += piece;
     }
-    return { text: `${head}Transfer-Encoding: chunked${lf}${lf}${text}0${lf}Trailer: t${lf}${lf}`, body: sent };
+    return { text: `${head}Transfer-Encoding: chunked${lf}${lf}${text}0\r\nTrailer: t${lf}${lf}`, body: sent };
   });
 
 test("property: the same events whatever the pieces, for pipelined requests, valid or damaged", (t) => {
@@ -200,4 +200,8 @@ test("media types by extension, case-insensitive, only from the last segment", (
   t.is(mimeType("x.tar.gz"), "application/gzip");
   t.is(mimeType("dir.d/file"), "application/octet-stream");
   t.is(mimeType("style.css"), "text/css");
+});
+
+test("an extension that names an Object property is just unknown", (t) => {
+  for (const ext of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"]) t.is(mimeType(`f.${ext}`), "application/octet-stream", ext);
 });

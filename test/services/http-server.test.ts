@@ -172,6 +172,39 @@ test("a directory redirects to its name with a slash, then serves index.html", (
   t.is(index!.headers["content-type"], "text/html; charset=utf-8");
 });
 
+test("a directory's redirect is built from its canonical path, so its Location never names another host", (t) => {
+  const env = setup({}, store());
+  must(env.storage.mkdir("d"));
+  must(env.storage.mkdir("sp ace"));
+  const cases: Array<[string, string]> = [
+    ["//evil.example/%2e%2e", "/"],
+    ["/\\evil.example/..", "/"],
+    ["//evil.example/../d?q=1", "/d/?q=1"],
+    ["//d", "/d/"],
+    ["/./d", "/d/"],
+    ["/%64", "/d/"],
+    ["/sp%20ace", "/sp%20ace/"],
+  ];
+  for (const [target, location] of cases) {
+    const [r] = env.exchange(get(target)).responses;
+    t.is(r!.status, 301, target);
+    t.is(r!.headers.location, location, target);
+    t.notRegex(r!.headers.location!, /^\/[/\\]/, target);
+  }
+});
+
+test("a file named as a directory (a final / or /.) is 404; named as a file it is served", (t) => {
+  const env = setup({}, store());
+  must(writeAll(env.storage, "file.txt", enc("text")));
+  must(env.storage.mkdir("d"));
+  must(writeAll(env.storage, "d/in.txt", enc("in")));
+  for (const target of ["/file.txt/", "/file.txt/.", "/file.txt%2F", "/file.txt\\", "/d/in.txt/"]) {
+    t.is(env.exchange(get(target)).responses[0]!.status, 404, target);
+  }
+  t.is(dec(env.exchange(get("/file.txt")).responses[0]!.body), "text");
+  t.is(dec(env.exchange(get("/d/./in.txt")).responses[0]!.body), "in");
+});
+
 test("a directory without an index is listed as HTML links, names escaped and encoded; a short listing goes whole", (t) => {
   const env = setup({}, store());
   must(env.storage.mkdir("d"));
@@ -526,6 +559,24 @@ test("keep-alive: requests in turn on one connection; Connection: close ends it 
   c.pcb.close();
   env.until(() => env.server.connections === 0);
   t.is(env.server.connections, 0);
+});
+
+test("a connection takes maxRequests requests: the last is answered with Connection: close", (t) => {
+  const env = setup({ maxRequests: 3 }, store());
+  must(writeAll(env.storage, "a", bytes(10, 1)));
+  const c = env.connect();
+  c.send(get("/a").repeat(5));
+  env.until(() => c.fin);
+  const rs = c.responses();
+  t.deepEqual(
+    rs.map((r) => [r.status, r.headers.connection]),
+    [
+      [200, undefined],
+      [200, undefined],
+      [200, "close"],
+    ],
+  );
+  t.is(env.counters["http.requests"], 3);
 });
 
 test("pipelined requests are answered in order, even when an earlier one is slower", (t) => {

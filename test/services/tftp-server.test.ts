@@ -1,7 +1,8 @@
 import test from "ava";
 import fc from "fast-check";
 import { bench, ip } from "../stack/bench.ts";
-import { TftpServer, NetasciiDecoder, NetasciiEncoder, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
+import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
+import { NetasciiDecoder, NetasciiEncoder } from "../../modules/services/netascii.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
 import { ok } from "../../modules/wire/result.ts";
@@ -141,7 +142,7 @@ test("property: the netascii encoder and decoder stream across any chunking", (t
       const blocks: Uint8Array[] = [];
       for (let k = 0; ; k++) {
         const out = new Uint8Array(cuts[k % cuts.length]! + 1);
-        const n = must(enc.fill(out));
+        const n = must(enc.read(out));
         blocks.push(out.slice(0, n));
         if (n < out.length) break;
       }

@@ -224,4 +224,38 @@ export function storageContract(name: string, make: () => Storage): void {
     t.deepEqual(readAll(s, "/./f"), bytes(3));
     t.true(s.free() > 0);
   });
+
+  test(`${name}: no client can name the stores' reserved names (".~..."), and an unfinished upload is never listed`, (t) => {
+    const s = make();
+    must(writeAll(s, "f", bytes(3)));
+    must(s.mkdir("d"));
+    const h = must(s.openWrite("d/up", "replace"));
+    must(h.write(bytes(10)));
+    const g = must(s.openWrite("up", "create"));
+    must(g.write(bytes(10)));
+    for (const bad of [".~", ".~1", ".~f", "d/.~up.0000.part", "/.~x/..", "\\.~x"]) {
+      t.is(reason(s.openRead(bad)), "path-reserved", bad);
+      t.is(reason(s.openWrite(bad, "replace")), "path-reserved", bad);
+      t.is(reason(s.openWrite(bad, "append")), "path-reserved", bad);
+      t.is(reason(s.stat(bad)), "path-reserved", bad);
+      t.is(reason(s.list(bad)), "path-reserved", bad);
+      t.is(reason(s.mkdir(bad)), "path-reserved", bad);
+      t.is(reason(s.rmdir(bad)), "path-reserved", bad);
+      t.is(reason(s.delete(bad)), "path-reserved", bad);
+      t.is(reason(s.rename(bad, "g")), "path-reserved", bad);
+      t.is(reason(s.rename("f", bad)), "path-reserved", bad);
+    }
+    t.deepEqual(
+      must(s.list("")).map((e) => e.name),
+      ["d", "f"],
+    );
+    t.deepEqual(must(s.list("d")), []);
+    must(h.close());
+    g.abort();
+    t.deepEqual(
+      must(s.list("d")).map((e) => e.name),
+      ["up"],
+    );
+    t.is(reason(s.stat(".x~")), "storage-not-found", "only the prefix is reserved");
+  });
 }

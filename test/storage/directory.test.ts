@@ -109,20 +109,40 @@ test("a root given through a link works, and stat reports host sizes and mtimes"
   t.is(st.mtime, fs.statSync(join(base, "real", "x")).mtimeMs);
 });
 
-test("a file being written lives under a hidden temporary name, which abort removes", (t) => {
+test("a file being written lives under a hidden temporary name with the reserved prefix, which abort removes", (t) => {
   const root = tempDir();
   const s = new DirectoryStorage(root);
   const h = must(s.openWrite("upload.bin", "create"));
   must(h.write(bytes(10)));
   const names = fs.readdirSync(root);
   t.is(names.length, 1);
-  t.regex(names[0]!, /^\.upload\.bin\.[0-9a-f]{8}\.part$/);
+  t.regex(names[0]!, /^\.~upload\.bin\.[0-9a-f]{8}\.part$/);
   h.abort();
   t.deepEqual(fs.readdirSync(root), []);
   const done = must(s.openWrite("upload.bin", "replace"));
   must(done.write(bytes(3)));
   must(done.close());
   t.deepEqual(fs.readdirSync(root), ["upload.bin"]);
+});
+
+test("an upload's temporary file is neither listed nor served, nor can it be named at all", (t) => {
+  const root = tempDir();
+  const s = new DirectoryStorage(root);
+  must(writeAll(s, "done.txt", bytes(4)));
+  const h = must(s.openWrite("up.bin", "replace"));
+  must(h.write(bytes(10)));
+  const temp = fs.readdirSync(root).find((n) => n !== "done.txt")!;
+  t.truthy(temp);
+  t.deepEqual(
+    must(s.list("")).map((e) => e.name),
+    ["done.txt"],
+  );
+  t.is(reason(s.openRead(temp)), "path-reserved");
+  t.is(reason(s.stat(temp)), "path-reserved");
+  t.is(reason(s.delete(temp)), "path-reserved");
+  t.is(reason(s.openWrite(temp, "append")), "path-reserved");
+  must(h.close());
+  t.deepEqual(fs.readdirSync(root).sort(), ["done.txt", "up.bin"]);
 });
 
 test("free space comes from the host file system", (t) => {

@@ -67,6 +67,11 @@ test("NUL, control characters, colons and overlong paths are refused", (t) => {
   t.is(confinePath("abcd", 3).ok, false);
 });
 
+test("a name with the stores' reserved prefix is refused in any segment, even one that a later .. removes", (t) => {
+  for (const p of [".~", ".~1", "a/.~b", "\\.~b\\c", ".~x/..", "a/./.~/b"]) t.is(confined(p), "path-reserved", p);
+  for (const p of [".x~", "a~", "~", "a.~", "./~"]) t.not(confined(p), "path-reserved", p);
+});
+
 test("splitPath gives the parent and the last name", (t) => {
   t.deepEqual(splitPath("a/b/c"), { parent: "a/b", name: "c" });
   t.deepEqual(splitPath("c"), { parent: "", name: "c" });
@@ -102,6 +107,7 @@ test("property: on any path the result matches node's own resolution, or is refu
       const r = confinePath(path);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the property is about control characters
       if (/[\0-\x1f\x7f:]/.test(path) || path.length > PATH_MAX_LENGTH) return !r.ok && r.reason !== "path-escapes-root";
+      if (/(^|[/\\])\.~/.test(path)) return !r.ok; // reserved, or above the root before it
       return confined(path) === model(path);
     }),
     { numRuns: 3000 },
