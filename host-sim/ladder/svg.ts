@@ -86,7 +86,7 @@ function columnGap(frames: readonly LadderFrame[], at: Map<string, number>): num
   let gap = 220;
   for (const f of frames) {
     const span = Math.max(1, Math.abs(at.get(f.src)! - at.get(f.dst)!));
-    const chars = Math.min(MAX_CHARS, Math.max(label(f).length, f.app?.length ?? 0));
+    const chars = Math.min(MAX_CHARS, Math.max(visible(label(f)).length, visible(f.app ?? "").length));
     gap = Math.max(gap, (chars * CHAR + 40) / span);
   }
   return Math.round(Math.min(gap, MAX_CHARS * CHAR + 40));
@@ -122,8 +122,8 @@ function frame(f: LadderFrame, y: number, x1: number, x2: number, colours: Map<s
   // Labels sit above the arrow, centred over it (to the right of a frame a host sends itself).
   const lx = self ? x1 + 40 : (x1 + x2) / 2;
   const anchor = self ? "start" : "middle";
-  parts.push(text(lx, y - 5, label(f), { anchor, fill: f.malformed ? MALFORMED : f.retransmission ? RETRANSMITTED : "#000", halo: true }));
-  if (f.app) parts.push(text(lx, y - 19, f.app, { anchor, fill: colour, weight: "bold", halo: true }));
+  parts.push(text(lx, y - 5, cut(label(f)), { anchor, fill: f.malformed ? MALFORMED : f.retransmission ? RETRANSMITTED : "#000", halo: true }));
+  if (f.app) parts.push(text(lx, y - 19, cut(f.app), { anchor, fill: colour, weight: "bold", halo: true }));
   if (self) parts.push(`<path d="M${n(x1)} ${y - 6} h30 v10 h-28" fill="none" stroke="${colour}"${dash}/>`);
   else parts.push(`<line x1="${n(x1)}" y1="${y}" x2="${n(x2 - Math.sign(x2 - x1) * 3)}" y2="${y}" stroke="${colour}" stroke-width="1.5"${dash}/>`);
   const tip = self ? x1 + 2 : x2;
@@ -169,10 +169,12 @@ function text(x: number, y: number, s: string, style: TextStyle): string {
   if (style.fill) attrs.push(`fill="${style.fill}"`);
   if (style.weight) attrs.push(`font-weight="${style.weight}"`);
   if (style.halo) attrs.push(`stroke="#ffffff" stroke-width="3" paint-order="stroke"`);
-  return `<text ${attrs.join(" ")}>${esc(cut(s))}</text>`;
+  return `<text ${attrs.join(" ")}>${esc(s)}</text>`;
 }
 
-function cut(s: string): string {
+/** A label cut to length, counting the characters shown for control characters. */
+function cut(text: string): string {
+  const s = visible(text);
   return s.length > MAX_CHARS ? `${s.slice(0, MAX_CHARS - 1)}…` : s;
 }
 
@@ -185,10 +187,10 @@ const ENTITIES = new Map([
 ]);
 
 /**
- * Text safe in XML and HTML, in content and in quoted attributes. Characters XML cannot carry
- * at all (C0 controls, and DEL and C1 controls with them; lone surrogates) are shown as \xNN or \uNNNN.
+ * The characters XML cannot carry at all (C0 controls, and DEL and C1 controls with them;
+ * lone surrogates) written out as \xNN or \uNNNN, so that a label shows what was sent.
  */
-export function esc(s: string): string {
+export function visible(s: string): string {
   let out = "";
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -197,9 +199,14 @@ export function esc(s: string): string {
       i++;
     } else if (c < 0x20 || (c >= 0x7f && c < 0xa0)) out += `\\x${c.toString(16).padStart(2, "0")}`;
     else if ((c >= 0xd800 && c < 0xe000) || c >= 0xfffe) out += `\\u${c.toString(16)}`;
-    else out += ENTITIES.get(s[i]!) ?? s[i];
+    else out += s[i];
   }
   return out;
+}
+
+/** Text safe in XML and HTML, in content and in quoted attributes. */
+export function esc(s: string): string {
+  return visible(s).replace(/[&<>"']/g, (c) => ENTITIES.get(c)!);
 }
 
 /** An HTML page with the SVG inline, so that one file shows it anywhere. */

@@ -1,0 +1,186 @@
+// What the ladder marks and what it leaves out: retransmissions, frames our decoders reject,
+// hostile text, captures that are not Ethernet, the filters and the cap, and the command line.
+
+import test from "ava";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { drawLadder, type LadderOptions } from "../../host-sim/ladder/index.ts";
+import { type Capture, encodePcap } from "../../host-sim/pcap.ts";
+import { parseIp } from "../../modules/wire/address.ts";
+import { encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
+import { encodeIpv4, ipv4Length, IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
+import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
+import { ftpCapture, ftpPcap, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
+import { type Drawn, readLadder } from "./ladder-svg.ts";
+
+const CLI = fileURLToPath(new URL("../../host-sim/ladder/cli.ts", import.meta.url));
+const draw = (c: Capture, o: LadderOptions = {}): Drawn => readLadder(drawLadder(c, o).svg);
+
+test("a segment resending bytes already sent is a retransmission, whole or overlapping; new data and pure ACKs are not", (t) => {
+  const d = draw(marksCapture());
+  t.deepEqual(
+    d.arrows.filter((a) => a.kinds.includes("retransmission")).map((a) => a.n),
+    [5, 7],
+  );
+  t.true(d.arrows[4]!.words.startsWith("[retransmission] 40000 > 21 Flags [P.], seq 1:48"));
+  t.is(d.notes.at(-1), "2 retransmitted, 3 malformed (red, crossed: our decoders reject them)");
+});
+
+test("frames our decoders reject are crossed out in red with the decoder's reason, wherever the trace names it or not", (t) => {
+  const { svg } = drawLadder(marksCapture());
+  const d = readLadder(svg);
+  const malformed = d.arrows.filter((a) => a.kinds.includes("malformed"));
+  t.deepEqual(
+    malformed.map((a) => [a.n, a.src, a.dst, a.words]),
+    [
+      [9, "192.168.7.10", "192.168.7.20", "TCP [tcp-bad-checksum]"],
+      [10, "?", "?", "[eth-short] 10 bytes"],
+      [11, "192.168.7.10", "192.168.7.20", "[tftp-bad-opcode] 40001 > 69 UDP length 4"],
+    ],
+  );
+  t.true(malformed.every((a) => a.stroke === "#d00000"));
+  t.is(svg.match(/<path class="drop"/g)?.length, 3, "one cross each");
+});
+
+test("text from the capture is escaped: no markup gets through, control characters are shown as \\xNN", (t) => {
+  const { svg, html } = drawLadder(marksCapture(), { title: "<b>&'cap\"</b>" });
+  for (const page of [svg, html]) {
+    t.false(/<script|<svg onload|<b>/.test(page));
+    t.false(
+      [...page].some((c) => c < " " && c !== "\n"),
+      "no control characters",
+    );
+  }
+  const d = readLadder(svg);
+  const visible = (s: string) => s.replace("\u0001", "\\x01").replace("\u0007", "\\x07").replace("\u001b", "\\x1b");
+  t.is(d.arrows[3]!.app, `FTP ${visible(HOSTILE_LINE)}`);
+  t.is(d.arrows[11]!.app, `TFTP RRQ ${visible(HOSTILE_NAME)} octet`);
+  t.true(d.arrows[3]!.title.endsWith("length 47"));
+  t.true(html.includes("<title>Ladder of &lt;b&gt;&amp;&#39;cap&quot;&lt;/b&gt;</title>"));
+  t.is(d.notes.at(-2), "<b>&'cap\"</b> (pcap): 13 of 13 frames drawn");
+});
+
+test("raw IP and Linux cooked (SLL, SLL2) captures draw like Ethernet ones", (t) => {
+  const a = parseIp("10.1.0.1")!;
+  const b = parseIp("10.1.0.2")!;
+  const m = { kind: "echo-request" as const, code: 0, id: 7, seq: 1, data: new Uint8Array(8) };
+  const icmp = new Uint8Array(icmpLength(m));
+  encodeIcmp(m, icmp);
+  const p = {
+    dscp: 0,
+    ecn: 0,
+    id: 1,
+    df: true,
+    mf: false,
+    fragmentOffsetBytes: 0,
+    ttl: 64,
+    protocol: IP_PROTO_ICMP,
+    src: a,
+    dst: b,
+    options: new Uint8Array(0),
+    payload: icmp,
+  };
+  const ip = new Uint8Array(ipv4Length(p));
+  encodeIpv4(p, ip);
+  const arp = new Uint8Array(28);
+  encodeArp({ op: ARP_REQUEST, senderMac: Uint8Array.of(2, 0, 0, 0, 0, 1), senderIp: a, targetMac: new Uint8Array(6), targetIp: b }, arp);
+  const sll = (type: number, pkttype: number, body: Uint8Array) =>
+    Uint8Array.of(0, pkttype, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, type >> 8, type & 0xff, ...body);
+  const sll2 = (type: number, pkttype: number, body: Uint8Array) =>
+    Uint8Array.of(type >> 8, type & 0xff, 0, 0, 0, 0, 0, 2, 0, 1, pkttype, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...body);
+  const capture: Capture = {
+    format: "pcap",
+    packets: [
+      packet(ip, 0, 101),
+      packet(sll(0x800, 4, ip), 1, 113),
+      packet(sll(0x806, 1, arp), 2, 113),
+      packet(sll2(0x800, 4, ip), 3, 276),
+      packet(ip, 4, 147),
+    ],
+  };
+  const d = draw(capture);
+  t.deepEqual(
+    d.arrows.map((x) => `${x.src} > ${x.dst}: ${x.words}`),
+    [
+      "10.1.0.1 > 10.1.0.2: ICMP echo request, id 7, seq 1, length 16",
+      "10.1.0.1 > 10.1.0.2: ICMP echo request, id 7, seq 1, length 16",
+      "10.1.0.1 > broadcast: ARP who-has 10.1.0.2 tell 10.1.0.1",
+      "10.1.0.1 > 10.1.0.2: ICMP echo request, id 7, seq 1, length 16",
+      "? > ?: [linktype-147] link type 147, length 36",
+    ],
+  );
+});
+
+test("filters by protocol, port, host and time window, each alone and together, and the cap says how many more matched", (t) => {
+  const capture = ftpCapture();
+  const all = draw(capture);
+  const times = new Map(all.arrows.map((a) => [a.n, Number(/^#\d+ ([\d.]+) s/.exec(a.title)![1])]));
+  const numbers = (o: LadderOptions) => draw(capture, o).arrows.map((a) => a.n);
+  const where = (keep: (a: Drawn["arrows"][number]) => boolean) => all.arrows.filter(keep).map((a) => a.n);
+  t.is(all.arrows.length, 32);
+  t.deepEqual(numbers({ protos: ["arp"] }), [1, 2]);
+  t.deepEqual(
+    numbers({ ports: [21] }),
+    where((a) => !!a.conn?.includes(":21 ")),
+  );
+  t.deepEqual(
+    numbers({ protos: ["ftp-data"] }),
+    where((a) => !!a.conn && a.conn !== all.arrows[2]!.conn),
+  );
+  t.deepEqual(numbers({ hosts: ["broadcast"] }), [1]);
+  t.deepEqual(numbers({ hosts: ["02:00:00:00:00:02"] }), numbers({ hosts: ["10.0.0.2"] }));
+  const [from, to] = [times.get(10)!, times.get(20)!];
+  t.true(from < to);
+  t.deepEqual(
+    numbers({ from, to }),
+    where((a) => times.get(a.n)! >= from && times.get(a.n)! <= to),
+  );
+  t.deepEqual(
+    numbers({ protos: ["tcp"], ports: [21], from, to }),
+    numbers({ from, to }).filter((n) => numbers({ ports: [21] }).includes(n)),
+  );
+  const capped = draw(capture, { protos: ["tcp"], max: 5 });
+  t.deepEqual(
+    capped.arrows.map((a) => a.n),
+    [3, 4, 5, 6, 7],
+  );
+  t.is(capped.notes.at(-2), "capture (pcap): 5 of 32 frames drawn, filter: proto tcp; 25 more matched (raise --max or narrow --from/--to)");
+});
+
+test("npm run ladder writes the SVG and the page beside the capture or where --out says, and fails in one line", (t) => {
+  const pcap = ftpPcap();
+  const run = (...args: string[]) => spawnSync(process.execPath, ["--import=tsx", CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+  const beside = run(pcap, "--proto", "ftp-data,arp");
+  t.is(beside.status, 0, beside.stderr);
+  const base = pcap.replace(/\.pcap$/, "");
+  t.is(beside.stdout.trim(), `ladder: ${base}.html and ${base}.svg (11 of 32 frames)`);
+  t.is(readLadder(readFileSync(`${base}.svg`, "utf8")).arrows.length, 11);
+  t.true(readFileSync(`${base}.html`, "utf8").includes(readFileSync(`${base}.svg`, "utf8").trim()));
+  const out = tempPath("picture");
+  const there = run(pcap, "--out", out, "--port", "21", "--max", "4", "--idle", "0");
+  t.is(there.status, 0, there.stderr);
+  t.is(readLadder(readFileSync(`${out}.svg`, "utf8")).arrows.length, 4);
+  for (const [args, status, message] of [
+    [["--max", "0", pcap], 2, /^--max "0": not an integer from 1\nusage: npm run ladder -- FILE\.pcap/],
+    [["--port", "http", pcap], 2, /^--port "http": not an integer from 0 to 65535\n/],
+    [[], 2, /^name one capture file\n/],
+    [[`${base}.missing`], 1, /^ladder: ENOENT: no such file or directory/],
+    [[`${base}.html`], 1, /^ladder: cannot read .*\.html: pcap-bad-magic\n$/],
+  ] as const) {
+    const r = run(...args);
+    t.is(r.status, status, args.join(" "));
+    t.regex(r.stderr, message);
+  }
+  t.false(existsSync(`${base}.missing.svg`));
+});
+
+test("a pcap file written by us and read back draws the same ladder as the capture in memory", (t) => {
+  const capture = marksCapture();
+  const path = tempPath("marks.pcap");
+  writeFileSync(path, encodePcap(capture.packets));
+  const r = spawnSync(process.execPath, ["--import=tsx", CLI, path], { encoding: "utf8", timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const fromFile = readLadder(readFileSync(path.replace(/\.pcap$/, ".svg"), "utf8"));
+  t.deepEqual(fromFile.arrows, draw(capture).arrows);
+});
