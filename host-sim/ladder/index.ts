@@ -1,8 +1,8 @@
 // Ladder diagrams of a capture: `drawLadder` makes the SVG and its HTML page from a capture,
 // `writeLadder` does it for a pcap or pcapng file and writes both beside it (or where told).
 
-import { writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { type Result, ok, fail } from "../../modules/wire/result.ts";
 import { readCaptureFile } from "../capture.ts";
 import type { Capture } from "../pcap.ts";
@@ -34,7 +34,7 @@ export function drawLadder(capture: Capture, o: LadderOptions = {}): Ladder {
     `${title} (${capture.format}): ${shown.length} of ${frames.length} frames drawn${filter ? `, filter: ${filter}` : ""}${matched > shown.length ? `; ${matched - shown.length} more matched (raise --max or narrow --from/--to)` : ""}`,
     `${shown.filter((f) => f.retransmission).length} retransmitted, ${shown.filter((f) => f.malformed).length} malformed (red, crossed: our decoders reject them)${capture.error ? `; the capture stops early: ${capture.error}` : ""}`,
   ];
-  const svg = renderSvg({ frames: shown, macOf, idleMs: (o.idle ?? 0.5) * 1000, caption });
+  const svg = renderSvg({ title: `Ladder diagram of ${caption[0]}`, frames: shown, macOf, idleMs: (o.idle ?? 0.5) * 1000, caption });
   return { svg, html: renderHtml(`Ladder of ${title}`, svg), shown: shown.length, total: frames.length };
 }
 
@@ -51,6 +51,7 @@ export function writeLadder(pcapPath: string, o: LadderOptions & { out?: string 
   const ladder = drawLadder(capture.value, { title: basename(pcapPath), ...o });
   const svgPath = `${out}.svg`;
   const htmlPath = `${out}.html`;
+  mkdirSync(dirname(svgPath), { recursive: true });
   writeFileSync(svgPath, ladder.svg);
   writeFileSync(htmlPath, ladder.html);
   return ok({ ...ladder, svgPath, htmlPath });

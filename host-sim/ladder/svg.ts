@@ -6,6 +6,8 @@
 import { BROADCAST, type LadderFrame } from "./analyse.ts";
 
 export interface Picture {
+  /** What the picture shows, for readers that cannot see it. */
+  title: string;
   frames: readonly LadderFrame[];
   /** MAC shown under an IP column's address. */
   macOf: ReadonlyMap<string, string>;
@@ -40,15 +42,15 @@ export function renderSvg(p: Picture): string {
   const bands: string[] = [];
   const breaks: number[] = [];
   let y = TOP;
-  let last: number | undefined;
+  let last: LadderFrame | undefined;
   for (const f of p.frames) {
-    if (last !== undefined && f.t - last > p.idleMs) {
-      bands.push(idleMark(y, width, f.t - last));
+    if (last && f.t - last.t > p.idleMs) {
+      bands.push(idleMark(y, width, f.t - last.t, f.n - last.n - 1));
       breaks.push(y);
       y += BREAK;
     }
     y += ROW;
-    last = f.t;
+    last = f;
     body.push(frame(f, y, x(f.src), x(f.dst), colours));
   }
   const end = y + ROW / 2;
@@ -57,6 +59,7 @@ export function renderSvg(p: Picture): string {
   const height = Math.round(end + LINE * (colours.size + p.caption.length + 2));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="${FONT}">`,
+    `<title>${esc(p.title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     ...bands,
     ...columns.map((c) => lifeline(c, x(c), end, breaks, p.macOf.get(c))),
@@ -107,8 +110,10 @@ function lifeline(host: string, x: number, end: number, breaks: number[], mac: s
   return parts.join("");
 }
 
-function idleMark(y: number, width: number, ms: number): string {
-  return `<g class="idle"><rect x="0" y="${y + 10}" width="${width}" height="18" fill="#f0f0f0"/>${text(MARGIN, y + 23, `… ${(ms / 1000).toFixed(3)} s later`, { fill: "#666" })}</g>`;
+/** A band across the ladder where idle time was cut out; it also counts the frames filtered out there. */
+function idleMark(y: number, width: number, ms: number, hidden: number): string {
+  const words = `… ${(ms / 1000).toFixed(3)} s later${hidden > 0 ? ` (${hidden} frame${hidden > 1 ? "s" : ""} not drawn)` : ""}`;
+  return `<g class="idle"><rect x="0" y="${y + 10}" width="${width}" height="18" fill="#f0f0f0"/>${text(MARGIN, y + 23, words, { fill: "#666" })}</g>`;
 }
 
 function frame(f: LadderFrame, y: number, x1: number, x2: number, colours: Map<string, string>): string {

@@ -157,7 +157,7 @@ test("npm run ladder writes the SVG and the page beside the capture or where --o
   t.is(beside.stdout.trim(), `ladder: ${base}.html and ${base}.svg (11 of 32 frames)`);
   t.is(readLadder(readFileSync(`${base}.svg`, "utf8")).arrows.length, 11);
   t.true(readFileSync(`${base}.html`, "utf8").includes(readFileSync(`${base}.svg`, "utf8").trim()));
-  const out = tempPath("picture");
+  const out = tempPath("new/folder/picture");
   const there = run(pcap, "--out", out, "--port", "21", "--max", "4", "--idle", "0");
   t.is(there.status, 0, there.stderr);
   t.is(readLadder(readFileSync(`${out}.svg`, "utf8")).arrows.length, 4);
