@@ -44,8 +44,8 @@ export interface Analysis {
   macOf: Map<string, string>;
 }
 
-export function analyse(capture: Capture): Analysis {
-  const parts = capture.packets.map(dissect);
+export function analyse(capture: Capture, ignoreChecksums = false): Analysis {
+  const parts = capture.packets.map((p) => dissect(p, ignoreChecksums));
   const ipOf = single(parts.flatMap((d) => (d.srcMac ? sourceIps(d).map((ip) => [d.srcMac!, ip] as const) : [])));
   const macOf = single(parts.flatMap((d) => (d.srcMac ? sourceIps(d).map((ip) => [ip, d.srcMac!] as const) : [])));
   const first = capture.packets[0];
@@ -122,10 +122,12 @@ class SessionState {
     else if (s.srcPort === 21 || s.dstPort === 21) {
       f.protos = [...f.protos, "ftp"];
       this.#ftpLines(f, s.payload, from);
-    } else if (s.srcPort === 80 || s.dstPort === 80) {
-      f.protos = [...f.protos, "http"];
+    } else {
+      // HTTP on its port, and a request or status line on any other.
       const line = firstLine(s.payload);
-      if (/^(HTTP\/\d|[A-Z]+ \S+ HTTP\/\d)/.test(line)) f.app = `HTTP ${line}`;
+      const http = /^(HTTP\/\d|[A-Z]+ \S+ HTTP\/\d)/.test(line);
+      if (http || s.srcPort === 80 || s.dstPort === 80) f.protos = [...f.protos, "http"];
+      if (http) f.app = `HTTP ${line}`;
     }
   }
 

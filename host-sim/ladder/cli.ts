@@ -7,12 +7,15 @@
 //   --from S, --to S   only frames in this window, in seconds from the first frame
 //   --max N            draw at most N frames (default 500)
 //   --idle S           cut gaps longer than S seconds short, marked (default 0.5)
+//   --ignore-checksums TCP/UDP checksums that do not add up are no fault (captured on a
+//                      host whose NIC computes them)
 
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_FRAMES } from "./filter.ts";
 import { writeLadder } from "./index.ts";
 
-const USAGE = "usage: npm run ladder -- FILE.pcap [--out BASE] [--host ADDR] [--port N] [--proto NAME] [--from S] [--to S] [--max N] [--idle S]";
+const USAGE =
+  "usage: npm run ladder -- FILE.pcap [--out BASE] [--host ADDR] [--port N] [--proto NAME] [--from S] [--to S] [--max N] [--idle S] [--ignore-checksums]";
 
 function main(): number {
   let parsed: ReturnType<typeof parse>;
@@ -50,6 +53,7 @@ function parse() {
       to: { type: "string" },
       max: { type: "string" },
       idle: { type: "string" },
+      "ignore-checksums": { type: "boolean" },
     },
     allowPositionals: true,
   });
@@ -64,6 +68,7 @@ function parse() {
     ...(values.to !== undefined && { to: number("--to", values.to, 0, Infinity) }),
     max: values.max === undefined ? DEFAULT_MAX_FRAMES : number("--max", values.max, 1, Infinity, true),
     ...(values.idle !== undefined && { idle: number("--idle", values.idle, 0, Infinity) }),
+    ...(values["ignore-checksums"] && { ignoreChecksums: true }),
   };
   return { file: positionals[0]!, options };
 }

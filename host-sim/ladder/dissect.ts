@@ -1,10 +1,13 @@
 // One captured packet taken apart for the ladder: its trace line (host-sim/trace.ts), the
 // addresses and ports that place its arrow, and the first reason one of our decoders gave
 // for rejecting it. Link types other than Ethernet (raw IP, Linux cooked) are re-framed as
-// Ethernet first, so the trace and the decoders see what they know.
+// Ethernet first, so the trace and the decoders see what they know. A TCP or UDP checksum
+// that does not add up is common in captures taken on the sending host (the NIC computes it
+// later): such a frame is read as if the checksum were right, and still marked.
 
 import { macToString, type Ip4 } from "../../modules/wire/address.ts";
 import { decodeArp, type ArpPacket } from "../../modules/wire/arp.ts";
+import { checksum, pseudoHeaderSum } from "../../modules/wire/checksum.ts";
 import { decodeDhcp } from "../../modules/wire/dhcp.ts";
 import { decodeDns } from "../../modules/wire/dns.ts";
 import { decodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN } from "../../modules/wire/ethernet.ts";
@@ -39,9 +42,19 @@ export interface Dissected {
   malformed?: string;
 }
 
-export function dissect(p: PcapPacket): Dissected {
+/** `ignoreChecksums`: a TCP or UDP checksum that does not add up is no fault (a capture on a host that offloads them). */
+export function dissect(p: PcapPacket, ignoreChecksums = false): Dissected {
   const frame = asEthernet(p);
   if (!frame) return { trace: `link type ${p.linkType}, length ${p.data.length}`, broadcast: false, protos: [], malformed: `linktype-${p.linkType}` };
+  const d = dissectEthernet(frame);
+  if (d.malformed !== "tcp-bad-checksum" && d.malformed !== "udp-bad-checksum") return d;
+  const fixed = withChecksum(frame);
+  const again = fixed && dissectEthernet(fixed);
+  if (!again || again.malformed) return d;
+  return ignoreChecksums ? again : { ...again, malformed: d.malformed };
+}
+
+function dissectEthernet(frame: Uint8Array): Dissected {
   const d: Dissected = { trace: describeFrame(frame), broadcast: false, protos: [] };
   const eth = decodeEthernet(frame);
   if (!eth.ok) return { ...d, malformed: eth.reason };
@@ -104,6 +117,23 @@ function dissectUdpApp(u: { srcPort: number; dstPort: number; payload: Uint8Arra
     const m = decodeDns(u.payload);
     if (!m.ok) d.malformed = m.reason;
   }
+}
+
+/** A copy of the frame with its TCP or UDP checksum computed afresh, as an offloading NIC would. */
+function withChecksum(frame: Uint8Array): Uint8Array | undefined {
+  const copy = frame.slice();
+  const eth = decodeEthernet(copy);
+  const ip = eth.ok ? decodeIpv4(eth.value.payload) : undefined;
+  if (!ip?.ok) return undefined;
+  const { protocol, src, dst, payload } = ip.value; // payload: a view into the copy
+  const at = protocol === IP_PROTO_TCP ? 16 : 6;
+  if (payload.length < at + 2) return undefined;
+  payload[at] = payload[at + 1] = 0;
+  let sum = checksum(payload, 0, payload.length, pseudoHeaderSum(src, dst, protocol, payload.length));
+  if (protocol === IP_PROTO_UDP && sum === 0) sum = 0xffff; // zero would mean "no checksum"
+  payload[at] = sum >> 8;
+  payload[at + 1] = sum & 0xff;
+  return copy;
 }
 
 /** The packet as an Ethernet frame: as captured, or with a header made up from a cooked or raw capture's. */

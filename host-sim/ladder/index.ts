@@ -13,6 +13,8 @@ import { renderHtml, renderSvg } from "./svg.ts";
 export interface LadderOptions extends LadderFilter {
   /** Gaps between drawn frames longer than this many seconds are cut short and marked. Default 0.5. */
   idle?: number;
+  /** TCP and UDP checksums that do not add up are no fault: the capture's host offloads them. */
+  ignoreChecksums?: boolean;
   /** Names the capture in the caption and the page title. */
   title?: string;
 }
@@ -26,13 +28,14 @@ export interface Ladder {
 }
 
 export function drawLadder(capture: Capture, o: LadderOptions = {}): Ladder {
-  const { frames, macOf } = analyse(capture);
+  const { frames, macOf } = analyse(capture, o.ignoreChecksums);
   const { shown, matched } = select(frames, o);
   const title = o.title ?? "capture";
   const filter = describeFilter(o);
+  const checksums = shown.filter((f) => f.malformed?.endsWith("-bad-checksum")).length;
   const caption = [
     `${title} (${capture.format}): ${shown.length} of ${frames.length} frames drawn${filter ? `, filter: ${filter}` : ""}${matched > shown.length ? `; ${matched - shown.length} more matched (raise --max or narrow --from/--to)` : ""}`,
-    `${shown.filter((f) => f.retransmission).length} retransmitted, ${shown.filter((f) => f.malformed).length} malformed (red, crossed: our decoders reject them)${capture.error ? `; the capture stops early: ${capture.error}` : ""}`,
+    `${shown.filter((f) => f.retransmission).length} retransmitted, ${shown.filter((f) => f.malformed).length} malformed (red, crossed: our decoders reject them)${checksums ? `, ${checksums} for a TCP/UDP checksum (if captured on the sender, its NIC fills them in: --ignore-checksums)` : ""}${capture.error ? `; the capture stops early: ${capture.error}` : ""}`,
   ];
   const svg = renderSvg({ title: `Ladder diagram of ${caption[0]}`, frames: shown, macOf, idleMs: (o.idle ?? 0.5) * 1000, caption });
   return { svg, html: renderHtml(`Ladder of ${title}`, svg), shown: shown.length, total: frames.length };

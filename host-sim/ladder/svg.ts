@@ -37,7 +37,9 @@ export function renderSvg(p: Picture): string {
   const colours = coloursOf(p.frames);
   const gap = columnGap(p.frames, at);
   const x = (host: string) => LEFT + gap / 2 + at.get(host)! * gap;
-  const width = Math.round(LEFT + Math.max(columns.length, 1) * gap + MARGIN);
+  const width = Math.round(
+    Math.max(LEFT + Math.max(columns.length, 1) * gap, ...p.frames.filter((f) => f.src === f.dst).map((f) => x(f.src) + 40 + labelWidth(f))) + MARGIN,
+  );
   const body: string[] = [];
   const bands: string[] = [];
   const breaks: number[] = [];
@@ -89,10 +91,13 @@ function columnGap(frames: readonly LadderFrame[], at: Map<string, number>): num
   let gap = 220;
   for (const f of frames) {
     const span = Math.max(1, Math.abs(at.get(f.src)! - at.get(f.dst)!));
-    const chars = Math.min(MAX_CHARS, Math.max(visible(label(f)).length, visible(f.app ?? "").length));
-    gap = Math.max(gap, (chars * CHAR + 40) / span);
+    gap = Math.max(gap, (labelWidth(f) + 40) / span);
   }
   return Math.round(Math.min(gap, MAX_CHARS * CHAR + 40));
+}
+
+function labelWidth(f: LadderFrame): number {
+  return Math.min(MAX_CHARS, Math.max(visible(label(f)).length, visible(f.app ?? "").length)) * CHAR;
 }
 
 function lifeline(host: string, x: number, end: number, breaks: number[], mac: string | undefined): string {
@@ -121,7 +126,7 @@ function frame(f: LadderFrame, y: number, x1: number, x2: number, colours: Map<s
   const kinds = ["frame", ...f.protos, ...(f.retransmission ? ["retransmission"] : []), ...(f.malformed ? ["malformed"] : [])];
   const attrs = `class="${esc(kinds.join(" "))}" data-n="${f.n}" data-src="${esc(f.src)}" data-dst="${esc(f.dst)}"${f.conn ? ` data-conn="${esc(f.conn)}"` : ""}`;
   const dash = f.malformed ? ` stroke-dasharray="2 3"` : f.retransmission ? ` stroke-dasharray="6 3"` : "";
-  const parts = [`<g ${attrs}>`, `<title>${esc(`#${f.n} ${seconds(f.t)} s: ${f.trace}`)}</title>`];
+  const parts = [`<g ${attrs}>`, `<title>${esc(`#${f.n} ${seconds(f.t)} s: ${[...marks(f), f.trace].join(" ")}`)}</title>`];
   parts.push(text(MARGIN, y + 4, `#${f.n}`, { fill: "#999" }), text(LEFT - 14, y + 4, seconds(f.t), { anchor: "end", fill: "#333" }));
   const self = x1 === x2;
   // Labels sit above the arrow, centred over it (to the right of a frame a host sends itself).
@@ -144,8 +149,13 @@ function frame(f: LadderFrame, y: number, x1: number, x2: number, colours: Map<s
 
 /** The trace's words, and what is wrong with the frame if they do not already say. */
 function label(f: LadderFrame): string {
-  const marks = [f.retransmission ? "[retransmission]" : "", f.malformed && !f.words.includes(`[${f.malformed}]`) ? `[${f.malformed}]` : ""];
-  return [...marks.filter(Boolean), f.words].join(" ");
+  return [...marks(f), f.words].join(" ");
+}
+
+function marks(f: LadderFrame): string[] {
+  const m = f.retransmission ? ["[retransmission]"] : [];
+  if (f.malformed && !f.trace.includes(`[${f.malformed}]`)) m.push(`[${f.malformed}]`);
+  return m;
 }
 
 function swatch(y: number, conn: string, colour: string): string {

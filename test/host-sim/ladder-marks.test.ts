@@ -24,7 +24,10 @@ test("a segment resending bytes already sent is a retransmission, whole or overl
     [5, 7],
   );
   t.true(d.arrows[4]!.words.startsWith("[retransmission] 40000 > 21 Flags [P.], seq 1:48"));
-  t.is(d.notes.at(-1), "2 retransmitted, 3 malformed (red, crossed: our decoders reject them)");
+  t.is(
+    d.notes.at(-1),
+    "2 retransmitted, 3 malformed (red, crossed: our decoders reject them), 1 for a TCP/UDP checksum (if captured on the sender, its NIC fills them in: --ignore-checksums)",
+  );
 });
 
 test("frames our decoders reject are crossed out in red with the decoder's reason, wherever the trace names it or not", (t) => {
@@ -34,13 +37,24 @@ test("frames our decoders reject are crossed out in red with the decoder's reaso
   t.deepEqual(
     malformed.map((a) => [a.n, a.src, a.dst, a.words]),
     [
-      [9, "192.168.7.10", "192.168.7.20", "TCP [tcp-bad-checksum]"],
+      [9, "192.168.7.10", "192.168.7.20", "[tcp-bad-checksum] 40000 > 21 Flags [P.], seq 248:258, ack 1, length 10"],
       [10, "?", "?", "[eth-short] 10 bytes"],
       [11, "192.168.7.10", "192.168.7.20", "[tftp-bad-opcode] 40001 > 69 UDP length 4"],
     ],
   );
   t.true(malformed.every((a) => a.stroke === "#d00000"));
   t.is(svg.match(/<path class="drop"/g)?.length, 3, "one cross each");
+  t.regex(malformed[0]!.title, /^#9 0\.080000 s: \[tcp-bad-checksum\] IP 192\.168\.7\.10\.40000 > 192\.168\.7\.20\.21: Flags \[P\.\], seq 1248, ack 5001/);
+});
+
+test("told that the capture's host offloads checksums, a bad TCP checksum is no fault; the rest still are", (t) => {
+  const d = draw(marksCapture(), { ignoreChecksums: true });
+  t.deepEqual(
+    d.arrows.filter((a) => a.kinds.includes("malformed")).map((a) => a.n),
+    [10, 11],
+  );
+  t.is(d.arrows[8]!.words, "40000 > 21 Flags [P.], seq 248:258, ack 1, length 10");
+  t.is(d.notes.at(-1), "2 retransmitted, 2 malformed (red, crossed: our decoders reject them)");
 });
 
 test("text from the capture is escaped: no markup gets through, control characters are shown as \\xNN", (t) => {
@@ -162,6 +176,7 @@ test("npm run ladder writes the SVG and the page beside the capture or where --o
   t.is(there.status, 0, there.stderr);
   t.is(readLadder(readFileSync(`${out}.svg`, "utf8")).arrows.length, 4);
   for (const [args, status, message] of [
+    [["--ignore-checksums=yes", pcap], 2, /^Option '--ignore-checksums' does not take an argument/],
     [["--max", "0", pcap], 2, /^--max "0": not an integer from 1\nusage: npm run ladder -- FILE\.pcap/],
     [["--port", "http", pcap], 2, /^--port "http": not an integer from 0 to 65535\n/],
     [[], 2, /^name one capture file\n/],
