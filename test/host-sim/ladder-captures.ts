@@ -141,3 +141,17 @@ export function marksCapture(): Capture {
 export function packet(data: Uint8Array, ms: number, linkType = 1): PcapPacket {
   return { ...timestampFromMs(ms), data, originalLength: data.length, linkType };
 }
+
+/** `n` UDP datagrams, A to B's echo port and back by turns, 10 ms apart, with 2 s of quiet after every 1000th. */
+export function bulkCapture(n: number): Capture {
+  const packets: PcapPacket[] = [];
+  for (let i = 0, ms = 0; i < n; i++, ms += i % 1000 ? 10 : 2000) {
+    const payload = Uint8Array.of(i >> 8, i & 0xff);
+    const b = new Uint8Array(udpLength({ payload }));
+    const [src, dst] = i % 2 ? [B, A] : [A, B];
+    encodeUdp({ srcPort: i % 2 ? 7 : 40002, dstPort: i % 2 ? 40002 : 7, payload }, src, dst, b);
+    const frame = i % 2 ? ether(ETHERTYPE_IPV4, ipv4(IP_PROTO_UDP, b, src, dst), MAC_A, MAC_B) : ether(ETHERTYPE_IPV4, ipv4(IP_PROTO_UDP, b, src, dst));
+    packets.push(packet(frame, 1_700_000_000_000 + ms));
+  }
+  return { format: "pcap", packets };
+}

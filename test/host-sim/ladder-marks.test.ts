@@ -11,7 +11,7 @@ import { parseIp } from "../../modules/wire/address.ts";
 import { encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { encodeIpv4, ipv4Length, IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
-import { ftpCapture, ftpPcap, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
+import { bulkCapture, ftpCapture, ftpPcap, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
 import { type Drawn, readLadder } from "./ladder-svg.ts";
 
 const CLI = fileURLToPath(new URL("../../host-sim/ladder/cli.ts", import.meta.url));
@@ -160,6 +160,27 @@ test("filters by protocol, port, host and time window, each alone and together, 
     [3, 4, 5, 6, 7],
   );
   t.is(capped.notes.at(-2), "capture (pcap): 5 of 32 frames drawn, filter: proto tcp; 25 more matched (raise --max or narrow --from/--to)");
+});
+
+test("a 10 000-frame capture gives a picture of 500 rows by default, and a time window picks out its part", (t) => {
+  const capture = bulkCapture(10_000);
+  const { svg, shown, total } = drawLadder(capture);
+  t.deepEqual([shown, total], [500, 10_000]);
+  const d = readLadder(svg);
+  t.deepEqual(
+    d.arrows.map((a) => a.n),
+    Array.from({ length: 500 }, (_, i) => i + 1),
+  );
+  t.true(Number(/height="(\d+)"/.exec(svg)![1]) < 500 * 40 + 1000, "one row per frame");
+  t.is(d.notes.at(-2), "capture (pcap): 500 of 10000 frames drawn; 9500 more matched (raise --max or narrow --from/--to)");
+  // Each block of 1000 frames spans 9.99 s and starts 2 s after the last: frames 2001-3000 from
+  // 23.98 s, 3001-4000 from 35.97 s. From 30 to 40 s: 2603-3000, the quiet, then 3001-3404.
+  const window = readLadder(drawLadder(capture, { from: 30, to: 40, max: 10_000 }).svg);
+  t.deepEqual(
+    window.arrows.map((a) => a.n),
+    Array.from({ length: 802 }, (_, i) => 2603 + i),
+  );
+  t.deepEqual(window.idle, ["… 2.000 s later"]);
 });
 
 test("npm run ladder writes the SVG and the page beside the capture or where --out says, and fails in one line", (t) => {
