@@ -101,8 +101,7 @@ function labelWidth(f: LadderFrame): number {
 }
 
 function lifeline(host: string, x: number, end: number, breaks: number[], mac: string | undefined): string {
-  const title = host === BROADCAST ? "broadcast" : host;
-  const parts = [`<g class="host" data-host="${esc(host)}">`, text(x, 22, title, { anchor: "middle", weight: "bold" })];
+  const parts = [`<g class="host" data-host="${esc(host)}">`, text(x, 22, host, { anchor: "middle", weight: "bold" })];
   if (mac) parts.push(text(x, 36, mac, { anchor: "middle", fill: "#666" }));
   // Broken where idle time was cut out: the gap between two short slanted strokes.
   let from = TOP - 12;
@@ -134,17 +133,21 @@ function frame(f: LadderFrame, y: number, x1: number, x2: number, colours: Map<s
   const anchor = self ? "start" : "middle";
   parts.push(text(lx, y - 5, cut(label(f)), { anchor, fill: f.malformed ? MALFORMED : f.retransmission ? RETRANSMITTED : "#000", halo: true }));
   if (f.app) parts.push(text(lx, y - 19, cut(f.app), { anchor, fill: colour, weight: "bold", halo: true }));
-  if (self) parts.push(`<path d="M${n(x1)} ${y - 6} h30 v10 h-28" fill="none" stroke="${colour}"${dash}/>`);
-  else parts.push(`<line x1="${n(x1)}" y1="${y}" x2="${n(x2 - Math.sign(x2 - x1) * 3)}" y2="${y}" stroke="${colour}" stroke-width="1.5"${dash}/>`);
-  const tip = self ? x1 + 2 : x2;
-  const dir = self ? -1 : Math.sign(x2 - x1);
-  const ty = self ? y + 4 : y;
-  // A malformed frame ends in a cross (dropped there); any other in an arrowhead.
-  if (f.malformed)
-    parts.push(`<path class="drop" d="M${n(tip - 5)} ${ty - 5} l10 10 M${n(tip - 5)} ${ty + 5} l10 -10" stroke="${MALFORMED}" stroke-width="2"/>`);
-  else parts.push(`<path d="M${n(tip)} ${ty} l${-dir * 8} -4 v8 z" fill="${colour}"/>`);
-  parts.push("</g>");
+  parts.push(arrow(x1, x2, y, colour, dash, f.malformed !== undefined), "</g>");
   return parts.join("");
+}
+
+/** A line from x1 to x2 (a loop when they are the same) ending in an arrowhead, or in a cross where it was dropped. */
+function arrow(x1: number, x2: number, y: number, colour: string, dash: string, dropped: boolean): string {
+  const self = x1 === x2;
+  const line = self
+    ? `<path d="M${n(x1)} ${y - 6} h30 v10 h-28" fill="none" stroke="${colour}"${dash}/>`
+    : `<line x1="${n(x1)}" y1="${y}" x2="${n(x2 - Math.sign(x2 - x1) * 3)}" y2="${y}" stroke="${colour}" stroke-width="1.5"${dash}/>`;
+  const [tip, ty, dir] = self ? [x1 + 2, y + 4, -1] : [x2, y, Math.sign(x2 - x1)];
+  const end = dropped
+    ? `<path class="drop" d="M${n(tip - 5)} ${ty - 5} l10 10 M${n(tip - 5)} ${ty + 5} l10 -10" stroke="${MALFORMED}" stroke-width="2"/>`
+    : `<path d="M${n(tip)} ${ty} l${-dir * 8} -4 v8 z" fill="${colour}"/>`;
+  return line + end;
 }
 
 /** The trace's words, and what is wrong with the frame if they do not already say. */
