@@ -2,6 +2,7 @@
 // hostile text, captures that are not Ethernet, the filters and the cap, and the command line.
 
 import test from "ava";
+import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import { encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { encodeIpv4, ipv4Length, IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
 import { bulkCapture, ftpCapture, ftpPcap, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
+import { holds } from "../helpers.ts";
 import { type Drawn, readLadder } from "./ladder-svg.ts";
 
 const CLI = fileURLToPath(new URL("../../host-sim/ladder/cli.ts", import.meta.url));
@@ -181,6 +183,32 @@ test("a 10 000-frame capture gives a picture of 500 rows by default, and a time 
     Array.from({ length: 802 }, (_, i) => 2603 + i),
   );
   t.deepEqual(window.idle, ["… 2.000 s later"]);
+});
+
+test("property: any bytes, of any of the link types read, draw one arrow per frame and never break the SVG", (t) => {
+  const frames = ftpCapture().packets.map((p) => p.data);
+  const damaged = fc.record({
+    frame: fc.nat(frames.length - 1),
+    flips: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 6 }),
+    cut: fc.nat(),
+    linkType: fc.constantFrom(1, 1, 1, 101, 113, 276, 0),
+  });
+  const noise = fc.record({ data: fc.uint8Array({ maxLength: 120 }), linkType: fc.constantFrom(1, 101, 113, 276) });
+  holds(
+    t,
+    fc.property(fc.array(fc.oneof(damaged, noise), { minLength: 1, maxLength: 12 }), (specs) => {
+      const packets = specs.map((s, i) => {
+        if ("data" in s) return packet(s.data, i, s.linkType);
+        const data = frames[s.frame]!.slice(0, Math.max(1, frames[s.frame]!.length - (s.cut % 40)));
+        for (const [at, v] of s.flips) data[at % data.length] = v;
+        return packet(data, i, s.linkType);
+      });
+      const { svg } = drawLadder({ format: "pcap", packets });
+      const d = readLadder(svg);
+      return d.arrows.length === packets.length && ![...svg].some((c) => c < " " && c !== "\n") && !/<(?!\/?(svg|title|rect|g|text|line|path)[ >/])/.test(svg);
+    }),
+    { numRuns: 300, seed: 12 },
+  );
 });
 
 test("npm run ladder writes the SVG and the page beside the capture or where --out says, and fails in one line", (t) => {
