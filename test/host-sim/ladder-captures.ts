@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PcapRecorder, readCaptureFile } from "../../host-sim/capture.ts";
+import { FaultInjector } from "../../host-sim/faults.ts";
 import { type Capture, type PcapPacket, timestampFromMs } from "../../host-sim/pcap.ts";
 import { type Ip4, parseIp, parseMac, BROADCAST_MAC, ZERO_MAC } from "../../modules/wire/address.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
@@ -59,6 +60,34 @@ export function ftpPcap(): string {
 }
 
 export const ftpCapture = () => read(ftpPcap());
+
+/**
+ * A 30 000-byte STOR in passive mode while a seeded 10 % of what the client sends is lost,
+ * recorded twice at the client's port: before the loss (what the client sent) and after it
+ * (what reached the LAN).
+ */
+export function lossyUpload(seed: number): { sent: Capture; arrived: Capture } {
+  const [sent, arrived] = [tempPath("sent.pcap"), tempPath("arrived.pcap")];
+  const recorders: PcapRecorder[] = [];
+  const ftp = ftpBench(
+    {},
+    {
+      wrap: (link, clock) => {
+        recorders.push(new PcapRecorder(link, clock, arrived));
+        const lossy = new FaultInjector(recorders[0]!, clock, { seed, rates: { drop: 0.1 }, direction: "transmit" });
+        recorders.push(new PcapRecorder(lossy, clock, sent));
+        return recorders[1]!;
+      },
+    },
+  );
+  const client = ftp.login();
+  const r = client.stor("up.bin", new Uint8Array(30_000).fill(5), "pasv");
+  if (r.final?.code !== 226) throw new Error(`STOR: ${r.final?.code}`);
+  client.cmd("QUIT");
+  ftp.clock.advance(5000);
+  for (const r of recorders) r.close();
+  return { sent: read(sent), arrived: read(arrived) };
+}
 
 const A = parseIp("192.168.7.10")!;
 const B = parseIp("192.168.7.20")!;

@@ -12,7 +12,7 @@ import { parseIp } from "../../modules/wire/address.ts";
 import { encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { encodeIpv4, ipv4Length, IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
-import { bulkCapture, ftpCapture, ftpPcap, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
+import { bulkCapture, ftpCapture, ftpPcap, lossyUpload, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
 import { holds } from "../helpers.ts";
 import { type Drawn, readLadder } from "./ladder-svg.ts";
 
@@ -30,6 +30,36 @@ test("a segment resending bytes already sent is a retransmission, whole or overl
     d.notes.at(-1),
     "2 retransmitted, 3 malformed (red, crossed: our decoders reject them), 1 for a TCP/UDP checksum (if captured on the sender, its NIC fills them in: --ignore-checksums)",
   );
+});
+
+test("under seeded loss, every segment the client sent and lost is followed by a marked retransmission of its bytes", (t) => {
+  for (const seed of [1, 2, 3]) {
+    const { sent, arrived } = lossyUpload(seed);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+    // What the client sent that never reached the LAN, in order (what it received all arrived).
+    const reached = arrived.packets.map((p) => hex(p.data));
+    let next = 0;
+    const lost: number[] = [];
+    sent.packets.forEach((p, i) => {
+      if (reached[next] === hex(p.data)) next++;
+      else lost.push(i + 1);
+    });
+    t.is(next, reached.length);
+    const d = draw(sent);
+    const range = (a: Drawn["arrows"][number]) => /seq (\d+):(\d+)/.exec(a.words)?.slice(1).map(Number);
+    const lostData = d.arrows.filter((a) => lost.includes(a.n) && range(a));
+    t.true(lostData.length > 0, `seed ${seed} lost some data`);
+    for (const a of lostData) {
+      const [from, to] = range(a)!;
+      const resent = d.arrows.find((b) => b.n > a.n && b.conn === a.conn && b.src === a.src && range(b) && range(b)![0]! <= from! && range(b)![1]! > from!);
+      t.truthy(resent, `seed ${seed}: #${a.n} (${from}:${to}) resent`);
+      t.true(resent!.kinds.includes("retransmission"), `seed ${seed}: #${resent!.n} marked`);
+    }
+    t.false(
+      d.arrows.some((a) => a.kinds.includes("retransmission") && a.n < Math.min(...lost)),
+      "nothing marked before the first loss",
+    );
+  }
 });
 
 test("frames our decoders reject are crossed out in red with the decoder's reason, wherever the trace names it or not", (t) => {
