@@ -1,6 +1,7 @@
 // The host simulator's embedded default (`npm start`): the device's stack boots on a
 // virtual LAN under a virtual clock, a scripted client talks to it, every frame is
-// traced in tcpdump style and recorded to a pcap whose name is printed at the end.
+// traced in tcpdump style and recorded to a pcap, drawn beside it as a ladder diagram
+// (npm run ladder); both names are printed at the end.
 //   npm start -- --replay FILE    replay a pcap/pcapng into the device instead
 //   npm start -- --out FILE       where to write the pcap (default out/device.pcap)
 //   npm start -- --tap [NAME]     attach the device to a Linux TAP instead (root or
@@ -14,6 +15,7 @@ import { VirtualLan } from "./lan.ts";
 import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
 import { describeFrame } from "./trace.ts";
+import { writeLadder } from "./ladder/index.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
 import { MemoryStorage } from "../modules/storage/memory.ts";
 import { DhcpClient } from "../modules/services/dhcp-client.ts";
@@ -73,6 +75,8 @@ if (values.replay) {
 recorder.close();
 console.log(`\nstats ${JSON.stringify(device.netif.stats)}`);
 console.log(`pcap: ${values.out} (${recorder.count} frames)`);
+const ladder = writeLadder(values.out);
+console.log(ladder.ok ? `ladder: ${ladder.value.htmlPath} (${ladder.value.svgPath})` : `ladder: not drawn: ${ladder.reason}`);
 
 function traceLine(e: NetEvent): string {
   const t = (clock.now() / 1000).toFixed(6).padStart(11);

@@ -116,13 +116,18 @@ const FLAG_LETTERS: Array<[number, string]> = [
   [ACK, "."],
 ];
 
+/** tcpdump's letters for a segment's flags: "S", "S.", "P.", "F.", "R"... */
+export function tcpFlagLetters(flags: number): string {
+  return FLAG_LETTERS.filter(([bit]) => flags & bit)
+    .map(([, l]) => l)
+    .join("");
+}
+
 function describeTcp(b: Uint8Array, src: Ip4, dst: Ip4): string {
   const r = decodeTcp(b, src, dst);
   if (!r.ok) return `IP ${ipToString(src)} > ${ipToString(dst)}: TCP [${r.reason}]`;
   const s = r.value;
-  const flags = FLAG_LETTERS.filter(([bit]) => s.flags & bit)
-    .map(([, l]) => l)
-    .join("");
+  const flags = tcpFlagLetters(s.flags);
   const ack = s.flags & ACK ? `, ack ${s.ack}` : "";
   const opts = describeTcpOptions(s.options);
   return `IP ${ipToString(src)}.${s.srcPort} > ${ipToString(dst)}.${s.dstPort}: Flags [${flags}], seq ${s.seq}${ack}, win ${s.window}${opts}, length ${s.payload.length}`;
