@@ -58,9 +58,10 @@ test("eight silent zero-window peers asking HTTP for a large file: curl is serve
   t.true(await peersGone(lan, start, bound), `pcbs of the peers left: ${peerPcbs(lan)}`);
 });
 
-// FTP cannot send them its greeting; the four beyond its session limit it answers 421 and
-// closes, and a session that never logs in it closes too, in the end: orphans in persist
-// (FIN-WAIT-1), which only TCP can end. The bound is generous for its bound on orphans.
+// FTP cannot send them its greeting. The four beyond its session limit it answers 421 and
+// closes; the four sessions it closes too, once their time to log in (30 s) is up: orphans
+// in persist behind the zero window (FIN-WAIT-1), which only TCP can end. The bound leaves
+// 90 s for TCP's bound on orphans.
 test("eight silent zero-window peers on FTP: a real login succeeds within 120 s", async (t) => {
   const bound = 120_000;
   const lan = await hostileLan(t);

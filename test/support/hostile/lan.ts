@@ -114,8 +114,6 @@ export const seconds = (ms: number | undefined, limitMs: number): string =>
 export interface Attacker {
   /** Everything it printed so far. */
   readonly output: () => string;
-  /** Resolves with its exit code once it ends. */
-  readonly done: Promise<number | null>;
   readonly running: () => boolean;
   /** Asks it to stop (SIGTERM) and waits at most 5 s for it, then kills it. */
   stop(): Promise<void>;
@@ -129,10 +127,10 @@ export function attack(t: ExecutionContext, ns: Netns, file: string, args: reado
   let running = true;
   child.stdout?.setEncoding("utf8").on("data", (d: string) => (output += d));
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const done = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => {
+  const done = new Promise<void>((resolve) =>
+    child.on("close", () => {
       running = false;
-      resolve(code);
+      resolve();
     }),
   );
   const stop = async () => {
@@ -143,7 +141,7 @@ export function attack(t: ExecutionContext, ns: Netns, file: string, args: reado
     clearTimeout(timer);
   };
   t.teardown(stop);
-  return { output: () => output, done, running: () => running, stop };
+  return { output: () => output, running: () => running, stop };
 }
 
 /** Waits until the attacker prints "ready" (or ends), at most `limitMs`; true when it did. */
