@@ -27,7 +27,7 @@ const MEASURE_MS = 10_000;
 /** The device's pcbs by state, for the log. */
 const pcbStates = (lan: HostileLan) => lan.device.tcp.connections.map((p) => p.state).join(" ") || "none";
 
-/** Runs `count` silent zero-window peers against `port` (sending `GET path` when given); resolves when all are in place. */
+/** Runs eight silent zero-window peers against `port` (sending `GET path` when given); resolves once all are in place. */
 async function zeroWindowPeers(t: ExecutionContext, lan: HostileLan, port: number, path?: string): Promise<void> {
   const args = [script("zero-window.py"), lan.tap.name, DEVICE, DEVICE_MAC, "8", String(port), ...(path ? [path] : [])];
   const peers = await lan.ns.run("python3", args, 60_000);
@@ -59,7 +59,7 @@ test("eight silent zero-window peers asking HTTP for a large file: curl is serve
 });
 
 // FTP cannot send them its greeting. The four beyond its session limit it answers 421 and
-// closes; the four sessions it closes too, once their time to log in (30 s) is up: orphans
+// closes; the four sessions it closes too once their time to log in is up (30 s): orphans
 // in persist behind the zero window (FIN-WAIT-1), which only TCP can end. The bound leaves
 // 90 s for TCP's bound on orphans.
 test("eight silent zero-window peers on FTP: a real login succeeds within 120 s", async (t) => {
