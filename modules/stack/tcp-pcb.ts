@@ -118,6 +118,7 @@ export class TcpPcb {
   private sentPending = 0; // bytes acknowledged, for the sent callback
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
+  private readonly limit: Deadline; // how long a peer may keep us half-open
   private readonly delack: Deadline;
   private readonly keep: Keepalive;
   private readonly challenges: TokenBucket; // RFC 5961 section 7
@@ -138,6 +139,7 @@ export class TcpPcb {
     this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
     this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
+    this.limit = new Deadline(clock, () => this.onLimit());
     this.delack = new Deadline(clock, () => this.sendAck());
     this.keep = new Keepalive(
       clock,
@@ -275,10 +277,23 @@ export class TcpPcb {
     this.sndWnd = this.maxSndWnd = seg.window; // a SYN's window is never scaled
     this.wl1 = seg.seq;
     this.sendSyn();
+    this.limit.set(this.tcp.config.synRcvdTimeoutMs);
   }
 
-  private initSend(): void {
-    this.iss = this.tcp.isn(this);
+  /** @internal passive open from the ACK that returns our SYN cookie `iss`: the handshake is done */
+  openFromCookie(seg: TcpDecoded, iss: number, mss: number): void {
+    this.current = "syn-received";
+    this.initSend(iss);
+    this.irs = seqAdd(seg.seq, -1);
+    this.mss = Math.max(64, Math.min(mss, this.tcp.mss));
+    this.rcv.start(this.irs, 0, this.mss); // a cookie keeps no window scale
+    this.sndWnd = this.maxSndWnd = seg.window;
+    this.wl1 = seg.seq;
+    this.input(seg); // as the ACK that ends SYN-RECEIVED
+  }
+
+  private initSend(iss = this.tcp.isn(this)): void {
+    this.iss = iss;
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
     this.sbuf.seq = seqAdd(this.iss, 1);
@@ -315,6 +330,7 @@ export class TcpPcb {
 
   private established(): void {
     this.current = "established";
+    this.limit.clear();
     this.retries = 0;
     this.cc.start(this.mss, this.sndMax);
     this.tcp.stats.count("tcp.established");
@@ -737,6 +753,12 @@ export class TcpPcb {
     return 2 * this.tcp.config.mslMs;
   }
 
+  /** A half-open connection that the peer never completed: dropped without a word, as it may be spoofed. */
+  private onLimit(): void {
+    this.stats.count("tcp.syn-received-timeouts");
+    this.destroy();
+  }
+
   // ---- Endings ----
 
   private enterTimeWait(): void {
@@ -764,6 +786,17 @@ export class TcpPcb {
     this.destroy();
   }
 
+  /** @internal a pcb that has not earned its place: half-open from a listener */
+  get reclaimable(): boolean {
+    return this.state === "syn-received" && this.listener !== undefined && !this.given;
+  }
+
+  /** @internal the stack takes the pcb back for a newcomer */
+  evict(): void {
+    this.stats.count("tcp.evicted");
+    this.destroy();
+  }
+
   /** @internal the listener closed before the application accepted this pcb */
   refuse(): void {
     this.reset();
@@ -773,6 +806,7 @@ export class TcpPcb {
     if (this.state === "closed") return;
     this.current = "closed";
     this.rtx.clear();
+    this.limit.clear();
     this.delack.clear();
     this.keep.stop();
     this.stopPoll();

@@ -5,7 +5,7 @@
 import test from "ava";
 import { siphash24 } from "../../modules/stack/tcp-isn.ts";
 import { unwrap } from "../../modules/wire/result.ts";
-import { PEER, PEER_PORT, Script } from "./tcp-script.ts";
+import { PEER, PEER_PORT, SERVER_PORT, Script } from "./tcp-script.ts";
 
 // ---- ISNs (RFC 6528) ----
 
@@ -36,4 +36,89 @@ test("ISNs follow RFC 6528: a 4-microsecond clock plus a keyed hash of the 4-tup
   t.not((other - first) >>> 0, 750_000, "another 4-tuple is hashed elsewhere");
   t.not(isnAt(new Script({}, 1000, 8), 0, 5000), first, "another key, another ISN");
   t.is(isnAt(new Script({}, 1000, 7), 0, 5000), first, "the same seed gives the same key");
+});
+
+// ---- Half-open connections ----
+
+test("a half-open pcb is dropped silently after synRcvdTimeoutMs (20 s), well before its SYN-ACK retries run out", (t) => {
+  const s = new Script();
+  const l = unwrap(s.tcp.listen(SERVER_PORT, 1));
+  s.send({ flags: "S", options: { mss: 1460 } });
+  s.run(19_999);
+  t.is(l.pending, 1);
+  s.run(1);
+  t.is(l.pending, 0);
+  t.is(s.tcp.connections.length, 0);
+  s.run(200_000);
+  t.deepEqual(s.take(), [
+    "0 [S.] seq=0 ack=1 win=5840 mss=1460",
+    "1000 [S.] seq=0 ack=1 win=5840 mss=1460",
+    "3000 [S.] seq=0 ack=1 win=5840 mss=1460",
+    "7000 [S.] seq=0 ack=1 win=5840 mss=1460",
+    "15000 [S.] seq=0 ack=1 win=5840 mss=1460",
+  ]);
+  t.is(s.stats.counters["tcp.syn-received-timeouts"], 1);
+});
+
+test("over the backlog a SYN gets a SYN cookie; its ACK opens the connection with the MSS it kept, in place of the oldest half-open one", (t) => {
+  const s = new Script();
+  const l = unwrap(s.tcp.listen(SERVER_PORT, 1));
+  l.accept((pcb) => {
+    s.events.push(`accept ${pcb.remotePort}`);
+    s.watch(pcb).write(Script.bytes(2000));
+  });
+  s.send({ flags: "S", seq: 0, srcPort: 2001, options: { mss: 1460 } }); // never completed
+  s.send({ flags: "S", seq: 0, options: { mss: 1300 } });
+  t.is(l.pending, 1, "the cookie keeps no state");
+  s.run(5);
+  s.send({ flags: ".", seq: 1, ack: 1, data: "hello" });
+  t.deepEqual(s.events, [`accept ${PEER_PORT}`, "recv 5"]);
+  t.deepEqual(s.take(), [
+    "0 [S.] 80>2001 seq=0 ack=1 win=5840 mss=1460",
+    "0 [S.] seq=0 ack=1 win=5840 mss=1460",
+    "5 [.] seq=1 ack=6 win=5835 len=1220",
+    "5 [P.] seq=1221 ack=6 win=5835 len=780",
+  ]);
+  t.is(s.stats.counters["tcp.evicted"], 1, "the half-open pcb from port 2001 made room");
+  t.deepEqual(
+    s.tcp.connections.map((p) => p.remotePort),
+    [PEER_PORT],
+  );
+});
+
+test("an ACK that returns no cookie of ours, or one more than two 64 s slots old, gets RST", (t) => {
+  const s = new Script();
+  unwrap(s.tcp.listen(SERVER_PORT, 1));
+  s.send({ flags: "S", seq: 0, srcPort: 2001, options: { mss: 1460 } }); // fills the backlog
+  s.send({ flags: "S", seq: 0, srcPort: 2002, options: { mss: 1460 } });
+  s.send({ flags: ".", seq: 1, ack: 2, srcPort: 2002 }); // forged: not the cookie
+  s.send({ flags: "S", seq: 0, srcPort: 2003, options: { mss: 1460 } });
+  s.run(128_000); // the cookie's slot and the next are over
+  s.send({ flags: ".", seq: 1, ack: 1, srcPort: 2003 });
+  t.deepEqual(
+    s.take().filter((line) => line.includes("R")),
+    ["0 [R] 80>2002 seq=2 win=0", "128000 [R] 80>2003 seq=1 win=0"],
+  );
+  t.is(s.stats.counters["tcp.syn-cookies-accepted"], undefined);
+});
+
+test("a full pcb table drops the oldest half-open pcb for a new SYN", (t) => {
+  const s = new Script({ maxPcbs: 2 });
+  unwrap(s.tcp.listen(SERVER_PORT, 4));
+  for (const port of [2001, 2002, 2003]) s.send({ flags: "S", seq: 0, srcPort: port, options: { mss: 1460 } });
+  t.deepEqual(
+    s.tcp.connections.map((p) => p.remotePort),
+    [2002, 2003],
+  );
+  t.is(s.stats.drops["tcp-pcb-limit"], undefined);
+});
+
+test("without SYN cookies a SYN over the backlog takes the place of the oldest half-open pcb", (t) => {
+  const s = new Script({ synCookies: false });
+  unwrap(s.tcp.listen(SERVER_PORT, 2));
+  for (const port of [2001, 2002, 2003]) s.send({ flags: "S", seq: 0, srcPort: port, options: { mss: 1460 } });
+  t.deepEqual(
+    s.tcp.connections.map((p) => p.remotePort),
+    [2002, 2003],
+  );
 });
