@@ -406,7 +406,7 @@ export class TcpPcb {
       this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
       return stats.drop("tcp-syn-in-window");
     }
-    if (!this.rcv.acceptable(seg.seq, seg.payload.length)) {
+    if (!this.rcv.acceptable(seg.seq, seg.payload.length, (f & FIN) !== 0)) {
       if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
       // Data or FIN already received: the peer missed our ACK, so answer. Anything else
       // answers only within the challenge budget, so two confused stacks can't ACK forever.

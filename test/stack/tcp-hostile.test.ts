@@ -122,3 +122,16 @@ test("without SYN cookies a SYN over the backlog takes the place of the oldest h
     [2002, 2003],
   );
 });
+
+// ---- Segment acceptance ----
+
+test("already-received data with a new FIN is acceptable: SEG.LEN counts the FIN (RFC 9293 3.10.7.4)", (t) => {
+  const s = new Script();
+  const pcb = s.accept();
+  s.send({ flags: "P.", ack: 1, data: "hello" });
+  s.run(200);
+  s.send({ flags: "FP.", seq: 1, ack: 1, data: "hello" }); // collapsed retransmission, as Linux sends it
+  t.deepEqual(s.take().slice(1), ["200 [.] seq=1 ack=6 win=5835", "200 [.] seq=1 ack=7 win=5834"]);
+  t.deepEqual(s.events, ["accept", "recv 5", "fin"]);
+  t.is(pcb.state, "close-wait");
+});
