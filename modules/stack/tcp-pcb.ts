@@ -63,6 +63,11 @@ const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 
+function drop(stats: Stats, reason: string): false {
+  stats.drop(reason);
+  return false;
+}
+
 /** States where our SYN has been acknowledged and data may flow out. */
 const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "closing", "last-ack"]);
 /** States where the peer's data is still expected. */
@@ -381,7 +386,7 @@ export class TcpPcb {
     const f = seg.flags;
     const stats = this.stats;
     if (f & RST) {
-      if (!this.rcv.acceptable(seg.seq, seg.payload.length)) return stats.drop("tcp-out-of-window");
+      if (!this.rcv.acceptable(seg.seq, 0)) return stats.drop("tcp-out-of-window"); // its text is ignored: a zero window takes it too
       if (seg.seq === this.rcv.nxt) return this.resetReceived();
       this.challengeAck();
       return stats.drop("tcp-rst-not-exact");
@@ -407,6 +412,13 @@ export class TcpPcb {
       return stats.drop("tcp-syn-in-window");
     }
     if (!this.rcv.acceptable(seg.seq, seg.payload.length, (f & FIN) !== 0)) {
+      if (this.rcv.window === 0 && seg.seq === this.rcv.nxt && f & ACK) {
+        // RFC 9293 3.10.7.4: a zero window takes no text, but the ACK still counts.
+        this.ackNow = true;
+        stats.drop("tcp-out-of-window");
+        this.takeAck(seg);
+        return;
+      }
       if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
       // Data or FIN already received: the peer missed our ACK, so answer. Anything else
       // answers only within the challenge budget, so two confused stacks can't ACK forever.
@@ -415,27 +427,33 @@ export class TcpPcb {
       const old = seqDiff(seg.seq, this.rcv.nxt) < 0;
       return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
     }
-    if (!(f & ACK)) return stats.drop("tcp-no-ack");
+    if (!this.takeAck(seg)) return;
+    if (RECEIVING.has(this.state)) this.processText(seg);
+    else if (seg.payload.length) stats.drop("tcp-data-after-fin");
+  }
+
+  /** The ACK of a segment in the window; false when the segment goes no further. */
+  private takeAck(seg: TcpDecoded): boolean {
+    const stats = this.stats;
+    if (!(seg.flags & ACK)) return drop(stats, "tcp-no-ack");
     this.keep.restart();
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
-        return stats.drop("tcp-bad-ack");
+        return drop(stats, "tcp-bad-ack");
       }
       this.established();
     }
     if (seqDiff(seg.ack, this.sndMax) > 0) {
       this.challengeAck();
-      return stats.drop("tcp-ack-unsent");
+      return drop(stats, "tcp-ack-unsent");
     }
     if (seqDiff(seg.ack, this.sndUna) < -this.maxSndWnd) {
       this.challengeAck(); // RFC 5961 5.2: too old to be a real ACK
-      return stats.drop("tcp-ack-too-old");
+      return drop(stats, "tcp-ack-too-old");
     }
     this.processAck(seg);
-    if (this.dead) return;
-    if (RECEIVING.has(this.state)) this.processText(seg);
-    else if (seg.payload.length) stats.drop("tcp-data-after-fin");
+    return !this.dead;
   }
 
   private processAck(seg: TcpDecoded): void {

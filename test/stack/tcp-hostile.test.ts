@@ -135,3 +135,26 @@ test("already-received data with a new FIN is acceptable: SEG.LEN counts the FIN
   t.deepEqual(s.events, ["accept", "recv 5", "fin"]);
   t.is(pcb.state, "close-wait");
 });
+
+test("with our receive window at zero, the ACK on the peer's probe still counts: no spurious retransmission", (t) => {
+  const s = new Script();
+  const pcb = s.accept({ hold: true });
+  for (let i = 0; i < 4; i++) s.send({ flags: ".", ack: 1, data: Script.bytes(1460) });
+  s.take();
+  pcb.write(Script.bytes(100));
+  s.run(100);
+  s.send({ flags: ".", ack: 101, data: "x" }); // the peer's zero-window probe, acknowledging our data
+  s.run(5000);
+  t.deepEqual(s.take(), ["0 [P.] seq=1 ack=5841 win=0 len=100", "100 [.] seq=101 ack=5841 win=0"]);
+  t.deepEqual(s.events.slice(-1), ["sent 100"]);
+  t.is(s.stats.drops["tcp-out-of-window"], 1, "its byte is not taken");
+});
+
+test("with our receive window at zero, a RST carrying text at RCV.NXT still resets", (t) => {
+  const s = new Script();
+  const pcb = s.accept({ hold: true });
+  for (let i = 0; i < 4; i++) s.send({ flags: ".", ack: 1, data: Script.bytes(1460) });
+  s.send({ flags: "R.", ack: 1, data: "connection reset by peer" });
+  t.is(pcb.state, "closed");
+  t.deepEqual(s.events.slice(-1), ["err reset"]);
+});
