@@ -248,12 +248,12 @@ export class TcpPcb {
     }
   }
 
-  /** Half-close: sends FIN after the queued data and keeps receiving. */
+  /** Half-close: sends FIN after the queued data (once established, if need be) and keeps receiving. */
   shutdown(): void {
     if (this.finQueued) return;
     if (this.state === "established") this.current = "fin-wait-1";
     else if (this.state === "close-wait") this.current = "last-ack";
-    else return;
+    else if (this.state !== "syn-sent" && this.state !== "syn-received") return;
     this.finQueued = true;
     this.output();
   }
@@ -334,7 +334,7 @@ export class TcpPcb {
   }
 
   private established(): void {
-    this.current = "established";
+    this.current = this.finQueued ? "fin-wait-1" : "established"; // shutdown() came first
     this.limit.clear();
     this.retries = 0;
     this.cc.start(this.mss, this.sndMax);

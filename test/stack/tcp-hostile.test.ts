@@ -158,3 +158,18 @@ test("with our receive window at zero, a RST carrying text at RCV.NXT still rese
   t.is(pcb.state, "closed");
   t.deepEqual(s.events.slice(-1), ["err reset"]);
 });
+
+// ---- Opening ----
+
+test("shutdown() in SYN-SENT sends the FIN after the data once established", (t) => {
+  const s = new Script();
+  const pcb = unwrap(s.tcp.connect(PEER, PEER_PORT, () => {}));
+  pcb.write(Script.bytes(100));
+  pcb.shutdown();
+  t.is(pcb.sndbuf, 0, "nothing more may be written");
+  s.send({ flags: "S.", ack: 1, options: { mss: 1460 } });
+  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460", "0 [FP.] seq=1 ack=1 win=5840 len=100"]);
+  t.is(pcb.state, "fin-wait-1");
+  s.send({ flags: ".", ack: 102 });
+  t.is(pcb.state, "fin-wait-2");
+});
