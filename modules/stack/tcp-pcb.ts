@@ -62,6 +62,7 @@ export interface TcpAcceptQueue {
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
+const RTO_AFTER_SYN_LOSS_MS = 3000;
 
 function drop(stats: Stats, reason: string): false {
   stats.drop(reason);
@@ -109,6 +110,7 @@ export class TcpPcb {
   // Retransmission.
   private readonly rto: RtoEstimator;
   private retries = 0;
+  private synLost = false; // the peer sent its SYN again: ours or its SYN-ACK was lost
   private persisting = false;
   private probes = 0;
 
@@ -336,8 +338,10 @@ export class TcpPcb {
   private established(): void {
     this.current = this.finQueued ? "fin-wait-1" : "established"; // shutdown() came first
     this.limit.clear();
+    // RFC 6298 5.7: after a SYN timed out, data starts with an RTO of 3 s, not the backed-off one.
+    if (this.retries > 0) this.rto.restart(Math.max(RTO_AFTER_SYN_LOSS_MS, this.tcp.config.initialRtoMs));
+    this.cc.start(this.mss, this.sndMax, this.synLost || this.retries > 0);
     this.retries = 0;
-    this.cc.start(this.mss, this.sndMax);
     this.tcp.stats.count("tcp.established");
     this.announce = true;
     this.keep.restart();
@@ -395,6 +399,7 @@ export class TcpPcb {
       if (this.state === "syn-received" && seg.seq === this.irs) {
         if (!(f & ACK)) {
           // The peer lost our SYN-ACK and sent its SYN again.
+          this.synLost = true;
           this.rto.untime();
           this.emitSyn();
           return stats.count("tcp.syn-ack-resent");

@@ -173,3 +173,30 @@ test("shutdown() in SYN-SENT sends the FIN after the data once established", (t)
   s.send({ flags: ".", ack: 102 });
   t.is(pcb.state, "fin-wait-2");
 });
+
+test("after a lost SYN the initial window is one segment (RFC 5681 3.1) and the RTO starts at 3 s (RFC 6298 5.7)", (t) => {
+  const s = new Script();
+  const pcb = unwrap(s.tcp.connect(PEER, PEER_PORT, () => {}));
+  s.run(1010); // the first SYN is lost; the second goes at 1000
+  s.send({ flags: "S.", ack: 1, options: { mss: 1460 } });
+  pcb.write(Script.bytes(4000));
+  s.run(3000);
+  t.deepEqual(s.take(), [
+    "0 [S] seq=0 win=5840 mss=1460",
+    "1000 [S] seq=0 win=5840 mss=1460",
+    "1010 [.] seq=1 ack=1 win=5840",
+    "1010 [.] seq=1 ack=1 win=5840 len=1460",
+    "4010 [.] seq=1 ack=1 win=5840 len=1460",
+  ]);
+});
+
+test("after a lost SYN-ACK (the peer's SYN again) the initial window is one segment", (t) => {
+  const s = new Script();
+  const l = unwrap(s.tcp.listen(SERVER_PORT));
+  l.accept((pcb) => pcb.write(Script.bytes(4000)));
+  s.send({ flags: "S", options: { mss: 1460 } });
+  s.run(500);
+  s.send({ flags: "S", seq: 0, options: { mss: 1460 } });
+  s.send({ flags: ".", seq: 1, ack: 1 });
+  t.deepEqual(s.take(), ["0 [S.] seq=0 ack=1 win=5840 mss=1460", "500 [S.] seq=0 ack=1 win=5840 mss=1460", "500 [.] seq=1 ack=1 win=5840 len=1460"]);
+});
