@@ -15,6 +15,8 @@ export interface TcpConfig {
   delayedAckMs: number;
   mslMs: number; // TIME-WAIT lasts twice this
   finWait2Ms: number; // how long a closed pcb waits for the peer's FIN
+  synRcvdTimeoutMs: number; // a half-open connection from a listener is dropped after this (lwIP's TCP_SYN_RCVD_TIMEOUT)
+  synCookies: boolean; // a SYN beyond a listener's backlog gets a SYN cookie rather than nothing
   keepalive: boolean; // the default for new pcbs
   keepIdleMs: number;
   keepIntervalMs: number;
@@ -38,6 +40,8 @@ export const TCP_DEFAULTS: TcpConfig = {
   delayedAckMs: 200,
   mslMs: 30_000,
   finWait2Ms: 60_000,
+  synRcvdTimeoutMs: 20_000,
+  synCookies: true,
   keepalive: false,
   keepIdleMs: 7_200_000,
   keepIntervalMs: 75_000,

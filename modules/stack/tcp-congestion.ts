@@ -12,8 +12,8 @@ export const ACK_RESEND_KEEP_TIMER = 2; // as ACK_RESEND, but leave the timer ru
 export interface CongestionController {
   /** Bytes that may be in flight. */
   readonly window: number;
-  /** The handshake is done: `mss` is the segment size, `nxt` the first sequence of data. */
-  start(mss: number, nxt: number): void;
+  /** The handshake is done: `mss` is the segment size, `nxt` the first sequence of data; `synLost` if a SYN or SYN-ACK was. */
+  start(mss: number, nxt: number, synLost: boolean): void;
   /** `acked` new bytes were acknowledged; `una` and `max` are the send sequences after it; `cap` bounds the window. */
   onAck(acked: number, una: number, max: number, cap: number): number;
   /** A duplicate ACK; true when it asks for a fast retransmit of the first hole. */
@@ -37,11 +37,12 @@ export class NewReno implements CongestionController {
     return this.cwnd;
   }
 
-  start(mss: number, nxt: number): void {
+  start(mss: number, nxt: number, synLost: boolean): void {
     this.mss = mss;
     this.recover = nxt;
-    // RFC 5681's initial window: 2 to 4 segments, depending on their size.
-    this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;
+    // RFC 5681 3.1's initial window: 2 to 4 segments, depending on their size; one after a lost SYN.
+    if (synLost) this.cwnd = mss;
+    else this.cwnd = mss > 2190 ? 2 * mss : mss > 1095 ? 3 * mss : 4 * mss;
   }
 
   onAck(acked: number, una: number, max: number, cap: number): number {

@@ -111,7 +111,7 @@ const TICKS_PER_MS = 250; // RFC 6528's 4-microsecond clock
 /** ISNs and SYN cookies for one stack, under a key drawn from its random source at start. */
 export class SequenceKey {
   private readonly key: [number, number, number, number];
-  private readonly msg = new Uint8Array(16); // the 4-tuple, then a word for cookies
+  private readonly msg = new Uint8Array(20); // the 4-tuple, then two words for cookies
   private readonly view = new DataView(this.msg.buffer);
 
   constructor(random: Random) {
@@ -124,10 +124,11 @@ export class SequenceKey {
     return (m + this.hash(localIp, localPort, remoteIp, remotePort, 12)) >>> 0;
   }
 
-  /** A 32-bit keyed hash of the 4-tuple and `extra`, to sign SYN cookies. */
-  sign(localIp: number, localPort: number, remoteIp: number, remotePort: number, extra: number): number {
-    this.view.setUint32(12, extra >>> 0);
-    return this.hash(localIp, localPort, remoteIp, remotePort, 16);
+  /** A 32-bit keyed hash of the 4-tuple and two more words, to sign SYN cookies. */
+  sign(localIp: number, localPort: number, remoteIp: number, remotePort: number, a: number, b: number): number {
+    this.view.setUint32(12, a >>> 0);
+    this.view.setUint32(16, b >>> 0);
+    return this.hash(localIp, localPort, remoteIp, remotePort, 20);
   }
 
   private hash(localIp: number, localPort: number, remoteIp: number, remotePort: number, len: number): number {

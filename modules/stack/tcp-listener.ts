@@ -54,6 +54,19 @@ export class TcpListener implements TcpAcceptQueue {
     for (const pcb of [...this.halfOpen, ...this.queue]) pcb.refuse();
   }
 
+  /** @internal established connections waiting for the application */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** @internal drops the oldest half-open connection for a newcomer; false if there is none */
+  evictHalfOpen(): boolean {
+    const oldest = this.halfOpen.values().next();
+    if (oldest.done) return false;
+    oldest.value.evict();
+    return true;
+  }
+
   /** @internal */
   full(): boolean {
     return this.pending >= this.backlog;

@@ -62,6 +62,12 @@ export interface TcpAcceptQueue {
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
+const RTO_AFTER_SYN_LOSS_MS = 3000;
+
+function drop(stats: Stats, reason: string): false {
+  stats.drop(reason);
+  return false;
+}
 
 /** States where our SYN has been acknowledged and data may flow out. */
 const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "closing", "last-ack"]);
@@ -104,6 +110,7 @@ export class TcpPcb {
   // Retransmission.
   private readonly rto: RtoEstimator;
   private retries = 0;
+  private synLost = false; // the peer sent its SYN again: ours or its SYN-ACK was lost
   private persisting = false;
   private probes = 0;
 
@@ -118,6 +125,7 @@ export class TcpPcb {
   private sentPending = 0; // bytes acknowledged, for the sent callback
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
+  private readonly limit: Deadline; // how long a peer may keep us half-open
   private readonly delack: Deadline;
   private readonly keep: Keepalive;
   private readonly challenges: TokenBucket; // RFC 5961 section 7
@@ -138,6 +146,7 @@ export class TcpPcb {
     this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
     this.sbuf = new SendBuffer(c.sndbuf);
     this.rtx = new Deadline(clock, () => this.onRtx());
+    this.limit = new Deadline(clock, () => this.onLimit());
     this.delack = new Deadline(clock, () => this.sendAck());
     this.keep = new Keepalive(
       clock,
@@ -241,12 +250,12 @@ export class TcpPcb {
     }
   }
 
-  /** Half-close: sends FIN after the queued data and keeps receiving. */
+  /** Half-close: sends FIN after the queued data (once established, if need be) and keeps receiving. */
   shutdown(): void {
     if (this.finQueued) return;
     if (this.state === "established") this.current = "fin-wait-1";
     else if (this.state === "close-wait") this.current = "last-ack";
-    else return;
+    else if (this.state !== "syn-sent" && this.state !== "syn-received") return;
     this.finQueued = true;
     this.output();
   }
@@ -275,10 +284,23 @@ export class TcpPcb {
     this.sndWnd = this.maxSndWnd = seg.window; // a SYN's window is never scaled
     this.wl1 = seg.seq;
     this.sendSyn();
+    this.limit.set(this.tcp.config.synRcvdTimeoutMs);
   }
 
-  private initSend(): void {
-    this.iss = this.tcp.isn(this);
+  /** @internal passive open from the ACK that returns our SYN cookie `iss`: the handshake is done */
+  openFromCookie(seg: TcpDecoded, iss: number, mss: number): void {
+    this.current = "syn-received";
+    this.initSend(iss);
+    this.irs = seqAdd(seg.seq, -1);
+    this.mss = Math.max(64, Math.min(mss, this.tcp.mss));
+    this.rcv.start(this.irs, 0, this.mss); // a cookie keeps no window scale
+    this.sndWnd = this.maxSndWnd = seg.window;
+    this.wl1 = seg.seq;
+    this.input(seg); // as the ACK that ends SYN-RECEIVED
+  }
+
+  private initSend(iss = this.tcp.isn(this)): void {
+    this.iss = iss;
     this.sndUna = this.iss;
     this.sndNxt = this.sndMax = this.shortEnd = seqAdd(this.iss, 1);
     this.sbuf.seq = seqAdd(this.iss, 1);
@@ -314,9 +336,12 @@ export class TcpPcb {
   }
 
   private established(): void {
-    this.current = "established";
+    this.current = this.finQueued ? "fin-wait-1" : "established"; // shutdown() came first
+    this.limit.clear();
+    // RFC 6298 5.7: after a SYN timed out, data starts with an RTO of 3 s, not the backed-off one.
+    if (this.retries > 0) this.rto.restart(Math.max(RTO_AFTER_SYN_LOSS_MS, this.tcp.config.initialRtoMs));
+    this.cc.start(this.mss, this.sndMax, this.synLost || this.retries > 0);
     this.retries = 0;
-    this.cc.start(this.mss, this.sndMax);
     this.tcp.stats.count("tcp.established");
     this.announce = true;
     this.keep.restart();
@@ -365,7 +390,7 @@ export class TcpPcb {
     const f = seg.flags;
     const stats = this.stats;
     if (f & RST) {
-      if (!this.rcv.acceptable(seg.seq, seg.payload.length)) return stats.drop("tcp-out-of-window");
+      if (!this.rcv.acceptable(seg.seq, 0)) return stats.drop("tcp-out-of-window"); // its text is ignored: a zero window takes it too
       if (seg.seq === this.rcv.nxt) return this.resetReceived();
       this.challengeAck();
       return stats.drop("tcp-rst-not-exact");
@@ -374,6 +399,7 @@ export class TcpPcb {
       if (this.state === "syn-received" && seg.seq === this.irs) {
         if (!(f & ACK)) {
           // The peer lost our SYN-ACK and sent its SYN again.
+          this.synLost = true;
           this.rto.untime();
           this.emitSyn();
           return stats.count("tcp.syn-ack-resent");
@@ -390,7 +416,14 @@ export class TcpPcb {
       this.challengeAck(); // RFC 5961 4.2: whatever its sequence number
       return stats.drop("tcp-syn-in-window");
     }
-    if (!this.rcv.acceptable(seg.seq, seg.payload.length)) {
+    if (!this.rcv.acceptable(seg.seq, seg.payload.length, (f & FIN) !== 0)) {
+      if (this.rcv.window === 0 && seg.seq === this.rcv.nxt && f & ACK) {
+        // RFC 9293 3.10.7.4: a zero window takes no text, but the ACK still counts.
+        this.ackNow = true;
+        stats.drop("tcp-out-of-window");
+        this.takeAck(seg);
+        return;
+      }
       if (this.state === "time-wait" && f & FIN) this.rtx.set(this.timeWaitMs()); // the peer missed our last ACK
       // Data or FIN already received: the peer missed our ACK, so answer. Anything else
       // answers only within the challenge budget, so two confused stacks can't ACK forever.
@@ -399,27 +432,33 @@ export class TcpPcb {
       const old = seqDiff(seg.seq, this.rcv.nxt) < 0;
       return stats.drop(old ? "tcp-duplicate" : "tcp-out-of-window");
     }
-    if (!(f & ACK)) return stats.drop("tcp-no-ack");
+    if (!this.takeAck(seg)) return;
+    if (RECEIVING.has(this.state)) this.processText(seg);
+    else if (seg.payload.length) stats.drop("tcp-data-after-fin");
+  }
+
+  /** The ACK of a segment in the window; false when the segment goes no further. */
+  private takeAck(seg: TcpDecoded): boolean {
+    const stats = this.stats;
+    if (!(seg.flags & ACK)) return drop(stats, "tcp-no-ack");
     this.keep.restart();
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
-        return stats.drop("tcp-bad-ack");
+        return drop(stats, "tcp-bad-ack");
       }
       this.established();
     }
     if (seqDiff(seg.ack, this.sndMax) > 0) {
       this.challengeAck();
-      return stats.drop("tcp-ack-unsent");
+      return drop(stats, "tcp-ack-unsent");
     }
     if (seqDiff(seg.ack, this.sndUna) < -this.maxSndWnd) {
       this.challengeAck(); // RFC 5961 5.2: too old to be a real ACK
-      return stats.drop("tcp-ack-too-old");
+      return drop(stats, "tcp-ack-too-old");
     }
     this.processAck(seg);
-    if (this.dead) return;
-    if (RECEIVING.has(this.state)) this.processText(seg);
-    else if (seg.payload.length) stats.drop("tcp-data-after-fin");
+    return !this.dead;
   }
 
   private processAck(seg: TcpDecoded): void {
@@ -737,6 +776,12 @@ export class TcpPcb {
     return 2 * this.tcp.config.mslMs;
   }
 
+  /** A half-open connection that the peer never completed: dropped without a word, as it may be spoofed. */
+  private onLimit(): void {
+    this.stats.count("tcp.syn-received-timeouts");
+    this.destroy();
+  }
+
   // ---- Endings ----
 
   private enterTimeWait(): void {
@@ -764,6 +809,17 @@ export class TcpPcb {
     this.destroy();
   }
 
+  /** @internal a pcb that has not earned its place: half-open from a listener */
+  get reclaimable(): boolean {
+    return this.state === "syn-received" && this.listener !== undefined && !this.given;
+  }
+
+  /** @internal the stack takes the pcb back for a newcomer */
+  evict(): void {
+    this.stats.count("tcp.evicted");
+    this.destroy();
+  }
+
   /** @internal the listener closed before the application accepted this pcb */
   refuse(): void {
     this.reset();
@@ -773,6 +829,7 @@ export class TcpPcb {
     if (this.state === "closed") return;
     this.current = "closed";
     this.rtx.clear();
+    this.limit.clear();
     this.delack.clear();
     this.keep.stop();
     this.stopPoll();

@@ -50,12 +50,20 @@ export class ReceiveWindow {
     this.right = seqAdd(this.nxt, Math.min(this.wnd, MAX_WINDOW));
   }
 
-  /** RFC 9293's acceptability test, a FIN at the right edge allowed (as Linux does). */
-  acceptable(seq: number, len: number): boolean {
-    const wnd = Math.max(0, seqDiff(this.right, this.nxt));
+  /** RCV.WND: what the window we announced still has room for. */
+  get window(): number {
+    return Math.max(0, seqDiff(this.right, this.nxt));
+  }
+
+  /**
+   * RFC 9293's acceptability test for `len` bytes of data and a FIN, which SEG.LEN counts
+   * too (3.10.7.4); a FIN at the right edge is allowed (as Linux does).
+   */
+  acceptable(seq: number, len: number, fin = false): boolean {
+    const wnd = this.window;
     const off = seqDiff(seq, this.nxt);
     if (len === 0) return off >= 0 && off <= wnd;
-    return wnd > 0 && off < wnd && off + len > 0;
+    return wnd > 0 && off < wnd && off + len + (fin ? 1 : 0) > 0;
   }
 
   /** The window field to send: the right edge moves only by worthwhile steps. */

@@ -69,6 +69,12 @@ export class RtoEstimator {
     this.backoffs = 0;
   }
 
+  /** Starts again from `ms`, without backoff (RFC 6298 5.7). */
+  restart(ms: number): void {
+    this.base = ms;
+    this.backoffs = 0;
+  }
+
   /** Doubles the timeout after it expired (RFC 6298 5.5). */
   backoff(): void {
     if (this.value < this.maxMs) this.backoffs++;

@@ -80,7 +80,7 @@ export class Tcp implements TcpHost, ListenerHost {
     const localIp = this.netif.ip;
     if (localIp === 0) return fail("no-address");
     if (!unicastSource(addr) || this.netif.isSubnetBroadcast(addr)) return fail("bad-address");
-    if (this.active() >= this.config.maxPcbs) return fail("no-pcb");
+    if (!this.room()) return fail("no-pcb");
     if (!validPort(port)) return fail("bad-port");
     const localPort = fromPort ?? this.ephemeral(); // 0 when every ephemeral port is taken
     if (!validPort(localPort)) return fail(fromPort === undefined ? "port-in-use" : "bad-port");
@@ -111,7 +111,7 @@ export class Tcp implements TcpHost, ListenerHost {
   /** @internal a RST with the given numbers; flags are RST or RST|ACK */
   sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void {
     this.netif.stats.count("tcp.rst-tx");
-    this.send(localIp, remoteIp, { srcPort: localPort, dstPort: remotePort, seq, ack, flags, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) });
+    this.send(localIp, remoteIp, { srcPort: localPort, dstPort: remotePort, seq, ack, flags, window: 0, urgent: 0, options: {}, payload: EMPTY });
   }
 
   /** @internal the pcb entered TIME-WAIT: make room if too many wait */
@@ -160,16 +160,80 @@ export class Tcp implements TcpHost, ListenerHost {
     const f = seg.flags;
     if (f & RST) return stats.drop("tcp-listen-rst");
     if (f & ACK) {
+      if (!(f & SYN) && this.cookieAck(l, d, seg)) return;
       stats.drop("tcp-listen-ack"); // an ACK for a connection we don't have
       return this.refuse(d, seg);
     }
     if (!(f & SYN)) return stats.drop("tcp-listen-no-syn");
-    if (l.full()) return stats.drop("tcp-backlog-full");
-    if (this.active() >= this.config.maxPcbs) return stats.drop("tcp-pcb-limit");
+    if (l.full()) {
+      if (this.config.synCookies) return this.sendCookie(d, seg);
+      if (!l.evictHalfOpen()) return stats.drop("tcp-backlog-full");
+    }
+    if (!this.room()) return stats.drop("tcp-pcb-limit");
     const pcb = new TcpPcb(this, d.dst, seg.dstPort, d.src, seg.srcPort, l);
     this.pcbs.push(pcb);
     l.opened(pcb);
     pcb.openFrom(seg);
+  }
+
+  /**
+   * A SYN-ACK that keeps no state (a SYN cookie, as Linux's): its sequence number signs the
+   * 4-tuple, the peer's ISN and the time, and keeps the peer's MSS in its two low bits.
+   */
+  private sendCookie(d: Datagram, seg: TcpDecoded): void {
+    const peerMss = seg.options.mss ?? COOKIE_MSS[0]!;
+    let i = COOKIE_MSS.length - 1;
+    while (i > 0 && COOKIE_MSS[i]! > peerMss) i--;
+    const slot = Math.floor(this.clock.now() / COOKIE_SLOT_MS);
+    const iss = ((this.seqKey.sign(d.dst, seg.dstPort, d.src, seg.srcPort, seg.seq, slot) & ~3) | i) >>> 0;
+    this.netif.stats.count("tcp.syn-cookies-sent");
+    const options = { mss: this.mss };
+    this.send(d.dst, d.src, {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: iss,
+      ack: (seg.seq + 1) >>> 0,
+      flags: SYN | ACK,
+      window: Math.min(this.config.wnd, 0xffff),
+      urgent: 0,
+      options,
+      payload: EMPTY,
+    });
+  }
+
+  /** An ACK for a listener: true if it returns a SYN cookie of the last two slots, and then it is taken. */
+  private cookieAck(l: TcpListener, d: Datagram, seg: TcpDecoded): boolean {
+    if (!this.config.synCookies) return false;
+    const iss = (seg.ack - 1) >>> 0;
+    const irs = (seg.seq - 1) >>> 0;
+    const slot = Math.floor(this.clock.now() / COOKIE_SLOT_MS);
+    let valid = false;
+    for (let s = slot; s >= slot - 1 && !valid; s--) valid = ((this.seqKey.sign(d.dst, seg.dstPort, d.src, seg.srcPort, irs, s) ^ iss) & ~3) === 0;
+    if (!valid) return false;
+    const stats = this.netif.stats;
+    if (l.queued >= l.backlog) {
+      stats.drop("tcp-backlog-full");
+      return true;
+    }
+    if (l.full()) l.evictHalfOpen(); // the returned cookie has earned the place
+    if (!this.room()) {
+      stats.drop("tcp-pcb-limit");
+      return true;
+    }
+    stats.count("tcp.syn-cookies-accepted");
+    const pcb = new TcpPcb(this, d.dst, seg.dstPort, d.src, seg.srcPort, l);
+    this.pcbs.push(pcb);
+    l.opened(pcb);
+    pcb.openFromCookie(seg, iss, COOKIE_MSS[iss & 3]!);
+    return true;
+  }
+
+  /** True if a new pcb fits, once the oldest that has not earned its place is dropped if need be. */
+  private room(): boolean {
+    if (this.active() < this.config.maxPcbs) return true;
+    const victim = this.pcbs.find((p) => p.reclaimable);
+    victim?.evict();
+    return victim !== undefined;
   }
 
   /** RST for a segment nobody takes (RFC 9293 3.10.7.1); never in answer to a RST. */
@@ -197,6 +261,11 @@ export class Tcp implements TcpHost, ListenerHost {
     return ephemeralPort(this.netif.random, (port) => this.listeners.has(port) || this.pcbs.some((p) => p.localPort === port));
   }
 }
+
+const EMPTY = new Uint8Array(0);
+/** The MSS a SYN cookie can keep, by its two low bits: the largest at most the peer's. */
+const COOKIE_MSS = [536, 1220, 1400, 1460];
+const COOKIE_SLOT_MS = 64_000; // a cookie is good for one to two slots
 
 /** Never answer or connect to a broadcast, multicast or unset address. */
 function unicastSource(ip: Ip4): boolean {

@@ -692,17 +692,19 @@ test("an ACK to a listening port gets RST; segments with a bad checksum are drop
 
 // ---- Limits ----
 
-test("backlog: half-open and not-yet-accepted connections count; over it SYNs are dropped", (t) => {
+test("backlog: half-open and not-yet-accepted connections count; over it SYNs get a SYN cookie and no state", (t) => {
   const s = new Script();
   const l = unwrap(s.tcp.listen(SERVER_PORT, 2));
   s.send({ flags: "S", seq: 0, srcPort: 1001, options: { mss: 1460 } });
   s.send({ flags: "S", seq: 0, srcPort: 1002, options: { mss: 1460 } });
   s.send({ flags: "S", seq: 0, srcPort: 1003, options: { mss: 1460 } });
-  t.is(s.take().length, 2);
-  t.is(s.stats.drops["tcp-backlog-full"], 1);
+  t.is(s.take().length, 3);
+  t.is(s.stats.counters["tcp.syn-cookies-sent"], 1);
+  t.is(l.pending, 2);
   s.send({ flags: ".", seq: 1, ack: 1, srcPort: 1001 }); // established, but no accept callback yet
   s.send({ flags: "S", seq: 0, srcPort: 1004, options: { mss: 1460 } });
-  t.is(s.stats.drops["tcp-backlog-full"], 2);
+  t.is(s.stats.counters["tcp.syn-cookies-sent"], 2);
+  t.is(s.take().length, 1);
   t.is(l.pending, 2);
   l.accept((pcb) => s.events.push(`accept ${pcb.remotePort}`));
   s.run(0);
