@@ -13,20 +13,21 @@ import { VirtualClock } from "./clock.ts";
 import { VirtualLan } from "./lan.ts";
 import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
-import { describeFrame } from "./trace.ts";
+import { noteLine, traceLine } from "./trace.ts";
+import { DEVICE_MAC, memoryStore } from "./firmware.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
-import { MemoryStorage } from "../modules/storage/memory.ts";
-import { DhcpClient } from "../modules/services/dhcp-client.ts";
+import type { Storage } from "../modules/storage/storage.ts";
+import type { Link } from "../modules/platform.ts";
+import type { NetEvent } from "../modules/stack/netif.ts";
+import { startFirmware, type Firmware } from "../modules/firmware/firmware.ts";
+import type { FirmwareConfig } from "../modules/firmware/config.ts";
 import { DnsResolver } from "../modules/services/dns-resolver.ts";
-import { TftpServer } from "../modules/services/tftp-server.ts";
 import { DhcpServer } from "./peers/dhcp-server.ts";
 import { DnsServer } from "./peers/dns-server.ts";
 import { tftpGet, runTransfer } from "./clients/tftp-client.ts";
 import { FtpClient } from "./clients/ftp-client.ts";
-import { FtpServer } from "../modules/services/ftp-server.ts";
-import { HttpServer } from "../modules/services/http-server.ts";
+import { httpRequest } from "./clients/http-client.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
-import type { NetEvent } from "../modules/stack/netif.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,14 @@ function addr(text: string): Ip4 {
   return parseIp(text)!;
 }
 
-const DEVICE_MAC = parseMac("02:00:00:00:00:02")!;
+/** What the demo device runs: the firmware core with echo, TFTP (read-only), FTP (anonymous, read-only, in pub/) and HTTP. */
+const DEMO: FirmwareConfig = {
+  hostname: "esp32-sim",
+  tftp: { root: "", write: "none" },
+  ftp: { root: "", users: [], anonymous: "pub" },
+  http: { root: "", put: false },
+  echo: true,
+};
 if (values.tap) await serveOnTap(values["tap-name"]);
 
 const clock = new VirtualClock();
@@ -51,18 +59,17 @@ const lan = new VirtualLan(clock);
 mkdirSync(dirname(values.out), { recursive: true });
 const recorder = new PcapRecorder(lan.attach("device"), clock, values.out, { epochMs: Date.UTC(2026, 0, 1) });
 const seed = Number(values.seed);
-// The device boots with no address: DHCP gives it one.
-const device = createStack(recorder, clock, new SeededRandom(seed), { mac: DEVICE_MAC });
-device.netif.onEvent = (e) => console.log(traceLine(e));
 const files = deviceFiles();
+// The device boots with no address: DHCP gives it one (the replay's device has a fixed one).
+const device = startServices(recorder, new SeededRandom(seed), files, values.replay ? { ...DEMO, address: "10.0.0.2/24,10.0.0.1" } : DEMO, (e) =>
+  console.log(traceLine(clock.now(), e)),
+);
 
 if (values.replay) {
-  device.netif.setAddress({ ip: addr("10.0.0.2"), mask: addr("255.255.255.0"), gateway: addr("10.0.0.1") });
-  startServices(device, files);
   const capture = readCaptureFile(values.replay);
   if (!capture.ok) fail(`cannot read ${values.replay}: ${capture.reason}`);
   // The device answers for itself: replay only what the other hosts sent.
-  const theirs = capture.value.packets.filter((p) => !macEqual(p.data.subarray(6, 12), device.netif.mac));
+  const theirs = capture.value.packets.filter((p) => !macEqual(p.data.subarray(6, 12), DEVICE_MAC));
   const started = replay(theirs, lan.attach("replay"), clock);
   if (!started.ok) fail(started.reason);
   clock.runUntilIdle();
@@ -70,39 +77,25 @@ if (values.replay) {
   bootAndExercise();
 }
 recorder.close();
-console.log(`\nstats ${JSON.stringify(device.netif.stats)}`);
+console.log(`\nstats ${JSON.stringify(device.stack.netif.stats)}`);
 console.log(`pcap: ${values.out} (${recorder.count} frames)`);
 
-function traceLine(e: NetEvent): string {
-  const t = (clock.now() / 1000).toFixed(6).padStart(11);
-  if (e.kind === "event") return `${t}   -- ${e.layer}: ${e.text}`;
-  return `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`;
-}
-
 /** What the device serves: a small in-memory file system. */
-function deviceFiles(): MemoryStorage {
-  const store = new MemoryStorage({ limit: 256 * 1024 });
-  const put = (path: string, data: Uint8Array) => {
-    const w = store.openWrite(path, "create");
-    if (w.ok && w.value.write(data).ok) w.value.close();
-  };
-  store.mkdir("pub");
-  put("pub/readme.txt", new TextEncoder().encode("Served by the simulated device.\n"));
-  put(
-    "pub/firmware.bin",
-    Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff),
+function deviceFiles(): Storage {
+  return memoryStore(
+    {
+      "pub/readme.txt": "Served by the simulated device.\n",
+      "pub/firmware.bin": Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff),
+    },
+    256 * 1024,
   );
-  return store;
 }
 
-/** UDP echo (RFC 862) on port 7, TFTP (read-only), FTP (anonymous, read-only, in pub/) and HTTP (static files, /status). */
-function startServices(s: Stack, store: MemoryStorage): void {
-  const pcb = s.udp.pcb();
-  pcb.bind(7);
-  pcb.recv((data, from, port) => pcb.sendTo(data, from, port));
-  new TftpServer(s, store).listen();
-  new FtpServer(s, store, { anonymousRoot: "pub" }).listen();
-  new HttpServer(s, store).listen();
+/** The device: the firmware core (modules/firmware), as the ESP32 runs it, on the simulator's ports. */
+function startServices(link: Link, random: SeededRandom, store: Storage, config: FirmwareConfig, onEvent: (e: NetEvent) => void): Firmware {
+  const started = startFirmware({ link, mac: DEVICE_MAC, clock, random, storage: store, log: (text) => note("device", text) }, config, { onEvent });
+  if (!started.ok) fail(started.reason);
+  return started.value;
 }
 
 /**
@@ -131,12 +124,11 @@ function bootAndExercise(): void {
   });
   const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
 
-  const dhcp = new DhcpClient(device, { hostName: "esp32-sim" });
-  dhcp.start();
+  const dhcp = device.dhcp!;
   step("the device's lease", () => dhcp.lease !== undefined);
   const lease = dhcp.lease!;
   note("device", `bound to ${ipToString(lease.ip)} for ${lease.leaseTime} s, DNS ${lease.dnsServers.map(ipToString).join(", ")}`);
-  const resolver = new DnsResolver(device);
+  const resolver = new DnsResolver(device.stack);
   resolver.setServers(lease.dnsServers);
   let resolved = false;
   resolver.resolve("www.lan", "A", (err, r) => {
@@ -147,7 +139,6 @@ function bootAndExercise(): void {
     );
   });
   step("the name", () => resolved);
-  startServices(device, files);
   exercise(client, lease.ip);
 }
 
@@ -200,37 +191,16 @@ function exercise(client: Stack, target: Ip4): void {
   }
   note("client", `FTP QUIT: ${ftp.cmd("QUIT").lines.join(" ")}`);
 
-  const page = httpGet(client, target, "/pub/readme.txt");
-  note("client", `HTTP GET /pub/readme.txt: ${page.head.split("\r\n")[0]}, body "${page.body.trim()}"`);
+  const page = httpRequest(client, clock, target, "/pub/readme.txt");
+  note("client", `HTTP GET /pub/readme.txt: ${page.head.split("\r\n")[0]}, body "${page.text.trim()}"`);
   clock.advance(1000);
-}
-
-/** A minimal HTTP/1.1 GET over our own TCP pcb: the response head and body, read until the server closes. */
-function httpGet(client: Stack, target: Ip4, path: string): { head: string; body: string } {
-  let text = "";
-  let closed = false;
-  const pcb = client.tcp.connect(target, 80, (err) => {
-    if (err) closed = true;
-    else pcb!.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: device.lan\r\nConnection: close\r\n\r\n`));
-  })!;
-  pcb.recv((data) => {
-    if (data === null) {
-      closed = true;
-      return pcb.close();
-    }
-    text += new TextDecoder().decode(data);
-    pcb.recved(data.length);
-  });
-  step("the HTTP response", () => closed);
-  const split = text.indexOf("\r\n\r\n");
-  return { head: text.slice(0, split), body: text.slice(split + 4) };
 }
 
 function same(a: Uint8Array, b: Uint8Array): string {
   return a.length === b.length && a.every((x, i) => x === b[i]) ? "identical" : "DIFFERENT";
 }
 
-function readAll(store: MemoryStorage, path: string): Uint8Array {
+function readAll(store: Storage, path: string): Uint8Array {
   const h = store.openRead(path);
   if (!h.ok) return new Uint8Array(0);
   const out = new Uint8Array(h.value.size);
@@ -241,7 +211,7 @@ function readAll(store: MemoryStorage, path: string): Uint8Array {
 }
 
 function note(who: string, text: string): void {
-  console.log(`${(clock.now() / 1000).toFixed(6).padStart(11)}   -- ${who}: ${text}`);
+  console.log(noteLine(clock.now(), who, text));
 }
 
 function fail(message: string): never {
@@ -260,18 +230,21 @@ async function serveOnTap(name: string): Promise<never> {
     fail(`cannot attach to a TAP device: ${(e as Error).message}`);
   }
   const real = new RealClock();
-  const stack = createStack(tap, real, new SeededRandom(Number(values.seed)), {
-    mac: DEVICE_MAC,
-    ip: addr("10.0.0.2"),
-    mask: addr("255.255.255.0"),
-    gateway: addr("10.0.0.1"),
-  });
   const started = real.now();
-  stack.netif.onEvent = (e) => {
-    const t = ((real.now() - started) / 1000).toFixed(6).padStart(11);
-    console.log(e.kind === "event" ? `${t}   -- ${e.layer}: ${e.text}` : `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`);
-  };
-  startServices(stack, deviceFiles());
+  const firmware = startFirmware(
+    {
+      link: tap,
+      mac: DEVICE_MAC,
+      clock: real,
+      random: new SeededRandom(Number(values.seed)),
+      storage: deviceFiles(),
+      log: (text) => console.log(noteLine(real.now() - started, "device", text)),
+    },
+    { ...DEMO, address: "10.0.0.2/24,10.0.0.1" },
+    { onEvent: (e) => console.log(traceLine(real.now() - started, e)) },
+  );
+  if (!firmware.ok) fail(firmware.reason);
+  const stack = firmware.value.stack;
   console.log(`device 10.0.0.2 attached to ${tap.name}. In another shell, as root:
   ip addr add 10.0.0.1/24 dev ${tap.name} && ip link set ${tap.name} up
 then try:
