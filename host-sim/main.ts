@@ -1,10 +1,11 @@
-// The host simulator's embedded default (`npm start`): the device's stack boots on a
+// The host simulator's embedded default (`npm start`): the firmware core boots on a
 // virtual LAN under a virtual clock, a scripted client talks to it, every frame is
 // traced in tcpdump style and recorded to a pcap whose name is printed at the end.
 //   npm start -- --replay FILE    replay a pcap/pcapng into the device instead
 //   npm start -- --out FILE       where to write the pcap (default out/device.pcap)
-//   npm start -- --tap [NAME]     attach the device to a Linux TAP instead (root or
-//                                 CAP_NET_ADMIN), print what to try, serve until Ctrl-C
+//   npm start -- --tap            the firmware on a Linux TAP instead (root or CAP_NET_ADMIN),
+//                                 DHCP unless --static ADDR/PREFIX[,GATEWAY]; --tap-name NAME,
+//                                 --root DIR, --config FILE, --pcap FILE, --quiet (tap-mode.ts)
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -15,6 +16,7 @@ import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
 import { noteLine, traceLine } from "./trace.ts";
 import { DEVICE_MAC, memoryStore } from "./firmware.ts";
+import { serveOnTap } from "./tap-mode.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
 import type { Storage } from "../modules/storage/storage.ts";
 import type { Link } from "../modules/platform.ts";
@@ -29,16 +31,29 @@ import { FtpClient } from "./clients/ftp-client.ts";
 import { httpRequest } from "./clients/http-client.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
 
-const { values } = parseArgs({
-  options: {
-    replay: { type: "string" },
-    out: { type: "string", default: "out/device.pcap" },
-    seed: { type: "string", default: "1" },
-    tap: { type: "boolean", default: false },
-    "tap-name": { type: "string", default: "" },
-  },
-  allowPositionals: true,
-});
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        replay: { type: "string" },
+        out: { type: "string", default: "out/device.pcap" },
+        seed: { type: "string", default: "1" },
+        tap: { type: "boolean", default: false },
+        "tap-name": { type: "string", default: "" },
+        static: { type: "string" },
+        root: { type: "string" },
+        config: { type: "string" },
+        pcap: { type: "string" },
+        quiet: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+})();
+if (!/^\d+$/.test(values.seed)) fail(`--seed ${values.seed}: expected a whole number`);
+if (!values.tap) for (const o of ["static", "root", "config", "pcap"] as const) if (values[o] !== undefined) fail(`--${o} goes with --tap`);
 
 function addr(text: string): Ip4 {
   return parseIp(text)!;
@@ -52,7 +67,12 @@ const DEMO: FirmwareConfig = {
   http: { root: "", put: false },
   echo: true,
 };
-if (values.tap) await serveOnTap(values["tap-name"]);
+if (values.tap) {
+  const { static: fixed, root, config, pcap, quiet } = values;
+  const served = serveOnTap({ name: values["tap-name"], static: fixed, root, config, pcap, quiet, seed: Number(values.seed) });
+  if (!served.ok) fail(served.reason);
+  await new Promise<never>(() => {}); // serves until Ctrl-C
+}
 
 const clock = new VirtualClock();
 const lan = new VirtualLan(clock);
@@ -217,51 +237,4 @@ function note(who: string, text: string): void {
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
-}
-
-/** TAP mode: the kernel and its tools are the peer; runs until interrupted. */
-async function serveOnTap(name: string): Promise<never> {
-  const { TapLink } = await import("./tap.ts");
-  const { RealClock } = await import("./clock.ts");
-  let tap: ReturnType<typeof TapLink.open>;
-  try {
-    tap = TapLink.open(name);
-  } catch (e) {
-    fail(`cannot attach to a TAP device: ${(e as Error).message}`);
-  }
-  const real = new RealClock();
-  const started = real.now();
-  const firmware = startFirmware(
-    {
-      link: tap,
-      mac: DEVICE_MAC,
-      clock: real,
-      random: new SeededRandom(Number(values.seed)),
-      storage: deviceFiles(),
-      log: (text) => console.log(noteLine(real.now() - started, "device", text)),
-    },
-    { ...DEMO, address: "10.0.0.2/24,10.0.0.1" },
-    { onEvent: (e) => console.log(traceLine(real.now() - started, e)) },
-  );
-  if (!firmware.ok) fail(firmware.reason);
-  const stack = firmware.value.stack;
-  console.log(`device 10.0.0.2 attached to ${tap.name}. In another shell, as root:
-  ip addr add 10.0.0.1/24 dev ${tap.name} && ip link set ${tap.name} up
-then try:
-  ping -c 3 10.0.0.2
-  ping -s 1472 -c 3 10.0.0.2
-  arping -c 3 -i ${tap.name} 10.0.0.2
-  echo hello | nc -u -w1 10.0.0.2 7
-  tftp 10.0.0.2 -m binary -c get pub/firmware.bin
-  ftp -p 10.0.0.2        (user anonymous, any password; then ls, get firmware.bin)
-  curl -s ftp://10.0.0.2/ && curl -s -o firmware.bin ftp://10.0.0.2/firmware.bin
-  curl -s -P - -o firmware.bin ftp://10.0.0.2/firmware.bin       (active mode)
-  curl -s http://10.0.0.2/pub/readme.txt && curl -s http://10.0.0.2/status
-Ctrl-C stops it.`);
-  process.on("SIGINT", () => {
-    tap.close();
-    console.log(`\nstats ${JSON.stringify(stack.netif.stats)}`);
-    process.exit(0);
-  });
-  return new Promise<never>(() => {});
 }
