@@ -5,6 +5,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { Clock, Link, Timer } from "../modules/platform.ts";
 import { type Result, ok, fail } from "../modules/wire/result.ts";
+import { concat } from "../modules/wire/bytes.ts";
 import {
   type Capture,
   type PcapPacket,
@@ -22,7 +23,10 @@ export interface RecorderOptions {
   epochMs?: number;
 }
 
-/** A Link that passes frames through unchanged and appends each, either way, to a pcap file as it goes. */
+/**
+ * A Link that passes frames through unchanged and appends each, either way, to a pcap file
+ * as it goes, or, without a path, to memory (bytes() gives the capture so far).
+ */
 export class PcapRecorder implements Link {
   /** Frames recorded so far. */
   count = 0;
@@ -30,16 +34,20 @@ export class PcapRecorder implements Link {
   readonly #clock: Clock;
   readonly #epoch: { seconds: number; nanos: number };
   #fd: number | undefined;
+  /** The capture in memory, when there is no file. */
+  #chunks: Uint8Array[] | undefined;
+  #closed = false;
   #receiver?: (frame: Uint8Array) => void;
 
-  constructor(inner: Link, clock: Clock, path: string, options: RecorderOptions = {}) {
+  constructor(inner: Link, clock: Clock, path: string | undefined, options: RecorderOptions = {}) {
     this.#inner = inner;
     this.#clock = clock;
     this.#epoch = timestampFromMs(options.epochMs ?? 0);
-    this.#fd = openSync(path, "w");
+    if (path === undefined) this.#chunks = [];
+    else this.#fd = openSync(path, "w");
     const header = new Uint8Array(PCAP_HEADER_LEN);
     encodePcapHeader(header, 0, LINKTYPE_ETHERNET);
-    writeSync(this.#fd, header);
+    this.#write(header);
     inner.setReceiver((frame) => {
       this.#record(frame);
       this.#receiver?.(frame);
@@ -57,18 +65,28 @@ export class PcapRecorder implements Link {
 
   /** Closes the file; frames still pass through afterwards but are no longer recorded. */
   close(): void {
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
+    if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+    this.#closed = true;
+  }
+
+  /** The capture recorded in memory so far, as a pcap file's bytes (empty when recording to a file). */
+  bytes(): Uint8Array {
+    return concat(this.#chunks ?? []);
   }
 
   #record(frame: Uint8Array): void {
-    if (this.#fd === undefined) return;
+    if (this.#closed) return;
     const packet = { ...this.#stamp(), data: frame };
     const record = new Uint8Array(pcapRecordLength(packet));
     encodePcapRecord(packet, record);
-    writeSync(this.#fd, record);
+    this.#write(record);
     this.count++;
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (this.#fd !== undefined) writeSync(this.#fd, bytes);
+    else this.#chunks?.push(bytes);
   }
 
   /** Epoch plus clock, added as seconds and nanoseconds: a sum in ms would blur microseconds at today's dates. */

@@ -1,11 +1,12 @@
-// The host simulator's embedded default (`npm start`): the device's stack boots on a
+// The host simulator's embedded default (`npm start`): the firmware core boots on a
 // virtual LAN under a virtual clock, a scripted client talks to it, every frame is
 // traced in tcpdump style and recorded to a pcap, drawn beside it as a ladder diagram
 // (npm run ladder); both names are printed at the end.
 //   npm start -- --replay FILE    replay a pcap/pcapng into the device instead
 //   npm start -- --out FILE       where to write the pcap (default out/device.pcap)
-//   npm start -- --tap [NAME]     attach the device to a Linux TAP instead (root or
-//                                 CAP_NET_ADMIN), print what to try, serve until Ctrl-C
+//   npm start -- --tap            the firmware on a Linux TAP instead (root or CAP_NET_ADMIN),
+//                                 DHCP unless --static ADDR/PREFIX[,GATEWAY]; --tap-name NAME,
+//                                 --root DIR, --config FILE, --pcap FILE, --quiet (tap-mode.ts)
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -14,58 +15,83 @@ import { VirtualClock } from "./clock.ts";
 import { VirtualLan } from "./lan.ts";
 import { SeededRandom } from "./random.ts";
 import { PcapRecorder, readCaptureFile, replay } from "./capture.ts";
-import { describeFrame } from "./trace.ts";
+import { noteLine, traceLine } from "./trace.ts";
 import { writeLadder } from "./ladder/index.ts";
+import { DEVICE_MAC, memoryStore } from "./firmware.ts";
+import { serveOnTap } from "./tap-mode.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
-import { MemoryStorage } from "../modules/storage/memory.ts";
-import { DhcpClient } from "../modules/services/dhcp-client.ts";
+import type { Storage } from "../modules/storage/storage.ts";
+import type { Link } from "../modules/platform.ts";
+import type { NetEvent } from "../modules/stack/netif.ts";
+import { startFirmware, type Firmware } from "../modules/firmware/firmware.ts";
+import type { FirmwareConfig } from "../modules/firmware/config.ts";
 import { DnsResolver } from "../modules/services/dns-resolver.ts";
-import { TftpServer } from "../modules/services/tftp-server.ts";
 import { DhcpServer } from "./peers/dhcp-server.ts";
 import { DnsServer } from "./peers/dns-server.ts";
 import { tftpGet, runTransfer } from "./clients/tftp-client.ts";
 import { FtpClient } from "./clients/ftp-client.ts";
-import { FtpServer } from "../modules/services/ftp-server.ts";
-import { HttpServer } from "../modules/services/http-server.ts";
+import { httpRequest } from "./clients/http-client.ts";
 import { parseIp, parseMac, ipToString, macEqual, type Ip4 } from "../modules/wire/address.ts";
-import type { NetEvent } from "../modules/stack/netif.ts";
-import { unwrap } from "../modules/wire/result.ts";
 
-const { values } = parseArgs({
-  options: {
-    replay: { type: "string" },
-    out: { type: "string", default: "out/device.pcap" },
-    seed: { type: "string", default: "1" },
-    tap: { type: "boolean", default: false },
-    "tap-name": { type: "string", default: "" },
-  },
-  allowPositionals: true,
-});
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        replay: { type: "string" },
+        out: { type: "string", default: "out/device.pcap" },
+        seed: { type: "string", default: "1" },
+        tap: { type: "boolean", default: false },
+        "tap-name": { type: "string", default: "" },
+        static: { type: "string" },
+        root: { type: "string" },
+        config: { type: "string" },
+        pcap: { type: "string" },
+        quiet: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+})();
+if (!/^\d+$/.test(values.seed)) fail(`--seed ${values.seed}: expected a whole number`);
+if (!values.tap) for (const o of ["static", "root", "config", "pcap"] as const) if (values[o] !== undefined) fail(`--${o} goes with --tap`);
 
 function addr(text: string): Ip4 {
   return parseIp(text)!;
 }
 
-const DEVICE_MAC = parseMac("02:00:00:00:00:02")!;
-if (values.tap) await serveOnTap(values["tap-name"]);
+/** What the demo device runs: the firmware core with echo, TFTP (read-only), FTP (anonymous, read-only, in pub/) and HTTP. */
+const DEMO: FirmwareConfig = {
+  hostname: "esp32-sim",
+  tftp: { root: "", write: "none" },
+  ftp: { root: "", users: [], anonymous: "pub" },
+  http: { root: "", put: false },
+  echo: true,
+};
+if (values.tap) {
+  const { static: fixed, root, config, pcap, quiet } = values;
+  const served = serveOnTap({ name: values["tap-name"], static: fixed, root, config, pcap, quiet, seed: Number(values.seed) });
+  if (!served.ok) fail(served.reason);
+  await new Promise<never>(() => {}); // serves until Ctrl-C
+}
 
 const clock = new VirtualClock();
 const lan = new VirtualLan(clock);
 mkdirSync(dirname(values.out), { recursive: true });
 const recorder = new PcapRecorder(lan.attach("device"), clock, values.out, { epochMs: Date.UTC(2026, 0, 1) });
 const seed = Number(values.seed);
-// The device boots with no address: DHCP gives it one.
-const device = createStack(recorder, clock, new SeededRandom(seed), { mac: DEVICE_MAC });
-device.netif.onEvent = (e) => console.log(traceLine(e));
 const files = deviceFiles();
+// The device boots with no address: DHCP gives it one (the replay's device has a fixed one).
+const device = startServices(recorder, new SeededRandom(seed), files, values.replay ? { ...DEMO, address: "10.0.0.2/24,10.0.0.1" } : DEMO, (e) =>
+  console.log(traceLine(clock.now(), e)),
+);
 
 if (values.replay) {
-  device.netif.setAddress({ ip: addr("10.0.0.2"), mask: addr("255.255.255.0"), gateway: addr("10.0.0.1") });
-  startServices(device, files);
   const capture = readCaptureFile(values.replay);
   if (!capture.ok) fail(`cannot read ${values.replay}: ${capture.reason}`);
   // The device answers for itself: replay only what the other hosts sent.
-  const theirs = capture.value.packets.filter((p) => !macEqual(p.data.subarray(6, 12), device.netif.mac));
+  const theirs = capture.value.packets.filter((p) => !macEqual(p.data.subarray(6, 12), DEVICE_MAC));
   const started = replay(theirs, lan.attach("replay"), clock);
   if (!started.ok) fail(started.reason);
   clock.runUntilIdle();
@@ -73,41 +99,27 @@ if (values.replay) {
   bootAndExercise();
 }
 recorder.close();
-console.log(`\nstats ${JSON.stringify(device.netif.stats)}`);
+console.log(`\nstats ${JSON.stringify(device.stack.netif.stats)}`);
 console.log(`pcap: ${values.out} (${recorder.count} frames)`);
 const ladder = writeLadder(values.out);
 console.log(ladder.ok ? `ladder: ${ladder.value.htmlPath} (${ladder.value.svgPath})` : `ladder: not drawn: ${ladder.reason}`);
 
-function traceLine(e: NetEvent): string {
-  const t = (clock.now() / 1000).toFixed(6).padStart(11);
-  if (e.kind === "event") return `${t}   -- ${e.layer}: ${e.text}`;
-  return `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`;
-}
-
 /** What the device serves: a small in-memory file system. */
-function deviceFiles(): MemoryStorage {
-  const store = new MemoryStorage({ limit: 256 * 1024 });
-  const put = (path: string, data: Uint8Array) => {
-    const w = store.openWrite(path, "create");
-    if (w.ok && w.value.write(data).ok) w.value.close();
-  };
-  store.mkdir("pub");
-  put("pub/readme.txt", new TextEncoder().encode("Served by the simulated device.\n"));
-  put(
-    "pub/firmware.bin",
-    Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff),
+function deviceFiles(): Storage {
+  return memoryStore(
+    {
+      "pub/readme.txt": "Served by the simulated device.\n",
+      "pub/firmware.bin": Uint8Array.from({ length: 20_000 }, (_, i) => (i * 31) & 0xff),
+    },
+    256 * 1024,
   );
-  return store;
 }
 
-/** UDP echo (RFC 862) on port 7, TFTP (read-only), FTP (anonymous, read-only, in pub/) and HTTP (static files, /status). */
-function startServices(s: Stack, store: MemoryStorage): void {
-  const pcb = s.udp.pcb();
-  pcb.bind(7);
-  pcb.recv((data, from, port) => pcb.sendTo(data, from, port));
-  new TftpServer(s, store).listen();
-  new FtpServer(s, store, { anonymousRoot: "pub" }).listen();
-  new HttpServer(s, store).listen();
+/** The device: the firmware core (modules/firmware), as the ESP32 runs it, on the simulator's ports. */
+function startServices(link: Link, random: SeededRandom, store: Storage, config: FirmwareConfig, onEvent: (e: NetEvent) => void): Firmware {
+  const started = startFirmware({ link, mac: DEVICE_MAC, clock, random, storage: store, log: (text) => note("device", text) }, config, { onEvent });
+  if (!started.ok) fail(started.reason);
+  return started.value;
 }
 
 /**
@@ -136,12 +148,11 @@ function bootAndExercise(): void {
   });
   const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
 
-  const dhcp = new DhcpClient(device, { hostName: "esp32-sim" });
-  dhcp.start();
+  const dhcp = device.dhcp!;
   step("the device's lease", () => dhcp.lease !== undefined);
   const lease = dhcp.lease!;
   note("device", `bound to ${ipToString(lease.ip)} for ${lease.leaseTime} s, DNS ${lease.dnsServers.map(ipToString).join(", ")}`);
-  const resolver = new DnsResolver(device);
+  const resolver = new DnsResolver(device.stack);
   resolver.setServers(lease.dnsServers);
   let resolved = false;
   resolver.resolve("www.lan", "A", (err, r) => {
@@ -152,7 +163,6 @@ function bootAndExercise(): void {
     );
   });
   step("the name", () => resolved);
-  startServices(device, files);
   exercise(client, lease.ip);
 }
 
@@ -205,39 +215,16 @@ function exercise(client: Stack, target: Ip4): void {
   }
   note("client", `FTP QUIT: ${ftp.cmd("QUIT").lines.join(" ")}`);
 
-  const page = httpGet(client, target, "/pub/readme.txt");
-  note("client", `HTTP GET /pub/readme.txt: ${page.head.split("\r\n")[0]}, body "${page.body.trim()}"`);
+  const page = httpRequest(client, clock, target, "/pub/readme.txt");
+  note("client", `HTTP GET /pub/readme.txt: ${page.head.split("\r\n")[0]}, body "${page.text.trim()}"`);
   clock.advance(1000);
-}
-
-/** A minimal HTTP/1.1 GET over our own TCP pcb: the response head and body, read until the server closes. */
-function httpGet(client: Stack, target: Ip4, path: string): { head: string; body: string } {
-  let text = "";
-  let closed = false;
-  const pcb = unwrap(
-    client.tcp.connect(target, 80, (err) => {
-      if (err) closed = true;
-      else pcb.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: device.lan\r\nConnection: close\r\n\r\n`));
-    }),
-  );
-  pcb.recv((data) => {
-    if (data === null) {
-      closed = true;
-      return pcb.close();
-    }
-    text += new TextDecoder().decode(data);
-    pcb.recved(data.length);
-  });
-  step("the HTTP response", () => closed);
-  const split = text.indexOf("\r\n\r\n");
-  return { head: text.slice(0, split), body: text.slice(split + 4) };
 }
 
 function same(a: Uint8Array, b: Uint8Array): string {
   return a.length === b.length && a.every((x, i) => x === b[i]) ? "identical" : "DIFFERENT";
 }
 
-function readAll(store: MemoryStorage, path: string): Uint8Array {
+function readAll(store: Storage, path: string): Uint8Array {
   const h = store.openRead(path);
   if (!h.ok) return new Uint8Array(0);
   const out = new Uint8Array(h.value.size);
@@ -248,54 +235,10 @@ function readAll(store: MemoryStorage, path: string): Uint8Array {
 }
 
 function note(who: string, text: string): void {
-  console.log(`${(clock.now() / 1000).toFixed(6).padStart(11)}   -- ${who}: ${text}`);
+  console.log(noteLine(clock.now(), who, text));
 }
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
-}
-
-/** TAP mode: the kernel and its tools are the peer; runs until interrupted. */
-async function serveOnTap(name: string): Promise<never> {
-  const { TapLink } = await import("./tap.ts");
-  const { RealClock } = await import("./clock.ts");
-  let tap: ReturnType<typeof TapLink.open>;
-  try {
-    tap = TapLink.open(name);
-  } catch (e) {
-    fail(`cannot attach to a TAP device: ${(e as Error).message}`);
-  }
-  const real = new RealClock();
-  const stack = createStack(tap, real, new SeededRandom(Number(values.seed)), {
-    mac: DEVICE_MAC,
-    ip: addr("10.0.0.2"),
-    mask: addr("255.255.255.0"),
-    gateway: addr("10.0.0.1"),
-  });
-  const started = real.now();
-  stack.netif.onEvent = (e) => {
-    const t = ((real.now() - started) / 1000).toFixed(6).padStart(11);
-    console.log(e.kind === "event" ? `${t}   -- ${e.layer}: ${e.text}` : `${t} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`);
-  };
-  startServices(stack, deviceFiles());
-  console.log(`device 10.0.0.2 attached to ${tap.name}. In another shell, as root:
-  ip addr add 10.0.0.1/24 dev ${tap.name} && ip link set ${tap.name} up
-then try:
-  ping -c 3 10.0.0.2
-  ping -s 1472 -c 3 10.0.0.2
-  arping -c 3 -i ${tap.name} 10.0.0.2
-  echo hello | nc -u -w1 10.0.0.2 7
-  tftp 10.0.0.2 -m binary -c get pub/firmware.bin
-  ftp -p 10.0.0.2        (user anonymous, any password; then ls, get firmware.bin)
-  curl -s ftp://10.0.0.2/ && curl -s -o firmware.bin ftp://10.0.0.2/firmware.bin
-  curl -s -P - -o firmware.bin ftp://10.0.0.2/firmware.bin       (active mode)
-  curl -s http://10.0.0.2/pub/readme.txt && curl -s http://10.0.0.2/status
-Ctrl-C stops it.`);
-  process.on("SIGINT", () => {
-    tap.close();
-    console.log(`\nstats ${JSON.stringify(stack.netif.stats)}`);
-    process.exit(0);
-  });
-  return new Promise<never>(() => {});
 }

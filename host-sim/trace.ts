@@ -11,6 +11,7 @@ import { decodeTcp, FIN, SYN, RST, PSH, ACK, URG, type TcpOptions } from "../mod
 import { decodeDns, type DnsMessage } from "../modules/wire/dns.ts";
 import { decodeDhcp, type DhcpMessage } from "../modules/wire/dhcp.ts";
 import { decodeTftp } from "../modules/wire/tftp.ts";
+import type { NetEvent } from "../modules/stack/netif.ts";
 
 export function describeFrame(frame: Uint8Array): string {
   const eth = decodeEthernet(frame);
@@ -141,4 +142,19 @@ function describeTcpOptions(o: TcpOptions): string {
   if (o.sack) parts.push(`sack ${o.sack.map((x) => `{${x.left}:${x.right}}`).join("")}`);
   if (o.timestamp) parts.push(`TS val ${o.timestamp.tsval} ecr ${o.timestamp.tsecr}`);
   return parts.length ? `, options [${parts.join(",")}]` : "";
+}
+
+/** A line of the trace at `ms`: "<" or ">" and the frame, or "--" and a protocol event. */
+export function traceLine(ms: number, e: NetEvent): string {
+  if (e.kind === "event") return noteLine(ms, e.layer, e.text);
+  return `${seconds(ms)} ${e.kind === "rx" ? "<" : ">"} ${describeFrame(e.frame)}`;
+}
+
+/** A line of the trace at `ms` for what `who` (a layer, a host, the firmware) says. */
+export function noteLine(ms: number, who: string, text: string): string {
+  return `${seconds(ms)}   -- ${who}: ${text}`;
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(6).padStart(11);
 }

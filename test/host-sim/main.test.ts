@@ -30,3 +30,15 @@ test("the device leases an address, resolves a name, answers ping and echo, serv
   t.regex(dissected, /DHCP ACK/);
   t.regex(dissected, /TFTP/);
 });
+
+test("--replay plays a capture's other hosts into the device (10.0.0.2), which answers for itself", (t) => {
+  const session = fileURLToPath(new URL("../../examples/captures/session.pcap", import.meta.url));
+  const pcap = join(mkdtempSync(join(tmpdir(), "main-replay-")), "replay.pcap");
+  const out = execFileSync(process.execPath, ["--import=tsx", MAIN, "--replay", session, "--out", pcap], { encoding: "utf8", timeout: 120_000 });
+  t.regex(out, /< ARP who-has 10\.0\.0\.2 tell 10\.0\.0\.9\n.*> ARP reply 10\.0\.0\.2 is-at 02:00:00:00:00:02\n/);
+  t.is(out.match(/> IP 10\.0\.0\.2 > 10\.0\.0\.9: ICMP echo reply/g)?.length, 2);
+  t.regex(out, /> IP 10\.0\.0\.2\.7 > 10\.0\.0\.9\.\d+: UDP, length 9\n/);
+  t.regex(out, /> IP 10\.0\.0\.2\.80 > 10\.0\.0\.9\.\d+: Flags \[S\.\]/);
+  t.regex(out, /> IP 10\.0\.0\.2\.23 > 10\.0\.0\.9\.\d+: Flags \[R\.\]/);
+  t.regex(out, /pcap: .*replay\.pcap \(\d+ frames\)/);
+});
