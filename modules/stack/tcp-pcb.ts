@@ -112,7 +112,8 @@ export class TcpPcb {
   private retries = 0;
   private synLost = false; // the peer sent its SYN again: ours or its SYN-ACK was lost
   private persisting = false;
-  private probes = 0;
+  private probes = 0; // zero-window probes since the window was last open, for their backoff
+  private unanswered = 0; // zero-window probes since the peer was last heard from
 
   // Receive side.
   private irs = 0;
@@ -125,7 +126,7 @@ export class TcpPcb {
   private sentPending = 0; // bytes acknowledged, for the sent callback
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
-  private readonly limit: Deadline; // how long a peer may keep us half-open
+  private readonly limit: Deadline; // how long a peer may keep us half-open, or an orphan alive
   private readonly delack: Deadline;
   private readonly keep: Keepalive;
   private readonly challenges: TokenBucket; // RFC 5961 section 7
@@ -244,10 +245,12 @@ export class TcpPcb {
         return this.reset();
       case "fin-wait-2":
         this.rtx.set(this.tcp.config.finWait2Ms);
-        return;
+        break;
       default:
-        return this.shutdown();
+        this.shutdown();
     }
+    // An orphan: nobody can abort it any more, so its time is bounded whatever the peer does.
+    if (this.state !== "closed" && this.state !== "time-wait") this.limit.set(this.tcp.config.orphanTimeoutMs);
   }
 
   /** Half-close: sends FIN after the queued data (once established, if need be) and keeps receiving. */
@@ -442,6 +445,7 @@ export class TcpPcb {
     const stats = this.stats;
     if (!(seg.flags & ACK)) return drop(stats, "tcp-no-ack");
     this.keep.restart();
+    this.unanswered = 0;
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
@@ -754,12 +758,14 @@ export class TcpPcb {
       this.rtx.set(this.rto.value);
       return;
     }
+    if (this.unanswered >= this.tcp.config.maxRetries) return this.fail("timeout"); // lwIP's TCP_MAXRTX
     this.stats.count("tcp.window-probes");
     this.rto.untime();
     this.sendData(this.sndNxt, 1, false);
     const end = seqAdd(this.sndNxt, 1);
     if (seqDiff(end, this.sndMax) > 0) this.sndMax = end;
     this.probes++;
+    this.unanswered++;
     this.rtx.set(this.persistInterval());
   }
 
@@ -776,8 +782,15 @@ export class TcpPcb {
     return 2 * this.tcp.config.mslMs;
   }
 
-  /** A half-open connection that the peer never completed: dropped without a word, as it may be spoofed. */
+  /**
+   * A half-open connection the peer never completed is dropped without a word, as it may be
+   * spoofed; an orphan that did not finish in time is reset.
+   */
   private onLimit(): void {
+    if (this.released) {
+      this.stats.count("tcp.orphan-timeouts");
+      return this.reset();
+    }
     this.stats.count("tcp.syn-received-timeouts");
     this.destroy();
   }
@@ -786,6 +799,7 @@ export class TcpPcb {
 
   private enterTimeWait(): void {
     this.current = "time-wait";
+    this.limit.clear(); // 2 MSL bounds it
     this.delack.clear();
     this.keep.stop();
     this.rtx.set(this.timeWaitMs());
@@ -809,15 +823,17 @@ export class TcpPcb {
     this.destroy();
   }
 
-  /** @internal a pcb that has not earned its place: half-open from a listener */
+  /** @internal a pcb that has not earned its place or has given it up: half-open from a listener, or orphaned */
   get reclaimable(): boolean {
-    return this.state === "syn-received" && this.listener !== undefined && !this.given;
+    if (this.state === "syn-received") return this.listener !== undefined && !this.given;
+    return this.released && this.state !== "time-wait" && this.state !== "closed";
   }
 
-  /** @internal the stack takes the pcb back for a newcomer */
+  /** @internal the stack takes the pcb back for a newcomer: silently if half-open, with RST if orphaned */
   evict(): void {
     this.stats.count("tcp.evicted");
-    this.destroy();
+    if (this.released) this.reset();
+    else this.destroy();
   }
 
   /** @internal the listener closed before the application accepted this pcb */
