@@ -14,6 +14,7 @@ import { Deadline } from "./tcp-deadline.ts";
 import { Keepalive } from "./tcp-keepalive.ts";
 import { MAX_SHIFT, MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow, windowShift } from "./tcp-receive.ts";
 import { TokenBucket } from "./token-bucket.ts";
+import type { IcmpErrorKind, TransportError } from "./transport-error.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
 import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
@@ -63,6 +64,9 @@ const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 const RTO_AFTER_SYN_LOSS_MS = 3000;
+const HEADERS = 40; // IPv4 and TCP headers without options, between the MTU and the MSS
+const MIN_PMTU = 552; // Linux's floor, so a forged ICMP cannot make segments tiny
+const PMTU_UNKNOWN = 576; // for a router that does not say its next hop's MTU
 
 function drop(stats: Stats, reason: string): false {
   stats.drop(reason);
@@ -181,6 +185,9 @@ export class TcpPcb {
   get sndbuf(): number {
     return this.writable() ? this.sbuf.capacity - this.sbuf.length : 0;
   }
+
+  /** The last soft ICMP error about this connection (RFC 1122 4.2.3.9), if any. */
+  lastIcmpError: IcmpErrorKind | undefined;
 
   /** Bytes written and not yet acknowledged. */
   get unacknowledged(): number {
@@ -706,6 +713,30 @@ export class TcpPcb {
     if (this.state === "syn-sent" || this.state === "time-wait" || this.state === "closed") return;
     this.stats.count("tcp.resets-sent");
     this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcv.nxt, RST | ACK);
+  }
+
+  // ---- ICMP errors ----
+
+  /** @internal an ICMP error about a segment of ours (RFC 1122 4.2.3.9, RFC 1191) */
+  icmpError(e: TransportError): void {
+    // RFC 5927 4.1: only for a sequence number in flight, which a blind attacker must guess.
+    if (seqDiff(e.seq, this.sndUna) < 0 || seqDiff(e.seq, this.sndMax) >= 0) return this.stats.drop("tcp-icmp-out-of-window");
+    this.stats.count("tcp.icmp-errors");
+    if (e.kind === "fragmentation-needed") return this.lowerMss(e.nextHopMtu);
+    if (e.hard && this.state === "syn-sent") return this.fail("refused");
+    this.lastIcmpError = e.kind; // soft: the connection may still get through
+  }
+
+  /** RFC 1191: the path takes only `mtu`-byte datagrams; resend what went out in larger segments. */
+  private lowerMss(mtu: number): void {
+    const mss = (mtu === 0 ? PMTU_UNKNOWN : Math.max(MIN_PMTU, mtu)) - HEADERS;
+    if (mss >= this.mss) return; // never raised by ICMP
+    this.mss = mss;
+    this.stats.count("tcp.pmtu-lowered");
+    if (!SENDING.has(this.state)) return;
+    this.sndNxt = this.sndUna;
+    this.rto.untime();
+    this.output();
   }
 
   // ---- Timers ----

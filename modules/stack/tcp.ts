@@ -14,6 +14,7 @@ import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 import { SequenceKey } from "./tcp-isn.ts";
+import type { TransportError } from "./transport-error.ts";
 import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
 import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
@@ -91,6 +92,13 @@ export class Tcp implements TcpHost, ListenerHost {
     this.pcbs.push(pcb);
     pcb.open();
     return ok(pcb);
+  }
+
+  /** @internal an ICMP error about a segment we sent */
+  icmpError(e: TransportError): void {
+    const pcb = this.find(e.localIp, e.localPort, e.remoteIp, e.remotePort);
+    if (!pcb) return this.netif.stats.drop("tcp-icmp-no-pcb");
+    pcb.icmpError(e);
   }
 
   /** @internal */
