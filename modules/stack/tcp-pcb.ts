@@ -1,8 +1,10 @@
 // One TCP connection (RFC 9293): its state machine; sending from a bounded buffer with
 // retransmission (RFC 6298), fast retransmit and NewReno congestion control (RFC 5681,
 // RFC 6582) and zero-window probes; receiving into a window the application reopens, with
-// out-of-order reassembly and delayed ACKs; keepalive; and RFC 5961's defences against
-// blind RST, SYN and ACK injection. The application sees lwIP's raw-API callbacks.
+// out-of-order reassembly and delayed ACKs; keepalive; RFC 5961's defences against blind
+// RST, SYN and ACK injection; ICMP errors and path MTU discovery (RFC 1191); and a bound in
+// time on every state a peer alone can keep it in (half-open, orphaned, probing a zero
+// window). The application sees lwIP's raw-API callbacks.
 
 import type { Ip4 } from "../wire/address.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";

@@ -1,7 +1,8 @@
 // TCP (RFC 9293) for the stack: listeners with a backlog, active opens, and the
-// demultiplexing of segments to connections (tcp-pcb.ts). A segment for no connection is
-// answered with RST. Limits on listeners, connections and TIME-WAIT pcbs bound the memory
-// peers can make us spend.
+// demultiplexing of segments and ICMP errors to connections (tcp-pcb.ts). A segment for no
+// connection is answered with RST. Limits on listeners, connections and TIME-WAIT pcbs
+// bound the memory peers can make us spend: over a backlog SYNs get SYN cookies, and a
+// full table gives up a pcb that has not earned its place (half-open or orphaned).
 
 import type { Ip4 } from "../wire/address.ts";
 import { fail, ok } from "../wire/result.ts";
