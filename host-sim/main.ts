@@ -82,6 +82,8 @@ mkdirSync(dirname(values.out), { recursive: true });
 const recorder = new PcapRecorder(lan.attach("device"), clock, values.out, { epochMs: Date.UTC(2026, 0, 1) });
 const seed = Number(values.seed);
 const files = deviceFiles();
+// The simulator's DHCP/DNS host and the client are on the LAN before the device boots.
+const client = values.replay ? undefined : startPeers();
 // The device boots with no address: DHCP gives it one (the replay's device has a fixed one).
 const device = startServices(recorder, new SeededRandom(seed), files, values.replay ? { ...DEMO, address: "10.0.0.2/24,10.0.0.1" } : DEMO, (e) =>
   console.log(traceLine(clock.now(), e)),
@@ -96,7 +98,7 @@ if (values.replay) {
   if (!started.ok) fail(started.reason);
   clock.runUntilIdle();
 } else {
-  bootAndExercise();
+  bootAndExercise(client!);
 }
 recorder.close();
 console.log(`\nstats ${JSON.stringify(device.stack.netif.stats)}`);
@@ -122,14 +124,8 @@ function startServices(link: Link, random: SeededRandom, store: Storage, config:
   return started.value;
 }
 
-/**
- * The embedded default: an infrastructure host (DHCP and DNS) and a client on the LAN.
- * The device leases an address, resolves a name and starts its services; then the
- * client, step by step, pings it, uses its echo service, knocks on a closed port,
- * fetches a file over TFTP and over FTP in passive and in active mode, and gets a page
- * over HTTP.
- */
-function bootAndExercise(): void {
+/** The embedded default's other hosts: an infrastructure host (DHCP and DNS) and a client; returns the client. */
+function startPeers(): Stack {
   const infra = createStack(lan.attach("infra"), clock, new SeededRandom(seed + 2), { mac: parseMac("02:00:00:00:00:01")!, ...subnet("10.0.0.1") });
   new DhcpServer(infra, {
     poolStart: addr("10.0.0.100"),
@@ -146,8 +142,16 @@ function bootAndExercise(): void {
       { name: "www.lan", class: 1, ttl: 300, type: "CNAME", target: "infra.lan" },
     ],
   });
-  const client = createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
+  return createStack(lan.attach("client"), clock, new SeededRandom(seed + 1), { mac: parseMac("02:00:00:00:00:09")!, ...subnet("10.0.0.9") });
+}
 
+/**
+ * The embedded default: the device leases an address, resolves a name and starts its
+ * services; then the client, step by step, pings it, uses its echo service, knocks on a
+ * closed port, fetches a file over TFTP and over FTP in passive and in active mode, and
+ * gets a page over HTTP.
+ */
+function bootAndExercise(client: Stack): void {
   const dhcp = device.dhcp!;
   step("the device's lease", () => dhcp.lease !== undefined);
   const lease = dhcp.lease!;

@@ -419,6 +419,10 @@ class Exchange {
     this.query = new Uint8Array(dnsLength(q));
     encodeDns(q, this.query);
     pcb.recv((data, from, fromPort) => this.receiveUdp(data, from, fromPort));
+    pcb.error(
+      (kind, to, toPort) =>
+        !this.done && kind === "port-unreachable" && toPort === DNS_PORT && to === this.servers[this.attempt % this.servers.length] && this.next("refused"),
+    );
     this.send();
   }
 

@@ -8,6 +8,8 @@ import { Icmp, type IcmpOptions } from "./icmp.ts";
 import { Udp } from "./udp.ts";
 import { Tcp, type TcpConfig } from "./tcp.ts";
 import type { Stats } from "./stats.ts";
+import { transportError } from "./transport-error.ts";
+import { IP_PROTO_TCP, IP_PROTO_UDP } from "../wire/ipv4.ts";
 
 export interface StackOptions extends NetifOptions {
   arp?: Partial<ArpOptions>;
@@ -41,5 +43,12 @@ export function createStack(link: Link, clock: Clock, random: Random, options: S
   const icmp = new Icmp(ip, options.icmp);
   const udp = new Udp(ip, icmp);
   const tcp = new Tcp(ip, options.tcp);
+  icmp.onError = (_from, m) => {
+    const e = transportError(m);
+    if (!e) return;
+    if (e.localIp !== netif.ip) return netif.stats.drop("icmp-error-not-ours");
+    if (e.protocol === IP_PROTO_TCP) tcp.icmpError(e);
+    else if (e.protocol === IP_PROTO_UDP) udp.icmpError(e);
+  };
   return { netif, arp, ip, icmp, udp, tcp, clock, random, stats: netif.stats, event: (layer, text) => netif.event(layer, text) };
 }

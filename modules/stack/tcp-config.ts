@@ -10,11 +10,12 @@ export interface TcpConfig {
   initialRtoMs: number;
   minRtoMs: number; // above the peer's delayed-ACK timer, so a lone segment is not resent early
   maxRtoMs: number;
-  maxRetries: number; // consecutive timeouts of the same data before err("timeout")
+  maxRetries: number; // consecutive timeouts of the same data, or unanswered zero-window probes, before err("timeout")
   synRetries: number;
   delayedAckMs: number;
   mslMs: number; // TIME-WAIT lasts twice this
   finWait2Ms: number; // how long a closed pcb waits for the peer's FIN
+  orphanTimeoutMs: number; // how long a pcb the application closed may take to finish, FIN-WAIT-2 included; then RST
   synRcvdTimeoutMs: number; // a half-open connection from a listener is dropped after this (lwIP's TCP_SYN_RCVD_TIMEOUT)
   synCookies: boolean; // a SYN beyond a listener's backlog gets a SYN cookie rather than nothing
   keepalive: boolean; // the default for new pcbs
@@ -40,6 +41,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   delayedAckMs: 200,
   mslMs: 30_000,
   finWait2Ms: 60_000,
+  orphanTimeoutMs: 60_000,
   synRcvdTimeoutMs: 20_000,
   synCookies: true,
   keepalive: false,

@@ -107,6 +107,9 @@ class SipState {
 }
 
 const TICKS_PER_MS = 250; // RFC 6528's 4-microsecond clock
+/** The MSS a SYN cookie can keep, by its two low bits: the largest at most the peer's. */
+const COOKIE_MSS = [536, 1220, 1400, 1460];
+const COOKIE_SLOT_MS = 64_000; // a cookie is good for one to two slots
 
 /** ISNs and SYN cookies for one stack, under a key drawn from its random source at start. */
 export class SequenceKey {
@@ -124,8 +127,28 @@ export class SequenceKey {
     return (m + this.hash(localIp, localPort, remoteIp, remotePort, 12)) >>> 0;
   }
 
-  /** A 32-bit keyed hash of the 4-tuple and two more words, to sign SYN cookies. */
-  sign(localIp: number, localPort: number, remoteIp: number, remotePort: number, a: number, b: number): number {
+  /**
+   * A SYN cookie, the ISN of a SYN-ACK that keeps no state: the signature of the 4-tuple,
+   * the peer's ISN and the time slot, with the peer's MSS (rounded down) in its two low bits.
+   */
+  cookie(localIp: number, localPort: number, remoteIp: number, remotePort: number, irs: number, peerMss: number, nowMs: number): number {
+    let i = COOKIE_MSS.length - 1;
+    while (i > 0 && COOKIE_MSS[i]! > peerMss) i--;
+    const slot = Math.floor(nowMs / COOKIE_SLOT_MS);
+    return ((this.sign(localIp, localPort, remoteIp, remotePort, irs, slot) & ~3) | i) >>> 0;
+  }
+
+  /** The MSS that cookie `iss` keeps, if it is ours for that SYN from this slot or the one before; else 0. */
+  cookieMss(localIp: number, localPort: number, remoteIp: number, remotePort: number, irs: number, iss: number, nowMs: number): number {
+    const slot = Math.floor(nowMs / COOKIE_SLOT_MS);
+    for (let s = slot; s >= slot - 1; s--) {
+      if (((this.sign(localIp, localPort, remoteIp, remotePort, irs, s) ^ iss) & ~3) === 0) return COOKIE_MSS[iss & 3]!;
+    }
+    return 0;
+  }
+
+  /** A 32-bit keyed hash of the 4-tuple and two more words. */
+  private sign(localIp: number, localPort: number, remoteIp: number, remotePort: number, a: number, b: number): number {
     this.view.setUint32(12, a >>> 0);
     this.view.setUint32(16, b >>> 0);
     return this.hash(localIp, localPort, remoteIp, remotePort, 20);

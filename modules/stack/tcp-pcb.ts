@@ -1,8 +1,10 @@
 // One TCP connection (RFC 9293): its state machine; sending from a bounded buffer with
 // retransmission (RFC 6298), fast retransmit and NewReno congestion control (RFC 5681,
 // RFC 6582) and zero-window probes; receiving into a window the application reopens, with
-// out-of-order reassembly and delayed ACKs; keepalive; and RFC 5961's defences against
-// blind RST, SYN and ACK injection. The application sees lwIP's raw-API callbacks.
+// out-of-order reassembly and delayed ACKs; keepalive; RFC 5961's defences against blind
+// RST, SYN and ACK injection; ICMP errors and path MTU discovery (RFC 1191); and a bound in
+// time on every state a peer alone can keep it in (half-open, orphaned, probing a zero
+// window). The application sees lwIP's raw-API callbacks.
 
 import type { Ip4 } from "../wire/address.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
@@ -14,6 +16,7 @@ import { Deadline } from "./tcp-deadline.ts";
 import { Keepalive } from "./tcp-keepalive.ts";
 import { MAX_SHIFT, MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow, windowShift } from "./tcp-receive.ts";
 import { TokenBucket } from "./token-bucket.ts";
+import type { IcmpErrorKind, TransportError } from "./transport-error.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
 import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
@@ -63,6 +66,9 @@ const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const DEFAULT_MSS = 536; // RFC 9293: assumed when the peer sends no MSS option
 const RTO_AFTER_SYN_LOSS_MS = 3000;
+const HEADERS = 40; // IPv4 and TCP headers without options, between the MTU and the MSS
+const MIN_PMTU = 552; // Linux's floor, so a forged ICMP cannot make segments tiny
+const PMTU_UNKNOWN = 576; // for a router that does not say its next hop's MTU
 
 function drop(stats: Stats, reason: string): false {
   stats.drop(reason);
@@ -112,7 +118,8 @@ export class TcpPcb {
   private retries = 0;
   private synLost = false; // the peer sent its SYN again: ours or its SYN-ACK was lost
   private persisting = false;
-  private probes = 0;
+  private probes = 0; // zero-window probes since the window was last open, for their backoff
+  private unanswered = 0; // zero-window probes since the peer was last heard from
 
   // Receive side.
   private irs = 0;
@@ -125,7 +132,7 @@ export class TcpPcb {
   private sentPending = 0; // bytes acknowledged, for the sent callback
 
   private readonly rtx: Deadline; // retransmission, persist, FIN-WAIT-2 and TIME-WAIT
-  private readonly limit: Deadline; // how long a peer may keep us half-open
+  private readonly limit: Deadline; // how long a peer may keep us half-open, or an orphan alive
   private readonly delack: Deadline;
   private readonly keep: Keepalive;
   private readonly challenges: TokenBucket; // RFC 5961 section 7
@@ -180,6 +187,9 @@ export class TcpPcb {
   get sndbuf(): number {
     return this.writable() ? this.sbuf.capacity - this.sbuf.length : 0;
   }
+
+  /** The last soft ICMP error about this connection (RFC 1122 4.2.3.9), if any. */
+  lastIcmpError: IcmpErrorKind | undefined;
 
   /** Bytes written and not yet acknowledged. */
   get unacknowledged(): number {
@@ -244,10 +254,12 @@ export class TcpPcb {
         return this.reset();
       case "fin-wait-2":
         this.rtx.set(this.tcp.config.finWait2Ms);
-        return;
+        break;
       default:
-        return this.shutdown();
+        this.shutdown();
     }
+    // An orphan: nobody can abort it any more, so its time is bounded whatever the peer does.
+    if (this.state !== "closed" && this.state !== "time-wait") this.limit.set(this.tcp.config.orphanTimeoutMs);
   }
 
   /** Half-close: sends FIN after the queued data (once established, if need be) and keeps receiving. */
@@ -442,6 +454,7 @@ export class TcpPcb {
     const stats = this.stats;
     if (!(seg.flags & ACK)) return drop(stats, "tcp-no-ack");
     this.keep.restart();
+    this.unanswered = 0;
     if (this.state === "syn-received") {
       if (seqDiff(seg.ack, this.sndUna) <= 0 || seqDiff(seg.ack, this.sndMax) > 0) {
         this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, seg.ack, 0, RST);
@@ -704,6 +717,30 @@ export class TcpPcb {
     this.tcp.sendReset(this.localIp, this.localPort, this.remoteIp, this.remotePort, this.ackSeq(), this.rcv.nxt, RST | ACK);
   }
 
+  // ---- ICMP errors ----
+
+  /** @internal an ICMP error about a segment of ours (RFC 1122 4.2.3.9, RFC 1191) */
+  icmpError(e: TransportError): void {
+    // RFC 5927 4.1: only for a sequence number in flight, which a blind attacker must guess.
+    if (seqDiff(e.seq, this.sndUna) < 0 || seqDiff(e.seq, this.sndMax) >= 0) return this.stats.drop("tcp-icmp-out-of-window");
+    this.stats.count("tcp.icmp-errors");
+    if (e.kind === "fragmentation-needed") return this.lowerMss(e.nextHopMtu);
+    if (e.hard && this.state === "syn-sent") return this.fail("refused");
+    this.lastIcmpError = e.kind; // soft: the connection may still get through
+  }
+
+  /** RFC 1191: the path takes only `mtu`-byte datagrams; resend what went out in larger segments. */
+  private lowerMss(mtu: number): void {
+    const mss = (mtu === 0 ? PMTU_UNKNOWN : Math.max(MIN_PMTU, mtu)) - HEADERS;
+    if (mss >= this.mss) return; // never raised by ICMP
+    this.mss = mss;
+    this.stats.count("tcp.pmtu-lowered");
+    if (!SENDING.has(this.state)) return;
+    this.sndNxt = this.sndUna;
+    this.rto.untime();
+    this.output();
+  }
+
   // ---- Timers ----
 
   private onRtx(): void {
@@ -754,12 +791,14 @@ export class TcpPcb {
       this.rtx.set(this.rto.value);
       return;
     }
+    if (this.unanswered >= this.tcp.config.maxRetries) return this.fail("timeout"); // lwIP's TCP_MAXRTX
     this.stats.count("tcp.window-probes");
     this.rto.untime();
     this.sendData(this.sndNxt, 1, false);
     const end = seqAdd(this.sndNxt, 1);
     if (seqDiff(end, this.sndMax) > 0) this.sndMax = end;
     this.probes++;
+    this.unanswered++;
     this.rtx.set(this.persistInterval());
   }
 
@@ -776,8 +815,15 @@ export class TcpPcb {
     return 2 * this.tcp.config.mslMs;
   }
 
-  /** A half-open connection that the peer never completed: dropped without a word, as it may be spoofed. */
+  /**
+   * A half-open connection the peer never completed is dropped without a word, as it may be
+   * spoofed; an orphan that did not finish in time is reset.
+   */
   private onLimit(): void {
+    if (this.released) {
+      this.stats.count("tcp.orphan-timeouts");
+      return this.reset();
+    }
     this.stats.count("tcp.syn-received-timeouts");
     this.destroy();
   }
@@ -786,6 +832,7 @@ export class TcpPcb {
 
   private enterTimeWait(): void {
     this.current = "time-wait";
+    this.limit.clear(); // 2 MSL bounds it
     this.delack.clear();
     this.keep.stop();
     this.rtx.set(this.timeWaitMs());
@@ -809,15 +856,17 @@ export class TcpPcb {
     this.destroy();
   }
 
-  /** @internal a pcb that has not earned its place: half-open from a listener */
+  /** @internal a pcb that has not earned its place or has given it up: half-open from a listener, or orphaned */
   get reclaimable(): boolean {
-    return this.state === "syn-received" && this.listener !== undefined && !this.given;
+    if (this.state === "syn-received") return this.listener !== undefined && !this.given;
+    return this.released && this.state !== "time-wait" && this.state !== "closed";
   }
 
-  /** @internal the stack takes the pcb back for a newcomer */
+  /** @internal the stack takes the pcb back for a newcomer: silently if half-open, with RST if orphaned */
   evict(): void {
     this.stats.count("tcp.evicted");
-    this.destroy();
+    if (this.released) this.reset();
+    else this.destroy();
   }
 
   /** @internal the listener closed before the application accepted this pcb */

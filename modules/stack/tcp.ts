@@ -1,7 +1,8 @@
 // TCP (RFC 9293) for the stack: listeners with a backlog, active opens, and the
-// demultiplexing of segments to connections (tcp-pcb.ts). A segment for no connection is
-// answered with RST. Limits on listeners, connections and TIME-WAIT pcbs bound the memory
-// peers can make us spend.
+// demultiplexing of segments and ICMP errors to connections (tcp-pcb.ts). A segment for no
+// connection is answered with RST. Limits on listeners, connections and TIME-WAIT pcbs
+// bound the memory peers can make us spend: over a backlog SYNs get SYN cookies, and a
+// full table gives up a pcb that has not earned its place (half-open or orphaned).
 
 import type { Ip4 } from "../wire/address.ts";
 import { fail, ok } from "../wire/result.ts";
@@ -14,6 +15,7 @@ import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 import type { Stats } from "./stats.ts";
 import { TCP_DEFAULTS, type TcpConfig } from "./tcp-config.ts";
 import { SequenceKey } from "./tcp-isn.ts";
+import type { TransportError } from "./transport-error.ts";
 import { TcpListener, type ListenerHost } from "./tcp-listener.ts";
 import { TcpPcb, type TcpError, type TcpHost } from "./tcp-pcb.ts";
 
@@ -91,6 +93,13 @@ export class Tcp implements TcpHost, ListenerHost {
     this.pcbs.push(pcb);
     pcb.open();
     return ok(pcb);
+  }
+
+  /** @internal an ICMP error about a segment we sent */
+  icmpError(e: TransportError): void {
+    const pcb = this.find(e.localIp, e.localPort, e.remoteIp, e.remotePort);
+    if (!pcb) return this.netif.stats.drop("tcp-icmp-no-pcb");
+    pcb.icmpError(e);
   }
 
   /** @internal */
@@ -181,11 +190,7 @@ export class Tcp implements TcpHost, ListenerHost {
    * 4-tuple, the peer's ISN and the time, and keeps the peer's MSS in its two low bits.
    */
   private sendCookie(d: Datagram, seg: TcpDecoded): void {
-    const peerMss = seg.options.mss ?? COOKIE_MSS[0]!;
-    let i = COOKIE_MSS.length - 1;
-    while (i > 0 && COOKIE_MSS[i]! > peerMss) i--;
-    const slot = Math.floor(this.clock.now() / COOKIE_SLOT_MS);
-    const iss = ((this.seqKey.sign(d.dst, seg.dstPort, d.src, seg.srcPort, seg.seq, slot) & ~3) | i) >>> 0;
+    const iss = this.seqKey.cookie(d.dst, seg.dstPort, d.src, seg.srcPort, seg.seq, seg.options.mss ?? 536, this.clock.now());
     this.netif.stats.count("tcp.syn-cookies-sent");
     const options = { mss: this.mss };
     this.send(d.dst, d.src, {
@@ -205,11 +210,8 @@ export class Tcp implements TcpHost, ListenerHost {
   private cookieAck(l: TcpListener, d: Datagram, seg: TcpDecoded): boolean {
     if (!this.config.synCookies) return false;
     const iss = (seg.ack - 1) >>> 0;
-    const irs = (seg.seq - 1) >>> 0;
-    const slot = Math.floor(this.clock.now() / COOKIE_SLOT_MS);
-    let valid = false;
-    for (let s = slot; s >= slot - 1 && !valid; s--) valid = ((this.seqKey.sign(d.dst, seg.dstPort, d.src, seg.srcPort, irs, s) ^ iss) & ~3) === 0;
-    if (!valid) return false;
+    const mss = this.seqKey.cookieMss(d.dst, seg.dstPort, d.src, seg.srcPort, (seg.seq - 1) >>> 0, iss, this.clock.now());
+    if (mss === 0) return false;
     const stats = this.netif.stats;
     if (l.queued >= l.backlog) {
       stats.drop("tcp-backlog-full");
@@ -224,7 +226,7 @@ export class Tcp implements TcpHost, ListenerHost {
     const pcb = new TcpPcb(this, d.dst, seg.dstPort, d.src, seg.srcPort, l);
     this.pcbs.push(pcb);
     l.opened(pcb);
-    pcb.openFromCookie(seg, iss, COOKIE_MSS[iss & 3]!);
+    pcb.openFromCookie(seg, iss, mss);
     return true;
   }
 
@@ -263,9 +265,6 @@ export class Tcp implements TcpHost, ListenerHost {
 }
 
 const EMPTY = new Uint8Array(0);
-/** The MSS a SYN cookie can keep, by its two low bits: the largest at most the peer's. */
-const COOKIE_MSS = [536, 1220, 1400, 1460];
-const COOKIE_SLOT_MS = 64_000; // a cookie is good for one to two slots
 
 /** Never answer or connect to a broadcast, multicast or unset address. */
 function unicastSource(ip: Ip4): boolean {

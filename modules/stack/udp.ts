@@ -8,13 +8,17 @@ import { ICMP_UNREACH_PORT } from "../wire/icmp.ts";
 import { IP_PROTO_UDP } from "../wire/ipv4.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Icmp } from "./icmp.ts";
+import type { IcmpErrorKind, TransportError } from "./transport-error.ts";
 import { ephemeralPort, type OpenResult, validPort } from "./ports.ts";
 
 export type UdpRecv = (data: Uint8Array, from: Ip4, fromPort: number, to: Ip4) => void;
+/** An ICMP error about a datagram this pcb sent to `to`:`toPort`. */
+export type UdpError = (kind: IcmpErrorKind, to: Ip4, toPort: number) => void;
 
 export class UdpPcb {
   port = 0;
   private receiver: UdpRecv | undefined;
+  private errorCb: UdpError | undefined;
 
   constructor(private readonly udp: Udp) {}
 
@@ -27,6 +31,11 @@ export class UdpPcb {
     this.receiver = cb;
   }
 
+  /** Called with the ICMP errors about what this pcb sent (RFC 1122 4.1.3.3): port unreachable... */
+  error(cb: UdpError): void {
+    this.errorCb = cb;
+  }
+
   /** Sends one datagram; binds an ephemeral port first if needed. Returns false if it could not be sent. */
   sendTo(data: Uint8Array, addr: Ip4, port: number, src?: Ip4): boolean {
     if (this.port === 0 && !this.bind(0).ok) return false;
@@ -36,6 +45,12 @@ export class UdpPcb {
   close(): void {
     this.udp.unbind(this);
     this.receiver = undefined;
+    this.errorCb = undefined;
+  }
+
+  /** @internal an ICMP error from the UDP layer */
+  errored(kind: IcmpErrorKind, to: Ip4, toPort: number): void {
+    this.errorCb?.(kind, to, toPort);
   }
 
   /** @internal delivery from the UDP layer */
@@ -84,6 +99,14 @@ export class Udp {
     encodeUdp({ srcPort, dstPort, payload: data }, from, dst, frame, HEADROOM);
     this.ip.netif.stats.count("udp.tx");
     return this.ip.output(frame, dst, IP_PROTO_UDP, { src: from });
+  }
+
+  /** @internal an ICMP error about a datagram we sent */
+  icmpError(e: TransportError): void {
+    const pcb = this.pcbs.get(e.localPort);
+    if (!pcb) return this.ip.netif.stats.drop("udp-icmp-no-pcb");
+    this.ip.netif.stats.count("udp.icmp-errors");
+    pcb.errored(e.kind, e.remoteIp, e.remotePort);
   }
 
   private input(d: Datagram): void {

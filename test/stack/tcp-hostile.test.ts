@@ -200,3 +200,59 @@ test("after a lost SYN-ACK (the peer's SYN again) the initial window is one segm
   s.send({ flags: ".", seq: 1, ack: 1 });
   t.deepEqual(s.take(), ["0 [S.] seq=0 ack=1 win=5840 mss=1460", "500 [S.] seq=0 ack=1 win=5840 mss=1460", "500 [.] seq=1 ack=1 win=5840 len=1460"]);
 });
+
+// ---- Silent and slow peers ----
+
+test("zero-window probing gives up after maxRetries unanswered probes", (t) => {
+  const s = new Script({ maxRetries: 3 });
+  const pcb = s.accept({ window: 0 });
+  s.take();
+  pcb.write(Script.bytes(100));
+  s.run(10_000);
+  t.deepEqual(s.take(), ["250 [.] seq=1 ack=1 win=5840 len=1", "750 [.] seq=1 ack=1 win=5840 len=1", "1750 [.] seq=1 ack=1 win=5840 len=1"]);
+  t.deepEqual(s.events, ["accept", "err timeout"]);
+  t.is(pcb.state, "closed");
+});
+
+test("an orphan whose peer answers every zero-window probe is reset orphanTimeoutMs after close()", (t) => {
+  const s = new Script({ orphanTimeoutMs: 30_000 });
+  const pcb = s.accept({ window: 0 });
+  pcb.write(Script.bytes(100));
+  s.run(1000);
+  pcb.close();
+  for (;;) {
+    s.run(100);
+    if (pcb.state === "closed" || s.clock.now() >= 40_000) break;
+    s.send({ flags: ".", ack: 1, window: 0 }); // "still closed": the peer answers, and never reads
+  }
+  t.is(s.clock.now(), 31_000);
+  t.is(s.take().at(-1), "31000 [R.] seq=1 ack=1 win=0");
+  t.is(s.stats.counters["tcp.orphan-timeouts"], 1);
+});
+
+test("an orphan in FIN-WAIT-2 is bounded by orphanTimeoutMs too, whatever finWait2Ms says", (t) => {
+  const s = new Script({ orphanTimeoutMs: 30_000, finWait2Ms: 3_600_000 });
+  const pcb = s.accept();
+  pcb.close();
+  s.send({ flags: ".", ack: 2 });
+  t.is(pcb.state, "fin-wait-2");
+  s.run(29_999);
+  t.is(pcb.state, "fin-wait-2");
+  s.run(1);
+  t.is(pcb.state, "closed");
+});
+
+test("a full pcb table reclaims the oldest orphan for a new connection", (t) => {
+  const s = new Script({ maxPcbs: 1 });
+  const pcb = s.accept({ window: 0 });
+  pcb.write(Script.bytes(100));
+  pcb.close(); // stuck behind the peer's zero window
+  s.take();
+  s.send({ flags: "S", seq: 0, srcPort: 2000, options: { mss: 1460 } });
+  t.deepEqual(s.take(), ["0 [R.] seq=1 ack=1 win=0", "0 [S.] 80>2000 seq=0 ack=1 win=5840 mss=1460"]);
+  t.is(pcb.state, "closed");
+  t.deepEqual(
+    s.tcp.connections.map((p) => p.remotePort),
+    [2000],
+  );
+});

@@ -10,7 +10,8 @@ import type { TcpConfig, TcpPcb } from "../../modules/stack/tcp.ts";
 import { BROADCAST_MAC, ZERO_MAC } from "../../modules/wire/address.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../modules/wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4, IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
+import { encodeIcmp, icmpLength, type IcmpMessage } from "../../modules/wire/icmp.ts";
+import { decodeIpv4, encodeIpv4, IP_PROTO_ICMP, IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpOptions, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
 import { ip, mac } from "./bench.ts";
 import { unwrap } from "../../modules/wire/result.ts";
@@ -57,6 +58,8 @@ export class Script {
   readonly stack: Stack;
   readonly lines: string[] = [];
   readonly segments: TcpDecoded[] = [];
+  /** The IPv4 datagrams of `segments`, for ICMP errors to quote. */
+  readonly datagrams: Uint8Array[] = [];
   /** The stack's port for segments we send (learned from its SYN when it is the client). */
   stackPort = SERVER_PORT;
   private readonly isn = new Map<string, number>(); // the stack's ISN, by "stackPort:peerPort"
@@ -117,6 +120,18 @@ export class Script {
     const tcp = new Uint8Array(tcpLength(seg));
     encodeTcp(seg, PEER, US, tcp);
     this.receiver!(this.ipFrame(tcp));
+  }
+
+  /** Delivers an ICMP message to the stack from `from` (a router on the path, or the peer). */
+  sendIcmp(m: IcmpMessage, from = PEER): void {
+    const icmp = new Uint8Array(icmpLength(m));
+    encodeIcmp(m, icmp);
+    this.receiver!(this.ipFrame(icmp, IP_PROTO_ICMP, from));
+  }
+
+  /** What an ICMP error quotes of the stack's `i`-th segment: its IPv4 header and 8 bytes more. */
+  quote(i = this.datagrams.length - 1): Uint8Array {
+    return this.datagrams[i]!.subarray(0, 28);
   }
 
   /** Delivers raw TCP bytes (already encoded) from the peer. */
@@ -191,6 +206,7 @@ export class Script {
     if (seg.flags & SYN && !(seg.flags & ACK)) this.stackPort = seg.srcPort;
     if (seg.flags & SYN) this.isn.set(`${seg.srcPort}:${seg.dstPort}`, seg.seq);
     this.segments.push(seg);
+    this.datagrams.push(eth.value.payload.slice());
     this.lines.push(this.describe(seg));
   }
 
@@ -208,7 +224,7 @@ export class Script {
     return s;
   }
 
-  private ipFrame(tcp: Uint8Array): Uint8Array {
+  private ipFrame(tcp: Uint8Array, protocol = IP_PROTO_TCP, src = PEER): Uint8Array {
     const ipBytes = new Uint8Array(20 + tcp.length);
     encodeIpv4(
       {
@@ -219,8 +235,8 @@ export class Script {
         mf: false,
         fragmentOffsetBytes: 0,
         ttl: 64,
-        protocol: IP_PROTO_TCP,
-        src: PEER,
+        protocol,
+        src,
         dst: US,
         options: new Uint8Array(0),
         payload: tcp,
