@@ -12,13 +12,13 @@
 import { latin1 } from "../wire/text.ts";
 
 export interface HttpLimits {
-  /** Characters in the request line (414 beyond). */
+  /** Characters (bytes) in the request line (414 beyond). Default 2048. */
   maxRequestLine: number;
-  /** Bytes of the field section, line ends included (431 beyond); trailers have the same bound. */
+  /** Bytes of the field section, line ends included (431 beyond); trailers have the same bound. Default 4096. */
   maxHeaderBytes: number;
-  /** Field lines (431 beyond). */
+  /** Field lines, count (431 beyond). Default 32. */
   maxHeaders: number;
-  /** Bytes of a request body (413 beyond). */
+  /** Bytes of a request body (413 beyond). Default 1 MiB. */
   maxBodyBytes: number;
 }
 

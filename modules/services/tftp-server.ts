@@ -49,7 +49,7 @@ import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
 const BLOCK_OVERHEAD = IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + TFTP_DATA_HEADER_LEN;
 
 export interface TftpServerOptions {
-  /** Default 69. */
+  /** UDP port requests arrive on. Default 69. */
   port: number;
   /** Accept write requests. Default false. */
   allowWrite: boolean;
@@ -58,10 +58,10 @@ export interface TftpServerOptions {
   /**
    * Transfers at once, each with its own port and at most a window of blocks in memory.
    * When all are taken, one that never heard from its peer and has already timed out
-   * gives its slot to a new request. Default 4.
+   * gives its slot to a new request. Count; default 4.
    */
   maxTransfers: number;
-  /** Transfers at once with one peer address. Default 2. */
+  /** Transfers at once with one peer address, count. Default 2. */
   maxTransfersPerPeer: number;
   /** A transfer's whole life; past it, the transfer ends with an error. Default 300 000 ms. */
   maxTransferMs: number;
@@ -69,15 +69,30 @@ export interface TftpServerOptions {
   timeoutMs: number;
   /** Largest timeout option accepted, in seconds; a longer one is left out of the OACK (RFC 2349). Default 10. */
   maxTimeoutS: number;
-  /** Sends again before a transfer is given up. Default 5. */
+  /** Sends again before a transfer is given up, count. Default 5. */
   retries: number;
-  /** Largest block offered; never more than the MTU allows (1468 bytes on Ethernet). */
+  /** Largest block offered, bytes; never more than the MTU allows (1468 bytes on Ethernet). Default 65464 (RFC 2348's largest). */
   maxBlksize: number;
   /** Largest window offered, in blocks. Default 8. */
   maxWindowsize: number;
   /** Called once when a transfer ends, whether it succeeded or not. */
   onTransfer: ((report: TftpTransferReport) => void) | undefined;
 }
+
+export const TFTP_SERVER_DEFAULTS: TftpServerOptions = {
+  port: TFTP_PORT,
+  allowWrite: false,
+  allowOverwrite: false,
+  maxTransfers: 4,
+  maxTransfersPerPeer: 2,
+  maxTransferMs: 300_000,
+  timeoutMs: 1000,
+  maxTimeoutS: 10,
+  retries: 5,
+  maxBlksize: 65464,
+  maxWindowsize: 8,
+  onTransfer: undefined,
+};
 
 export interface TftpTransferReport {
   op: "read" | "write";
@@ -124,21 +139,8 @@ export class TftpServer {
   ) {
     this.netif = stack.netif;
     const mtuBlock = this.netif.mtu - BLOCK_OVERHEAD;
-    this.options = {
-      port: TFTP_PORT,
-      allowWrite: false,
-      allowOverwrite: false,
-      maxTransfers: 4,
-      maxTransfersPerPeer: 2,
-      maxTransferMs: 300_000,
-      timeoutMs: 1000,
-      maxTimeoutS: 10,
-      retries: 5,
-      maxWindowsize: 8,
-      onTransfer: undefined,
-      ...options,
-      maxBlksize: Math.min(options.maxBlksize ?? mtuBlock, mtuBlock),
-    };
+    const maxBlksize = Math.min(options.maxBlksize ?? TFTP_SERVER_DEFAULTS.maxBlksize, mtuBlock);
+    this.options = { ...TFTP_SERVER_DEFAULTS, ...options, maxBlksize };
     this.pcb = stack.udp.pcb();
     this.pcb.recv((data, from, port) => this.request(data, from, port));
   }
