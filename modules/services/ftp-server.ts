@@ -20,6 +20,7 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Ip4 } from "../wire/address.ts";
 import { utf8Encode } from "../wire/text.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { FtpDrop } from "../stack/drops.ts";
 import type { TransferContext } from "./ftp-data.ts";
 import { FtpSession } from "./ftp-session.ts";
 
@@ -173,7 +174,7 @@ export class FtpServer {
     this.sessions.add(new FtpSession(this, pcb));
   }
 
-  private turnAway(pcb: TcpPcb, reason: string, text: string): void {
+  private turnAway(pcb: TcpPcb, reason: FtpDrop, text: string): void {
     this.stack.stats.drop(reason);
     pcb.write(utf8Encode(`421 ${text}\r\n`));
     pcb.close();

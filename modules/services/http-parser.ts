@@ -10,6 +10,7 @@
 // HTTP-date of If-Modified-Since) have their parsers here too.
 
 import { latin1 } from "../wire/text.ts";
+import type { HttpParseDrop } from "../stack/drops.ts";
 
 export interface HttpLimits {
   /** Characters (bytes) in the request line (414 beyond). Default 2048. */
@@ -38,7 +39,7 @@ export type ParseStep =
   | { kind: "head"; head: RequestHead }
   | { kind: "data"; data: Uint8Array }
   | { kind: "end" }
-  | { kind: "error"; status: number; reason: string };
+  | { kind: "error"; status: number; reason: HttpParseDrop };
 
 type State = "start" | "fields" | "length" | "chunk-size" | "chunk-data" | "chunk-end" | "trailers" | "failed";
 
@@ -265,7 +266,7 @@ export class RequestParser {
     return END;
   }
 
-  private fail(status: number, reason: string): ParseStep {
+  private fail(status: number, reason: HttpParseDrop): ParseStep {
     this.state = "failed";
     this.failure = { kind: "error", status, reason };
     return this.failure;
