@@ -28,6 +28,7 @@ import {
   encodeDhcp,
 } from "../wire/dhcp.ts";
 import type { Timer } from "../platform.ts";
+import { ARP_PROBE_DEFAULTS, type ArpProbeOptions } from "../stack/arp.ts";
 import type { Stack } from "../stack/stack.ts";
 import type { UdpPcb } from "../stack/udp.ts";
 
@@ -62,15 +63,6 @@ export interface DhcpLease {
   rebindingTime: number;
   /** Clock time (ms) the REQUEST that won this lease was first sent: the lease runs from there. */
   acquiredAt: number;
-}
-
-export interface ArpProbeOptions {
-  /** ARP probes sent, count (RFC 5227 PROBE_NUM). */
-  probes: number;
-  /** Gap between probes, ms. */
-  intervalMs: number;
-  /** Wait after the last probe for an answer, ms. */
-  waitMs: number;
 }
 
 export interface DhcpClientOptions {
@@ -129,7 +121,7 @@ export const DHCP_CLIENT_DEFAULTS: DhcpClientOptions = {
   jitterMs: 1000,
   requestTries: 4,
   renewRetryMinMs: 60_000,
-  probe: { probes: 3, intervalMs: 1000, waitMs: 2000 },
+  probe: ARP_PROBE_DEFAULTS,
   declineWaitMs: 10_000,
   maxConflicts: 10,
   conflictRateLimitMs: 60_000,
@@ -413,7 +405,6 @@ export class DhcpClient {
     this.retry?.cancel();
     if (renewal || !this.options.probe) return this.bind(lease);
     this.setState("probing");
-    const p = this.options.probe;
     this.stack.arp.probe(
       lease.ip,
       (conflict) => {
@@ -421,9 +412,7 @@ export class DhcpClient {
         if (conflict) return this.decline(lease, conflict);
         this.bind(lease);
       },
-      p.probes,
-      p.intervalMs,
-      p.waitMs,
+      this.options.probe,
     );
   }
 

@@ -40,6 +40,18 @@ export const ARP_DEFAULTS: ArpOptions = {
   defendIntervalMs: 10_000,
 };
 
+/** The RFC 5227 probe that checks an address is free before it is used. */
+export interface ArpProbeOptions {
+  /** ARP probes sent, count (RFC 5227 PROBE_NUM). */
+  probes: number;
+  /** Gap between probes, ms. */
+  intervalMs: number;
+  /** Wait after the last probe for an answer, ms. */
+  waitMs: number;
+}
+
+export const ARP_PROBE_DEFAULTS: ArpProbeOptions = { probes: 3, intervalMs: 1000, waitMs: 2000 };
+
 interface Entry {
   mac: Mac;
   expires: number;
@@ -127,7 +139,8 @@ export class Arp {
    * then waits `waitMs`. Calls back with the conflicting MAC, or undefined when the
    * address is free.
    */
-  probe(ip: Ip4, done: (conflict: Mac | undefined) => void, probes = 3, intervalMs = 1000, waitMs = 2000): void {
+  probe(ip: Ip4, done: (conflict: Mac | undefined) => void, options: ArpProbeOptions = ARP_PROBE_DEFAULTS): void {
+    const { probes, intervalMs, waitMs } = options;
     const clock = this.netif.clock;
     let sent = 0;
     let timer: Timer;

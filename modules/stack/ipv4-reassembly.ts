@@ -9,11 +9,16 @@ import type { Ipv4Decoded } from "../wire/ipv4.ts";
 import type { Ipv4Drop } from "./drops.ts";
 import type { Stats } from "./stats.ts";
 
+/** Ipv4Options' reassembly settings (see there). */
 export interface ReassemblyLimits {
-  slots: number; // datagrams being reassembled at once
-  maxBytes: number; // largest datagram reassembled
-  maxFragments: number; // per datagram
-  timeoutMs: number; // from the first fragment
+  /** Datagrams being reassembled at once, count. */
+  slots: number;
+  /** Largest datagram reassembled, bytes. */
+  maxBytes: number;
+  /** Fragments per datagram, count. */
+  maxFragments: number;
+  /** From the first fragment, ms. */
+  timeoutMs: number;
 }
 
 /** A reassembled datagram: its payload, and the header of its first fragment (for ICMP quotes). */
