@@ -21,7 +21,7 @@ import type { Ip4 } from "../wire/address.ts";
 import { utf8Encode } from "../wire/text.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { FtpDrop } from "../stack/drops.ts";
-import type { TransferContext } from "./ftp-data.ts";
+import type { TransferContext, TransferError } from "./ftp-data.ts";
 import { FtpSession } from "./ftp-session.ts";
 
 export const FTP_PORT = 21;
@@ -107,7 +107,7 @@ export interface FtpTransferReport {
   /** Bytes over the data connection (after TYPE A conversion when sending). */
   bytes: number;
   /** Why it failed; absent when it succeeded. */
-  error?: string;
+  error?: TransferError | FtpDrop;
 }
 
 export class FtpServer {

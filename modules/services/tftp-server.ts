@@ -97,6 +97,9 @@ export const TFTP_SERVER_DEFAULTS: TftpServerOptions = {
   onTransfer: undefined,
 };
 
+/** Why a request or a transfer failed. */
+export type TftpError = TftpDrop | StorageError;
+
 export interface TftpTransferReport {
   op: "read" | "write";
   file: string;
@@ -110,7 +113,7 @@ export interface TftpTransferReport {
   blocks: number;
   retransmits: number;
   /** Why the transfer failed; absent when it succeeded. */
-  error?: string;
+  error?: TftpError;
 }
 
 type Request = Extract<TftpPacket, { op: "rrq" | "wrq" }>;
@@ -122,9 +125,6 @@ interface Negotiated {
   /** The options to acknowledge; empty means no OACK. */
   oack: TftpOptions;
 }
-
-/** Why a request or a transfer failed. */
-type TftpError = TftpDrop | StorageError;
 
 interface Refusal {
   code: number;
