@@ -13,7 +13,7 @@ import type { TcpDecodeError } from "../wire/tcp.ts";
 import type { TftpDecodeError, TftpPacket } from "../wire/tftp.ts";
 import type { UdpDecodeError } from "../wire/udp.ts";
 import type { StorageError } from "../storage/storage.ts";
-import type { TcpError } from "./tcp-pcb.ts";
+import type { TcpError } from "./tcp.ts";
 
 export type NetifDrop = EthernetDecodeError | "eth-not-for-us" | "eth-own-frame" | "eth-unknown-type" | "internal-error";
 
