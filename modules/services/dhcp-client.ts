@@ -28,6 +28,7 @@ import {
   encodeDhcp,
 } from "../wire/dhcp.ts";
 import type { Timer } from "../platform.ts";
+import { ARP_PROBE_DEFAULTS, type ArpProbeOptions } from "../stack/arp.ts";
 import type { Stack } from "../stack/stack.ts";
 import type { UdpPcb } from "../stack/udp.ts";
 
@@ -64,37 +65,36 @@ export interface DhcpLease {
   acquiredAt: number;
 }
 
-export interface ArpProbeOptions {
-  probes: number;
-  intervalMs: number;
-  waitMs: number;
-}
-
 export interface DhcpClientOptions {
+  /** Option 12, sent when set. */
   hostName?: string;
+  /** Option 60, sent when set. */
   vendorClass?: string;
   /** Option 61; by default type 1 (Ethernet) followed by the MAC. */
   clientId?: Uint8Array;
+  /** Option 55: the option codes asked for. */
   parameterRequestList: number[];
-  /** Option 57, the largest reply we accept (IP and UDP headers included); by default the MTU. */
+  /** Option 57, the largest reply we accept in bytes (IP and UDP headers included); by default the MTU. */
   maxMessageSize?: number;
   /** A lease remembered from before a restart: start in INIT-REBOOT and ask for its address again. */
   lease?: { ip: Ip4 };
-  /** First retransmission wait; it doubles up to `retransmitMaxMs`, each wait moved by up to ±`jitterMs`. */
+  /** First retransmission wait, ms; it doubles up to `retransmitMaxMs`, each wait moved by up to ±`jitterMs`. */
   retransmitMs: number;
+  /** Longest retransmission wait, ms. */
   retransmitMaxMs: number;
+  /** Random change to each retransmission wait, at most, ms (RFC 2131 4.1: ±1 s). */
   jitterMs: number;
-  /** REQUESTs sent in REQUESTING or REBOOTING before starting over with a DISCOVER. */
+  /** REQUESTs sent in REQUESTING or REBOOTING before starting over with a DISCOVER, count. */
   requestTries: number;
-  /** Shortest wait between REQUESTs while renewing or rebinding (RFC 2131 4.4.5 says 60 s). */
+  /** Shortest wait between REQUESTs while renewing or rebinding, ms (RFC 2131 4.4.5 says 60 s). */
   renewRetryMinMs: number;
   /** The ARP probe before an address is used; false skips it. */
   probe: ArpProbeOptions | false;
-  /** Wait after a DECLINE before starting over (RFC 2131 3.1.5: at least ten seconds). */
+  /** Wait after a DECLINE before starting over, ms (RFC 2131 3.1.5: at least ten seconds). */
   declineWaitMs: number;
-  /** After this many conflicts in a row (RFC 5227 MAX_CONFLICTS), the wait is `conflictRateLimitMs`. */
+  /** After this many conflicts in a row, count (RFC 5227 MAX_CONFLICTS), the wait is `conflictRateLimitMs`. */
   maxConflicts: number;
-  /** RFC 5227 RATE_LIMIT_INTERVAL: at most one new address per this while conflicts go on. */
+  /** RFC 5227 RATE_LIMIT_INTERVAL, ms: at most one new address per this while conflicts go on. */
   conflictRateLimitMs: number;
 }
 
@@ -114,14 +114,14 @@ const NAMES: Record<number, string> = {
 /** The states with an exchange under way, the only ones a reply can belong to. */
 const WAITING: ReadonlySet<DhcpState> = new Set(["selecting", "requesting", "rebooting", "renewing", "rebinding"]);
 
-const DEFAULTS: DhcpClientOptions = {
+export const DHCP_CLIENT_DEFAULTS: DhcpClientOptions = {
   parameterRequestList: [1, 3, 6, 12, 15, 51, 58, 59],
   retransmitMs: 4000,
   retransmitMaxMs: 64_000,
   jitterMs: 1000,
   requestTries: 4,
   renewRetryMinMs: 60_000,
-  probe: { probes: 3, intervalMs: 1000, waitMs: 2000 },
+  probe: ARP_PROBE_DEFAULTS,
   declineWaitMs: 10_000,
   maxConflicts: 10,
   conflictRateLimitMs: 60_000,
@@ -185,7 +185,7 @@ export class DhcpClient {
     private readonly stack: Stack,
     options: Partial<DhcpClientOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DHCP_CLIENT_DEFAULTS, ...options };
     const mac = stack.netif.mac;
     this.clientId = options.clientId ?? Uint8Array.of(1, ...mac);
     this.pcb = stack.udp.pcb();
@@ -405,7 +405,6 @@ export class DhcpClient {
     this.retry?.cancel();
     if (renewal || !this.options.probe) return this.bind(lease);
     this.setState("probing");
-    const p = this.options.probe;
     this.stack.arp.probe(
       lease.ip,
       (conflict) => {
@@ -413,9 +412,7 @@ export class DhcpClient {
         if (conflict) return this.decline(lease, conflict);
         this.bind(lease);
       },
-      p.probes,
-      p.intervalMs,
-      p.waitMs,
+      this.options.probe,
     );
   }
 

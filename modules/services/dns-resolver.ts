@@ -94,24 +94,39 @@ export class DnsError extends Error {
 export type DnsCallback = (err: DnsError | undefined, result: DnsResult | undefined) => void;
 
 export interface DnsResolverOptions {
-  servers: Ip4[]; // used in order; setServers replaces them (e.g. from a DHCP lease)
-  hosts: Array<[name: string, address: Ip4 | Uint8Array]>; // answered without asking anyone
-  timeoutMs: number; // wait for the first answer; doubles after each round over the servers
-  rounds: number; // times every server is tried before giving up
-  maxCnameDepth: number; // CNAME links followed per look-up
-  cacheSize: number; // answers remembered (0 turns the cache off)
-  maxTtl: number; // seconds an answer is cached at most
-  maxNegativeTtl: number; // seconds an NXDOMAIN or NODATA answer is cached at most
-  maxInFlight: number; // exchanges with servers at once
-  maxQueued: number; // look-ups waiting for an exchange slot; beyond this they fail as busy
+  /** Servers, used in order; setServers replaces them (e.g. from a DHCP lease). */
+  servers: Ip4[];
+  /** Names answered without asking anyone. */
+  hosts: Array<[name: string, address: Ip4 | Uint8Array]>;
+  /** Wait for the first answer, ms; doubles after each round over the servers. */
+  timeoutMs: number;
+  /** Times every server is tried before giving up, count. */
+  rounds: number;
+  /** CNAME links followed per look-up, count. */
+  maxCnameDepth: number;
+  /** Answers remembered, count (0 turns the cache off). */
+  cacheSize: number;
+  /** Longest an answer is cached, s. */
+  maxTtl: number;
+  /** Longest an NXDOMAIN or NODATA answer is cached, s. */
+  maxNegativeTtl: number;
+  /** Exchanges with servers at once, count. */
+  maxInFlight: number;
+  /** Look-ups waiting for an exchange slot, count; beyond this they fail as busy. */
+  maxQueued: number;
+  /** Servers kept, count; the rest of a longer list is left out. */
   maxServers: number;
-  maxHosts: number; // hosts-table entries
-  tcpTimeoutMs: number; // for a whole TCP exchange after a truncated answer: connect, ask, read
-  maxTcpMessage: number; // longest answer read over TCP, in bytes
-  lookupTimeoutMs: number; // a look-up's whole life, queued, CNAME links and TCP included; then it fails as a timeout
+  /** Hosts-table entries, count. */
+  maxHosts: number;
+  /** A whole TCP exchange after a truncated answer (connect, ask, read), ms. */
+  tcpTimeoutMs: number;
+  /** Longest answer read over TCP, bytes. */
+  maxTcpMessage: number;
+  /** A look-up's whole life, queued, CNAME links and TCP included, ms; then it fails as a timeout. */
+  lookupTimeoutMs: number;
 }
 
-const DEFAULTS: DnsResolverOptions = {
+export const DNS_RESOLVER_DEFAULTS: DnsResolverOptions = {
   servers: [],
   hosts: [],
   timeoutMs: 1000,
@@ -169,7 +184,7 @@ export class DnsResolver {
     private readonly stack: Stack,
     options: Partial<DnsResolverOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DNS_RESOLVER_DEFAULTS, ...options };
     this.setServers(this.options.servers);
     for (const [name, address] of this.options.hosts) this.addHost(name, address);
   }

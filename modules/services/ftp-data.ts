@@ -10,11 +10,15 @@ import type { Stack, StackContext } from "../stack/stack.ts";
 import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import { type Ip4, ipToString, parseIp } from "../wire/address.ts";
 import { type Result, ok, fail } from "../wire/result.ts";
-import type { WriteHandle } from "../storage/storage.ts";
+import { type StorageError, type WriteHandle, storageError } from "../storage/storage.ts";
+import type { FtpDataDrop } from "../stack/drops.ts";
 import type { NetasciiDecoder } from "./netascii.ts";
 
 /** How often a transfer looks for a stall, and for its FIN being acknowledged when no callback says so. */
 const POLL_MS = 250;
+
+/** Why PORT's or EPRT's argument was refused. */
+export type FtpAddressError = "ftp-port-syntax" | "ftp-eprt-syntax" | "ftp-eprt-protocol";
 
 export interface HostPort {
   ip: Ip4;
@@ -22,7 +26,7 @@ export interface HostPort {
 }
 
 /** PORT's argument: six decimal numbers 0-255, the address and then the port's high and low byte. */
-export function parseHostPort(arg: string): Result<HostPort> {
+export function parseHostPort(arg: string): Result<HostPort, FtpAddressError> {
   const parts = arg.trim().split(",");
   if (parts.length !== 6 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return fail("ftp-port-syntax");
   const [h1, h2, h3, h4, p1, p2] = parts.map(Number) as [number, number, number, number, number, number];
@@ -39,7 +43,7 @@ export function formatHostPort(ip: Ip4, port: number): string {
  * the delimiter again, e.g. "|1|10.0.0.3|6446|". Another protocol fails with
  * "ftp-eprt-protocol" (answered with 522), anything malformed with "ftp-eprt-syntax".
  */
-export function parseEprt(arg: string): Result<HostPort> {
+export function parseEprt(arg: string): Result<HostPort, FtpAddressError> {
   const d = arg.charCodeAt(0);
   if (!(d >= 33 && d <= 126)) return fail("ftp-eprt-syntax");
   const f = arg.split(arg[0]!);
@@ -82,7 +86,7 @@ export class Pump {
   }
 
   /** Writes what fits now; returns how many bytes came from sources, or a source's read error. */
-  run(): Result<number> {
+  run(): Result<number, StorageError> {
     let fromSources = 0;
     while (this.queue.length && this.pcb.sndbuf > 0) {
       const head = this.queue[0]!;
@@ -94,7 +98,7 @@ export class Pump {
         continue;
       }
       const r = head.read(this.scratch.subarray(0, Math.min(this.scratch.length, this.pcb.sndbuf)));
-      if (!r.ok) return r;
+      if (!r.ok) return fail(storageError(r.reason));
       if (r.value === 0) this.queue.shift();
       else fromSources += this.pcb.write(this.scratch.subarray(0, r.value));
     }
@@ -131,7 +135,7 @@ class Pace {
   }
 
   /** The reason to give up, if there is one. */
-  check(): string | undefined {
+  check(): FtpDataDrop | undefined {
     this.elapsed += POLL_MS;
     if (this.ctx.clock.now() - this.last > this.ctx.stallMs) return "ftp-data-stalled";
     if (this.elapsed > this.ctx.stallMs + (this.bytes * 1000) / this.ctx.minRate) return "ftp-data-too-slow";
@@ -139,8 +143,11 @@ class Pace {
   }
 }
 
-/** A transfer's end: no error, or the reason (a storage reason, "ftp-data-..."). */
-export type TransferDone = (error?: string) => void;
+/** Why a transfer failed: its data connection ("ftp-data-...") or the store. */
+export type TransferError = FtpDataDrop | StorageError;
+
+/** A transfer's end: no error, or the reason. */
+export type TransferDone = (error?: TransferError) => void;
 
 /** One direction of bytes over a data connection; stop() ends it at once without calling back. */
 export interface Transfer {
@@ -211,7 +218,7 @@ export class Sender implements Transfer {
     if (this.shut && (s === "fin-wait-2" || s === "time-wait" || s === "closed")) this.finish();
   }
 
-  private finish(error?: string): void {
+  private finish(error?: TransferError): void {
     if (this.finished) return;
     this.finished = true;
     if (error) this.pcb.abort();
@@ -252,7 +259,7 @@ export class Receiver implements Transfer {
   private take(data: Uint8Array): void {
     if (this.finished) return;
     const w = this.sink.write(this.decoder ? this.decoder.decode(data) : data);
-    if (!w.ok) return this.finish(w.reason);
+    if (!w.ok) return this.finish(storageError(w.reason));
     this.bytes += data.length;
     this.pace.moved(data.length);
     this.pcb.recved(data.length); // only now: the store has taken it
@@ -262,15 +269,15 @@ export class Receiver implements Transfer {
     if (this.finished) return;
     const tail = this.decoder?.end();
     const w = tail?.length ? this.sink.write(tail) : ok(undefined);
-    if (!w.ok) return this.finish(w.reason);
+    if (!w.ok) return this.finish(storageError(w.reason));
     const c = this.sink.close();
-    if (!c.ok) return this.finish(c.reason);
+    if (!c.ok) return this.finish(storageError(c.reason));
     this.finished = true;
     this.pcb.close();
     this.done();
   }
 
-  private finish(error: string): void {
+  private finish(error: TransferError): void {
     if (this.finished) return;
     this.stop();
     this.done(error);
@@ -280,7 +287,7 @@ export class Receiver implements Transfer {
 /** A data connection a session prepared with PASV/EPSV or PORT/EPRT, opened when a transfer asks for it. */
 export interface DataChannel {
   /** Calls `cb` once with the connection, or with undefined and the reason it could not be had. */
-  open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void;
+  open(cb: (pcb: TcpPcb | undefined, reason?: FtpDataDrop) => void): void;
   /** Gives up whatever is not yet handed to a transfer. */
   close(): void;
   /** For STAT. */
@@ -290,8 +297,8 @@ export interface DataChannel {
 /** Passive mode: a listener on a port of the configured range that takes one connection, from the control connection's peer only. */
 export class PassiveChannel implements DataChannel {
   private pcb: TcpPcb | undefined;
-  private broken: string | undefined;
-  private waiter: ((pcb: TcpPcb | undefined, reason?: string) => void) | undefined;
+  private broken: FtpDataDrop | undefined;
+  private waiter: ((pcb: TcpPcb | undefined, reason?: FtpDataDrop) => void) | undefined;
   private timer: Timer | undefined;
 
   private constructor(
@@ -318,7 +325,7 @@ export class PassiveChannel implements DataChannel {
     return this.listener.port;
   }
 
-  open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
+  open(cb: (pcb: TcpPcb | undefined, reason?: FtpDataDrop) => void): void {
     if (this.pcb || this.broken) return this.hand(cb);
     this.waiter = cb;
     this.timer = this.ctx.clock.setTimer(this.timeoutMs, () => {
@@ -357,7 +364,7 @@ export class PassiveChannel implements DataChannel {
     if (this.waiter) this.hand(this.waiter);
   }
 
-  private hand(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
+  private hand(cb: (pcb: TcpPcb | undefined, reason?: FtpDataDrop) => void): void {
     this.timer?.cancel();
     this.waiter = undefined;
     const pcb = this.pcb;
@@ -380,7 +387,7 @@ export class ActiveChannel implements DataChannel {
     private readonly timeoutMs: number,
   ) {}
 
-  open(cb: (pcb: TcpPcb | undefined, reason?: string) => void): void {
+  open(cb: (pcb: TcpPcb | undefined, reason?: FtpDataDrop) => void): void {
     let timedOut = false;
     const opened = this.stack.tcp.connect(
       this.target.ip,

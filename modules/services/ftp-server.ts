@@ -20,7 +20,8 @@ import type { TcpListener, TcpPcb } from "../stack/tcp.ts";
 import type { Ip4 } from "../wire/address.ts";
 import { utf8Encode } from "../wire/text.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { TransferContext } from "./ftp-data.ts";
+import type { FtpDrop } from "../stack/drops.ts";
+import type { TransferContext, TransferError } from "./ftp-data.ts";
 import { FtpSession } from "./ftp-session.ts";
 
 export const FTP_PORT = 21;
@@ -38,20 +39,21 @@ export interface FtpUser {
 }
 
 export interface FtpServerOptions {
-  /** Default 21. */
+  /** TCP port of the control connection. Default 21. */
   port: number;
   /** Where active-mode data connections come from. Default 20. */
   dataPort: number;
+  /** Who may log in. Default none. */
   users: FtpUser[];
   /** When set, "anonymous" and "ftp" log in with any password, read-only, confined to this directory of the store. Default undefined: no anonymous login. */
   anonymousRoot: string | undefined;
   /** The ports PASV and EPSV listen on, first and last. Default 50000-50063. */
   passivePorts: readonly [number, number];
-  /** Control connections at once. One more takes the slot of the oldest session that has not logged in; when every one has, it is answered 421 and closed. Default 4. */
+  /** Control connections at once, count. One more takes the slot of the oldest session that has not logged in; when every one has, it is answered 421 and closed. Default 4. */
   maxSessions: number;
-  /** Control connections at once from one address; one more is answered 421 and closed. Default 2. */
+  /** Control connections at once from one address, count; one more is answered 421 and closed. Default 2. */
   maxSessionsPerAddress: number;
-  /** Data connections at once (prepared, opening or transferring), all sessions together. Default 4. */
+  /** Data connections at once (prepared, opening or transferring), all sessions together, count. Default 4. */
   maxDataConnections: number;
   /** A session that has not logged in this long after it connected (or after USER began a new login) is told 421 and closed. Default 30 s. */
   loginTimeoutMs: number;
@@ -63,7 +65,7 @@ export interface FtpServerOptions {
   minDataRate: number;
   /** A failed login is answered only after this long. Default 1000 ms. */
   loginDelayMs: number;
-  /** Failed logins after which the session is closed. Default 3. */
+  /** Failed logins after which the session is closed, count. Default 3. */
   maxLoginFailures: number;
   /** Longest command line in bytes; a longer one is refused with 500. Default 1024. */
   maxLineLength: number;
@@ -75,6 +77,27 @@ export interface FtpServerOptions {
   onTransfer: ((report: FtpTransferReport) => void) | undefined;
 }
 
+export const FTP_SERVER_DEFAULTS: FtpServerOptions = {
+  port: FTP_PORT,
+  dataPort: FTP_DATA_PORT,
+  users: [],
+  anonymousRoot: undefined,
+  passivePorts: [50000, 50063],
+  maxSessions: 4,
+  maxSessionsPerAddress: 2,
+  maxDataConnections: 4,
+  loginTimeoutMs: 30_000,
+  idleTimeoutMs: 300_000,
+  dataTimeoutMs: 30_000,
+  minDataRate: 500,
+  loginDelayMs: 1000,
+  maxLoginFailures: 3,
+  maxLineLength: 1024,
+  chunkSize: 2048,
+  banner: "FTP server ready",
+  onTransfer: undefined,
+};
+
 export interface FtpTransferReport {
   user: string;
   command: string;
@@ -84,7 +107,7 @@ export interface FtpTransferReport {
   /** Bytes over the data connection (after TYPE A conversion when sending). */
   bytes: number;
   /** Why it failed; absent when it succeeded. */
-  error?: string;
+  error?: TransferError | FtpDrop;
 }
 
 export class FtpServer {
@@ -103,27 +126,7 @@ export class FtpServer {
     options: Partial<FtpServerOptions> = {},
   ) {
     this.netif = stack.netif;
-    this.options = {
-      port: FTP_PORT,
-      dataPort: FTP_DATA_PORT,
-      users: [],
-      anonymousRoot: undefined,
-      passivePorts: [50000, 50063],
-      maxSessions: 4,
-      maxSessionsPerAddress: 2,
-      maxDataConnections: 4,
-      loginTimeoutMs: 30_000,
-      idleTimeoutMs: 300_000,
-      dataTimeoutMs: 30_000,
-      minDataRate: 500,
-      loginDelayMs: 1000,
-      maxLoginFailures: 3,
-      maxLineLength: 1024,
-      chunkSize: 2048,
-      banner: "FTP server ready",
-      onTransfer: undefined,
-      ...options,
-    };
+    this.options = { ...FTP_SERVER_DEFAULTS, ...options };
     this.ctx = {
       clock: this.stack.clock,
       stallMs: this.options.dataTimeoutMs,
@@ -171,7 +174,7 @@ export class FtpServer {
     this.sessions.add(new FtpSession(this, pcb));
   }
 
-  private turnAway(pcb: TcpPcb, reason: string, text: string): void {
+  private turnAway(pcb: TcpPcb, reason: FtpDrop, text: string): void {
     this.stack.stats.drop(reason);
     pcb.write(utf8Encode(`421 ${text}\r\n`));
     pcb.close();

@@ -7,7 +7,8 @@ import type { Timer } from "../platform.ts";
 import { type Ip4, ipToString } from "../wire/address.ts";
 import { type Result, ok } from "../wire/result.ts";
 import { latin1, utf8Decode, utf8Encode } from "../wire/text.ts";
-import { confinePath, splitPath } from "../storage/path.ts";
+import type { FtpDrop } from "../stack/drops.ts";
+import { PATH_ESCAPES_ROOT, type PathError, confinePath, splitPath } from "../storage/path.ts";
 import {
   type DirEntry,
   STORAGE_CLOSED,
@@ -19,12 +20,16 @@ import {
   STORAGE_NOT_DIRECTORY,
   STORAGE_NOT_EMPTY,
   STORAGE_NOT_FOUND,
+  type StorageError,
+  storageError,
 } from "../storage/storage.ts";
 import {
   type DataChannel,
+  type FtpAddressError,
   type HostPort,
   type Transfer,
   type TransferDone,
+  type TransferError,
   ActiveChannel,
   PassiveChannel,
   Pump,
@@ -63,7 +68,7 @@ interface Current {
   channel: DataChannel;
   job: Transfer | undefined;
   /** Closes the file, whether the transfer ran or not; told why it failed, and how many bytes it moved. */
-  release: (error: string | undefined, bytes: number) => void;
+  release: (error: TransferError | FtpDrop | undefined, bytes: number) => void;
 }
 
 interface Resolved {
@@ -76,7 +81,7 @@ interface Resolved {
 }
 
 /** The reply for a storage or path failure. */
-function refusal(reason: string): [number, string] {
+function refusal(reason: FtpDrop | StorageError): [number, string] {
   switch (reason) {
     case STORAGE_NOT_FOUND:
       return [550, "No such file or directory"];
@@ -94,7 +99,7 @@ function refusal(reason: string): [number, string] {
     case STORAGE_CLOSED:
       return [451, "Local error in processing"];
     case STORAGE_DENIED:
-    case "path-escapes-root":
+    case PATH_ESCAPES_ROOT:
       return [550, "Permission denied"];
   }
   return [553, "File name not allowed"];
@@ -354,14 +359,14 @@ export class FtpSession {
 
   // ---- Paths ----
 
-  private resolve(arg: string): Result<Resolved> {
+  private resolve(arg: string): Result<Resolved, PathError> {
     const c = confinePath(arg.startsWith("/") ? arg : `${this.cwd}/${arg}`);
     if (!c.ok) return c;
     const root = this.user!.root;
     return ok({ rel: c.value, store: root && c.value ? `${root}/${c.value}` : root || c.value, shown: `/${c.value}` });
   }
 
-  private refuse(reason: string): void {
+  private refuse(reason: FtpDrop | StorageError): void {
     this.server.stack.stats.drop(reason);
     const [code, text] = refusal(reason);
     this.reply(code, text);
@@ -470,7 +475,7 @@ export class FtpSession {
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
     const st = this.server.storage.stat(p.value.store);
-    if (!st.ok) return this.refuse(st.reason);
+    if (!st.ok) return this.refuse(storageError(st.reason));
     if (!st.value.isDirectory) return this.refuse(STORAGE_NOT_DIRECTORY);
     this.cwd = p.value.rel;
     this.reply(250, "Directory successfully changed");
@@ -533,7 +538,7 @@ export class FtpSession {
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
     const st = this.server.storage.stat(p.value.store);
-    if (!st.ok) return this.refuse(st.reason);
+    if (!st.ok) return this.refuse(storageError(st.reason));
     if (st.value.isDirectory) return this.reply(550, "Not a regular file");
     if (what === "mdtm") return this.reply(213, ftpTime(st.value.mtime));
     // In TYPE A the size on the wire differs and is not known without reading the file.
@@ -545,7 +550,7 @@ export class FtpSession {
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
     const st = this.server.storage.stat(p.value.store);
-    if (!st.ok) return this.refuse(st.reason);
+    if (!st.ok) return this.refuse(storageError(st.reason));
     this.replyLines(250, `Listing ${p.value.shown}`, [mlsxLine(st.value, p.value.shown, this.facts, this.user!.writable)], "End");
   }
 
@@ -556,7 +561,7 @@ export class FtpSession {
     if (!p.ok) return this.refuse(p.reason);
     if (!p.value.rel) return this.refuse(STORAGE_DENIED); // the user's own root, which may be a directory of the store
     const r = this.server.storage[op](p.value.store);
-    if (!r.ok) return this.refuse(r.reason);
+    if (!r.ok) return this.refuse(storageError(r.reason));
     if (op === "mkdir") return this.reply(257, `${quoted(p.value.shown)} created`);
     this.reply(250, op === "delete" ? "File deleted" : "Directory removed");
   }
@@ -566,7 +571,7 @@ export class FtpSession {
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
     const st = this.server.storage.stat(p.value.store);
-    if (!st.ok) return this.refuse(st.reason);
+    if (!st.ok) return this.refuse(storageError(st.reason));
     if (!p.value.rel) return this.refuse(STORAGE_DENIED);
     this.renameFrom = p.value.store;
     this.reply(350, "Ready for RNTO");
@@ -579,7 +584,7 @@ export class FtpSession {
     if (!p.ok) return this.refuse(p.reason);
     if (!p.value.rel) return this.refuse(STORAGE_DENIED);
     const r = this.server.storage.rename(from, p.value.store);
-    if (!r.ok) return this.refuse(r.reason);
+    if (!r.ok) return this.refuse(storageError(r.reason));
     this.reply(250, "Rename successful");
   }
 
@@ -608,7 +613,7 @@ export class FtpSession {
   }
 
   /** PORT and EPRT */
-  private active(verb: string, target: Result<HostPort>): void {
+  private active(verb: string, target: Result<HostPort, FtpAddressError>): void {
     if (this.epsvAll) return this.reply(503, "Only EPSV after EPSV ALL");
     if (!target.ok)
       return this.reply(
@@ -680,7 +685,7 @@ export class FtpSession {
     const p = this.resolve(arg);
     if (!p.ok) return this.refuse(p.reason);
     const h = this.server.storage.openRead(p.value.store, offset);
-    if (!h.ok) return this.refuse(h.reason);
+    if (!h.ok) return this.refuse(storageError(h.reason));
     const file = h.value;
     const source = this.ascii ? new NetasciiEncoder((b) => file.read(b), this.options.chunkSize, "as-is") : file;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown} (${file.size} bytes)`;
@@ -707,7 +712,7 @@ export class FtpSession {
       if (!st.ok || st.value.isDirectory || st.value.size !== offset) return this.reply(554, "Restart offset must be the size of the file");
     }
     const h = storage.openWrite(p.value.store, verb === "APPE" || offset > 0 ? "append" : "replace");
-    if (!h.ok) return this.refuse(h.reason);
+    if (!h.ok) return this.refuse(storageError(h.reason));
     const file = h.value;
     const decoder = this.ascii ? new NetasciiDecoder("as-is") : undefined;
     const label = `Opening ${this.ascii ? "ASCII" : "BINARY"} mode data connection for ${p.value.shown}`;
@@ -744,11 +749,11 @@ export class FtpSession {
     if (!p.ok) return void this.refuse(p.reason);
     const storage = this.server.storage;
     const st = storage.stat(p.value.store);
-    if (!st.ok) return void this.refuse(st.reason);
+    if (!st.ok) return void this.refuse(storageError(st.reason));
     let entries: DirEntry[];
     if (st.value.isDirectory) {
       const l = storage.list(p.value.store);
-      if (!l.ok) return void this.refuse(l.reason);
+      if (!l.ok) return void this.refuse(storageError(l.reason));
       entries = l.value;
     } else if (verb === "MLSD") {
       return void this.reply(501, "Not a directory");
@@ -777,7 +782,7 @@ export class FtpSession {
     });
   }
 
-  private transferDone(cur: Current, error?: string): void {
+  private transferDone(cur: Current, error?: TransferError): void {
     if (this.current !== cur) return;
     this.endTransfer(cur, error);
     if (!error) this.reply(226, "Transfer complete");
@@ -791,7 +796,7 @@ export class FtpSession {
   }
 
   /** Stops and releases the transfer, and reports it; the caller replies. */
-  private endTransfer(cur: Current, error?: string): void {
+  private endTransfer(cur: Current, error?: TransferError | FtpDrop): void {
     this.current = undefined;
     cur.job?.stop();
     const bytes = cur.job?.bytes ?? 0;

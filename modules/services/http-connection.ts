@@ -4,7 +4,8 @@
 import type { TcpPcb } from "../stack/tcp.ts";
 import type { Timer } from "../platform.ts";
 import { ipToString } from "../wire/address.ts";
-import type { ReadHandle } from "../storage/storage.ts";
+import { type ReadHandle, type StorageError, storageError } from "../storage/storage.ts";
+import type { HttpDrop } from "../stack/drops.ts";
 import { type RequestHead, RequestParser, splitTarget } from "./http-parser.ts";
 import { EMPTY, HttpRequest, HttpResponse, errorText, latin1Bytes, reasonPhrase } from "./http-message.ts";
 import type { HttpServer } from "./http-server.ts";
@@ -111,7 +112,7 @@ export class Connection {
   }
 
   /** Answers with an error and closes: the request can't be parsed on, or came too slowly. */
-  refuse(status: number, reason: string, extra = ""): void {
+  refuse(status: number, reason: HttpDrop, extra = ""): void {
     if (this.closed) return;
     const res = this.res;
     this.res = undefined;
@@ -149,7 +150,7 @@ export class Connection {
   }
 
   /** Resets the connection. */
-  abort(reason: string): void {
+  abort(reason: HttpDrop | StorageError): void {
     if (this.closed) return;
     this.stats().drop(reason);
     this.gone(reason);
@@ -341,7 +342,7 @@ export class Connection {
         }
       } else {
         const r = item.handle.read(buf.subarray(0, Math.min(pcb.sndbuf, item.left, buf.length)));
-        if (!r.ok || r.value === 0) return this.abort(r.ok ? "http-file-shrank" : r.reason);
+        if (!r.ok || r.value === 0) return this.abort(r.ok ? "http-file-shrank" : storageError(r.reason));
         pcb.write(buf.subarray(0, r.value));
         item.left -= r.value;
         if (item.left > 0) continue;

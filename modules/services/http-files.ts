@@ -11,8 +11,10 @@ import {
   STORAGE_FULL,
   STORAGE_IS_DIRECTORY,
   STORAGE_EXISTS,
+  type StorageError,
+  storageError,
 } from "../storage/storage.ts";
-import { confinePath } from "../storage/path.ts";
+import { PATH_ESCAPES_ROOT, PATH_TOO_LONG, confinePath } from "../storage/path.ts";
 import type { HttpRequest, HttpResponse } from "./http-message.ts";
 
 /** Where a Storage is served: what a directory shows. */
@@ -62,7 +64,7 @@ export function mimeType(path: string): string {
  */
 export function serveStorage(req: HttpRequest, res: HttpResponse, storage: Storage, o: FileOptions): void {
   const st = storage.stat(req.path);
-  if (!st.ok) return res.fail(statusFor(st.reason), st.reason);
+  if (!st.ok) return res.fail(statusFor(storageError(st.reason)), storageError(st.reason));
   if (!st.value.isDirectory) {
     if (DIRECTORY_SYNTAX.test(req.path)) return res.fail(404, STORAGE_NOT_DIRECTORY);
     return res.sendFile(req.path, storage);
@@ -78,7 +80,7 @@ export function serveStorage(req: HttpRequest, res: HttpResponse, storage: Stora
   if (index?.ok && !index.value.isDirectory) return res.sendFile(req.path + o.indexFile, storage);
   const list = o.listDirectories ? storage.list(req.path) : undefined;
   if (!list) return res.fail(403, "http-listing-disabled");
-  if (!list.ok) return res.fail(statusFor(list.reason), list.reason);
+  if (!list.ok) return res.fail(statusFor(storageError(list.reason)), storageError(list.reason));
   listing(req, res, list.value);
 }
 
@@ -115,10 +117,13 @@ export function upload(req: HttpRequest, res: HttpResponse, storage: Storage): v
   if (old.ok && old.value.isDirectory) return res.fail(409, STORAGE_IS_DIRECTORY);
   if (req.length !== undefined && req.length > storage.free()) return res.fail(507, STORAGE_FULL);
   const h = storage.openWrite(req.path, "replace");
-  if (!h.ok) return res.fail(h.reason === STORAGE_NOT_FOUND || h.reason === STORAGE_NOT_DIRECTORY ? 409 : statusFor(h.reason), h.reason);
+  if (!h.ok) {
+    const reason = storageError(h.reason);
+    return res.fail(reason === STORAGE_NOT_FOUND || reason === STORAGE_NOT_DIRECTORY ? 409 : statusFor(reason), reason);
+  }
   const file = h.value;
   res.onAbort(() => file.abort());
-  const failed = (reason: string) => {
+  const failed = (reason: StorageError) => {
     file.abort();
     res.setHeader("Connection", "close"); // the rest of the body is not worth reading
     res.fail(statusFor(reason), reason);
@@ -127,23 +132,23 @@ export function upload(req: HttpRequest, res: HttpResponse, storage: Storage): v
     if (res.finished) return;
     if (data) {
       const w = file.write(data);
-      if (!w.ok) failed(w.reason);
+      if (!w.ok) failed(storageError(w.reason));
       return;
     }
     const c = file.close();
-    if (!c.ok) return failed(c.reason);
+    if (!c.ok) return failed(storageError(c.reason));
     res.status = old.ok ? 204 : 201;
     res.end();
   });
 }
 
 /** The status for a storage or path failure. */
-export function statusFor(reason: string): number {
+export function statusFor(reason: StorageError): number {
   if (reason === STORAGE_NOT_FOUND || reason === STORAGE_NOT_DIRECTORY) return 404;
-  if (reason === STORAGE_DENIED || reason === "path-escapes-root") return 403;
+  if (reason === STORAGE_DENIED || reason === PATH_ESCAPES_ROOT) return 403;
   if (reason === STORAGE_IS_DIRECTORY || reason === STORAGE_EXISTS) return 409;
   if (reason === STORAGE_FULL) return 507;
-  if (reason === "path-too-long") return 414;
+  if (reason === PATH_TOO_LONG) return 414;
   return reason.startsWith("path-") ? 400 : 500;
 }
 

@@ -6,7 +6,8 @@ import type { Ip4 } from "../wire/address.ts";
 import { ipToString } from "../wire/address.ts";
 import { utf8Encode, writeLatin1 } from "../wire/text.ts";
 import { concat } from "../wire/bytes.ts";
-import { STORAGE_IS_DIRECTORY } from "../storage/storage.ts";
+import { STORAGE_IS_DIRECTORY, type StorageError, storageError } from "../storage/storage.ts";
+import type { HttpDrop } from "../stack/drops.ts";
 import { type RequestHead, isToken, isFieldValue, byteRange, parseHttpDate } from "./http-parser.ts";
 import { mimeType, statusFor } from "./http-files.ts";
 import type { Connection } from "./http-connection.ts";
@@ -207,7 +208,7 @@ export class HttpResponse {
     if (!storage) return this.fail(404, "http-no-storage");
     const req = this.request;
     const st = storage.stat(path);
-    if (!st.ok) return this.fail(statusFor(st.reason), st.reason);
+    if (!st.ok) return this.fail(statusFor(storageError(st.reason)), storageError(st.reason));
     if (st.value.isDirectory) return this.fail(403, STORAGE_IS_DIRECTORY);
     const { size, mtime } = st.value;
     const modified = httpDate(mtime);
@@ -228,7 +229,7 @@ export class HttpResponse {
     const start = range ? range.start : 0;
     const length = range ? range.end - range.start + 1 : size;
     const h = storage.openRead(path, start);
-    if (!h.ok) return this.fail(statusFor(h.reason), h.reason);
+    if (!h.ok) return this.fail(statusFor(storageError(h.reason)), storageError(h.reason));
     if (range) {
       this.status = 206;
       this.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
@@ -253,7 +254,7 @@ export class HttpResponse {
   }
 
   /** Answers `status` with a short text body, counted under `reason`; once the head is out, it can only reset the connection. */
-  fail(status: number, reason: string): void {
+  fail(status: number, reason: HttpDrop | StorageError): void {
     if (this.finished) return;
     if (this.started) return this.conn.abort(reason);
     this.conn.stats().drop(reason);

@@ -10,15 +10,16 @@
 // HTTP-date of If-Modified-Since) have their parsers here too.
 
 import { latin1 } from "../wire/text.ts";
+import type { HttpParseDrop } from "../stack/drops.ts";
 
 export interface HttpLimits {
-  /** Characters in the request line (414 beyond). */
+  /** Characters (bytes) in the request line (414 beyond). Default 2048. */
   maxRequestLine: number;
-  /** Bytes of the field section, line ends included (431 beyond); trailers have the same bound. */
+  /** Bytes of the field section, line ends included (431 beyond); trailers have the same bound. Default 4096. */
   maxHeaderBytes: number;
-  /** Field lines (431 beyond). */
+  /** Field lines, count (431 beyond). Default 32. */
   maxHeaders: number;
-  /** Bytes of a request body (413 beyond). */
+  /** Bytes of a request body (413 beyond). Default 1 MiB. */
   maxBodyBytes: number;
 }
 
@@ -38,7 +39,7 @@ export type ParseStep =
   | { kind: "head"; head: RequestHead }
   | { kind: "data"; data: Uint8Array }
   | { kind: "end" }
-  | { kind: "error"; status: number; reason: string };
+  | { kind: "error"; status: number; reason: HttpParseDrop };
 
 type State = "start" | "fields" | "length" | "chunk-size" | "chunk-data" | "chunk-end" | "trailers" | "failed";
 
@@ -265,7 +266,7 @@ export class RequestParser {
     return END;
   }
 
-  private fail(status: number, reason: string): ParseStep {
+  private fail(status: number, reason: HttpParseDrop): ParseStep {
     this.state = "failed";
     this.failure = { kind: "error", status, reason };
     return this.failure;

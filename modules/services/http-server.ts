@@ -32,11 +32,11 @@ export { HttpRequest, HttpResponse, httpDate } from "./http-message.ts";
 export { mimeType } from "./http-files.ts";
 
 export interface HttpServerOptions extends HttpLimits {
-  /** Default 80. */
+  /** TCP port. Default 80. */
   port: number;
-  /** Connections handshaking or waiting to be accepted. Default 4. */
+  /** Connections handshaking or waiting to be accepted, count. Default 4. */
   backlog: number;
-  /** Connections served at once. One more takes the slot of the one that has waited longest for a complete request head; when none waits, it is answered 503 and closed. Default 4. */
+  /** Connections served at once, count. One more takes the slot of the one that has waited longest for a complete request head; when none waits, it is answered 503 and closed. Default 4. */
   maxConnections: number;
   /** A request's head must arrive within this, its body must not stall longer, and a closing connection waits this long for the client's FIN. Default 10 s. */
   requestTimeoutMs: number;
@@ -44,7 +44,7 @@ export interface HttpServerOptions extends HttpLimits {
   minBodyRate: number;
   /** The unread rest of a request body is read and dropped after the response for at most this long in all, then the connection closes. Default 30 s. */
   discardTimeoutMs: number;
-  /** Requests one connection may make; the last is answered with "Connection: close". Default 100. */
+  /** Requests one connection may make, count; the last is answered with "Connection: close". Default 100. */
   maxRequests: number;
   /** A kept-alive connection with no request is closed after this. Default 15 s. */
   idleTimeoutMs: number;
@@ -56,7 +56,7 @@ export interface HttpServerOptions extends HttpLimits {
   pollMs: number;
   /** Response bytes a handler may queue beyond the TCP send buffer before the connection is aborted. Default 16 KiB. */
   maxQueuedBytes: number;
-  /** The route that reports the stack's counters as JSON; "" for none. Default "/status". */
+  /** The path of the route that reports the stack's counters as JSON; "" for none. Default "/status". */
   statusPath: string;
   /** PUT stores the body as a file in the storage. Default false. */
   allowPut: boolean;
@@ -67,6 +67,30 @@ export interface HttpServerOptions extends HttpLimits {
   /** The time as milliseconds since 1970 for the Date field; without a clock that knows it, no Date is sent (RFC 9110 6.6.1). */
   date: (() => number) | undefined;
 }
+
+export const HTTP_SERVER_DEFAULTS: HttpServerOptions = {
+  port: 80,
+  backlog: 4,
+  maxConnections: 4,
+  maxRequestLine: 2048,
+  maxHeaderBytes: 4096,
+  maxHeaders: 32,
+  maxBodyBytes: 1 << 20,
+  requestTimeoutMs: 10_000,
+  discardTimeoutMs: 30_000,
+  minBodyRate: 500,
+  maxRequests: 100,
+  idleTimeoutMs: 15_000,
+  sendTimeoutMs: 30_000,
+  minSendRate: 500,
+  pollMs: 500,
+  maxQueuedBytes: 16384,
+  statusPath: "/status",
+  allowPut: false,
+  indexFile: "index.html",
+  listDirectories: true,
+  date: undefined,
+};
 
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => void;
 
@@ -88,30 +112,7 @@ export class HttpServer {
     options: Partial<HttpServerOptions> = {},
   ) {
     this.netif = stack.netif;
-    this.options = {
-      port: 80,
-      backlog: 4,
-      maxConnections: 4,
-      maxRequestLine: 2048,
-      maxHeaderBytes: 4096,
-      maxHeaders: 32,
-      maxBodyBytes: 1 << 20,
-      requestTimeoutMs: 10_000,
-      discardTimeoutMs: 30_000,
-      minBodyRate: 500,
-      maxRequests: 100,
-      idleTimeoutMs: 15_000,
-      sendTimeoutMs: 30_000,
-      minSendRate: 500,
-      pollMs: 500,
-      maxQueuedBytes: 16384,
-      statusPath: "/status",
-      allowPut: false,
-      indexFile: "index.html",
-      listDirectories: true,
-      date: undefined,
-      ...options,
-    };
+    this.options = { ...HTTP_SERVER_DEFAULTS, ...options };
     this.readBuffer = new Uint8Array(stack.tcp.config.sndbuf);
     if (this.options.statusPath) {
       this.route("GET", this.options.statusPath, (_req, res) => {

@@ -42,14 +42,17 @@ import {
   STORAGE_FULL,
   STORAGE_IO,
   STORAGE_CLOSED,
+  type StorageError,
+  storageError,
 } from "../storage/storage.ts";
+import type { TftpDrop } from "../stack/drops.ts";
 import { NetasciiDecoder, NetasciiEncoder } from "./netascii.ts";
 
 /** IPv4 and UDP headers and the DATA header: what a block leaves of the MTU. */
 const BLOCK_OVERHEAD = IPV4_MIN_HEADER_LEN + UDP_HEADER_LEN + TFTP_DATA_HEADER_LEN;
 
 export interface TftpServerOptions {
-  /** Default 69. */
+  /** UDP port requests arrive on. Default 69. */
   port: number;
   /** Accept write requests. Default false. */
   allowWrite: boolean;
@@ -58,10 +61,10 @@ export interface TftpServerOptions {
   /**
    * Transfers at once, each with its own port and at most a window of blocks in memory.
    * When all are taken, one that never heard from its peer and has already timed out
-   * gives its slot to a new request. Default 4.
+   * gives its slot to a new request. Count; default 4.
    */
   maxTransfers: number;
-  /** Transfers at once with one peer address. Default 2. */
+  /** Transfers at once with one peer address, count. Default 2. */
   maxTransfersPerPeer: number;
   /** A transfer's whole life; past it, the transfer ends with an error. Default 300 000 ms. */
   maxTransferMs: number;
@@ -69,15 +72,33 @@ export interface TftpServerOptions {
   timeoutMs: number;
   /** Largest timeout option accepted, in seconds; a longer one is left out of the OACK (RFC 2349). Default 10. */
   maxTimeoutS: number;
-  /** Sends again before a transfer is given up. Default 5. */
+  /** Sends again before a transfer is given up, count. Default 5. */
   retries: number;
-  /** Largest block offered; never more than the MTU allows (1468 bytes on Ethernet). */
+  /** Largest block offered, bytes; never more than the MTU allows (1468 bytes on Ethernet). Default 65464 (RFC 2348's largest). */
   maxBlksize: number;
   /** Largest window offered, in blocks. Default 8. */
   maxWindowsize: number;
   /** Called once when a transfer ends, whether it succeeded or not. */
   onTransfer: ((report: TftpTransferReport) => void) | undefined;
 }
+
+export const TFTP_SERVER_DEFAULTS: TftpServerOptions = {
+  port: TFTP_PORT,
+  allowWrite: false,
+  allowOverwrite: false,
+  maxTransfers: 4,
+  maxTransfersPerPeer: 2,
+  maxTransferMs: 300_000,
+  timeoutMs: 1000,
+  maxTimeoutS: 10,
+  retries: 5,
+  maxBlksize: 65464,
+  maxWindowsize: 8,
+  onTransfer: undefined,
+};
+
+/** Why a request or a transfer failed. */
+export type TftpError = TftpDrop | StorageError;
 
 export interface TftpTransferReport {
   op: "read" | "write";
@@ -92,7 +113,7 @@ export interface TftpTransferReport {
   blocks: number;
   retransmits: number;
   /** Why the transfer failed; absent when it succeeded. */
-  error?: string;
+  error?: TftpError;
 }
 
 type Request = Extract<TftpPacket, { op: "rrq" | "wrq" }>;
@@ -108,7 +129,7 @@ interface Negotiated {
 interface Refusal {
   code: number;
   message: string;
-  reason: string;
+  reason: TftpError;
 }
 
 export class TftpServer {
@@ -124,21 +145,8 @@ export class TftpServer {
   ) {
     this.netif = stack.netif;
     const mtuBlock = this.netif.mtu - BLOCK_OVERHEAD;
-    this.options = {
-      port: TFTP_PORT,
-      allowWrite: false,
-      allowOverwrite: false,
-      maxTransfers: 4,
-      maxTransfersPerPeer: 2,
-      maxTransferMs: 300_000,
-      timeoutMs: 1000,
-      maxTimeoutS: 10,
-      retries: 5,
-      maxWindowsize: 8,
-      onTransfer: undefined,
-      ...options,
-      maxBlksize: Math.min(options.maxBlksize ?? mtuBlock, mtuBlock),
-    };
+    const maxBlksize = Math.min(options.maxBlksize ?? TFTP_SERVER_DEFAULTS.maxBlksize, mtuBlock);
+    this.options = { ...TFTP_SERVER_DEFAULTS, ...options, maxBlksize };
     this.pcb = stack.udp.pcb();
     this.pcb.recv((data, from, port) => this.request(data, from, port));
   }
@@ -252,7 +260,7 @@ export class TftpServer {
     const netascii = p.mode === "netascii";
     if (p.op === "rrq") {
       const h = this.storage.openRead(p.filename);
-      if (!h.ok) return refusalFor(h.reason);
+      if (!h.ok) return refusalFor(storageError(h.reason));
       // A netascii size is unknown until sent; and curl refuses a tsize of 0, so an empty
       // file's goes unsaid (acknowledging an option is the server's choice, RFC 2347).
       if (p.options.tsize !== undefined && !netascii && h.value.size > 0) n.oack.tsize = h.value.size;
@@ -264,7 +272,7 @@ export class TftpServer {
       n.oack.tsize = p.options.tsize;
     }
     const h = this.storage.openWrite(p.filename, this.options.allowOverwrite ? "replace" : "create");
-    if (!h.ok) return refusalFor(h.reason);
+    if (!h.ok) return refusalFor(storageError(h.reason));
     return new WriteTransfer(this, key, pcb, n, report, h.value, netascii);
   }
 }
@@ -292,7 +300,7 @@ function negotiate(req: TftpOptions, o: TftpServerOptions): Negotiated | undefin
 }
 
 /** The TFTP error for a storage failure; paths that leave the root, links out of it and directories are access violations. */
-function refusalFor(reason: string): Refusal {
+function refusalFor(reason: StorageError): Refusal {
   if (reason === STORAGE_NOT_FOUND) return { code: TFTP_ERR_NOT_FOUND, message: "file not found", reason };
   if (reason === STORAGE_EXISTS) return { code: TFTP_ERR_EXISTS, message: "file exists", reason };
   if (reason === STORAGE_FULL) return { code: TFTP_ERR_DISK_FULL, message: "disk full", reason };
@@ -373,13 +381,13 @@ abstract class Transfer {
     this.arm();
   }
 
-  protected fail(code: number, message: string, reason: string): void {
+  protected fail(code: number, message: string, reason: TftpError): void {
     this.send({ op: "error", code, message });
     this.end(reason);
   }
 
   /** Reports the outcome once. */
-  protected done(error?: string): void {
+  protected done(error?: TftpError): void {
     if (this.finished) return;
     this.finished = true;
     const r = this.report;
@@ -392,7 +400,7 @@ abstract class Transfer {
   }
 
   /** Frees everything; reports `error` unless the outcome was reported already. */
-  end(error?: string): void {
+  end(error?: TftpError): void {
     if (this.ended) return;
     this.ended = true;
     this.timer?.cancel();
@@ -496,7 +504,7 @@ class ReadTransfer extends Transfer {
   private advance(): void {
     while (this.window.length < this.n.windowsize && this.last < 0) {
       const r = this.fill(this.block);
-      if (!r.ok) return this.fail(TFTP_ERR_UNDEFINED, "read error", r.reason);
+      if (!r.ok) return this.fail(TFTP_ERR_UNDEFINED, "read error", storageError(r.reason));
       const k = this.acked + this.window.length + 1;
       const packet = new Uint8Array(TFTP_DATA_HEADER_LEN + r.value);
       encodeTftp({ op: "data", block: k & 0xffff, data: this.block.subarray(0, r.value) }, packet);
@@ -546,7 +554,7 @@ class WriteTransfer extends Transfer {
     if (p.block !== ((this.received + 1) & 0xffff)) return this.outOfOrder(p.block);
     if (p.data.length > this.n.blksize) return this.fail(TFTP_ERR_ILLEGAL_OP, "block too large", "tftp-block-too-large");
     const w = this.file.write(this.decoder ? this.decoder.decode(p.data) : p.data);
-    if (!w.ok) return this.failOn(w.reason);
+    if (!w.ok) return this.failOn(storageError(w.reason));
     this.received++;
     this.unacked++;
     this.tries = 0;
@@ -589,7 +597,7 @@ class WriteTransfer extends Transfer {
     else this.send({ op: "ack", block: this.received & 0xffff });
   }
 
-  private failOn(reason: string): void {
+  private failOn(reason: StorageError): void {
     const r = refusalFor(reason);
     this.fail(r.code, r.message, reason);
   }
@@ -599,7 +607,7 @@ class WriteTransfer extends Transfer {
     const tail = this.decoder?.end();
     const w = tail?.length ? this.file.write(tail) : ok(undefined);
     const c = w.ok ? this.file.close() : w;
-    if (!c.ok) return this.failOn(c.reason); // release() discards the file
+    if (!c.ok) return this.failOn(storageError(c.reason)); // release() discards the file
     this.acknowledge();
     this.done();
     this.arm();

@@ -11,17 +11,25 @@ import type { Timer } from "../platform.ts";
 import type { Netif } from "./netif.ts";
 
 export interface ArpOptions {
-  cacheSize: number; // entries
-  maxAgeMs: number; // a learned entry is forgotten after this long
-  pendingPerHost: number; // frames queued per unresolved neighbour
-  pendingHosts: number; // unresolved neighbours at once; a new one evicts the oldest
-  retryMs: number; // minimum gap between requests for one target
-  tries: number; // requests before the queued frames are dropped
-  refreshMs: number; // an entry in use is asked again by unicast this long before it expires, by broadcast at half of it
-  defendIntervalMs: number; // RFC 5227 DEFEND_INTERVAL: a second conflict within it gives our address up
+  /** Neighbours cached, count; a full cache evicts the oldest entry never sent to. */
+  cacheSize: number;
+  /** A learned entry is forgotten after this long, ms. */
+  maxAgeMs: number;
+  /** Frames queued per unresolved neighbour, count; the oldest makes room. */
+  pendingPerHost: number;
+  /** Unresolved neighbours at once, count; a new one evicts the oldest. */
+  pendingHosts: number;
+  /** Minimum gap between requests for one target, ms. */
+  retryMs: number;
+  /** Requests sent before the queued frames are dropped, count. */
+  tries: number;
+  /** An entry in use is asked again by unicast this long before it expires, by broadcast at half of it, ms. */
+  refreshMs: number;
+  /** RFC 5227 DEFEND_INTERVAL: a second conflict within it gives our address up, ms. */
+  defendIntervalMs: number;
 }
 
-const DEFAULTS: ArpOptions = {
+export const ARP_DEFAULTS: ArpOptions = {
   cacheSize: 16,
   maxAgeMs: 300_000,
   pendingPerHost: 2,
@@ -31,6 +39,18 @@ const DEFAULTS: ArpOptions = {
   refreshMs: 30_000,
   defendIntervalMs: 10_000,
 };
+
+/** The RFC 5227 probe that checks an address is free before it is used. */
+export interface ArpProbeOptions {
+  /** ARP probes sent, count (RFC 5227 PROBE_NUM). */
+  probes: number;
+  /** Gap between probes, ms. */
+  intervalMs: number;
+  /** Wait after the last probe for an answer, ms. */
+  waitMs: number;
+}
+
+export const ARP_PROBE_DEFAULTS: ArpProbeOptions = { probes: 3, intervalMs: 1000, waitMs: 2000 };
 
 interface Entry {
   mac: Mac;
@@ -64,7 +84,7 @@ export class Arp {
     private readonly netif: Netif,
     options: Partial<ArpOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...ARP_DEFAULTS, ...options };
     netif.register(ETHERTYPE_ARP, (payload) => this.input(payload));
     netif.onAddressChange(() => this.announce());
   }
@@ -119,7 +139,8 @@ export class Arp {
    * then waits `waitMs`. Calls back with the conflicting MAC, or undefined when the
    * address is free.
    */
-  probe(ip: Ip4, done: (conflict: Mac | undefined) => void, probes = 3, intervalMs = 1000, waitMs = 2000): void {
+  probe(ip: Ip4, done: (conflict: Mac | undefined) => void, options: ArpProbeOptions = ARP_PROBE_DEFAULTS): void {
+    const { probes, intervalMs, waitMs } = options;
     const clock = this.netif.clock;
     let sent = 0;
     let timer: Timer;

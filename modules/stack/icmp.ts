@@ -8,11 +8,13 @@ import { IP_PROTO_ICMP } from "../wire/ipv4.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 
 export interface IcmpOptions {
-  errorsPerSecond: number; // token bucket rate for error messages
+  /** Token bucket rate for the errors we send, messages per second. */
+  errorsPerSecond: number;
+  /** Token bucket depth: errors sent back to back, count. */
   errorBurst: number;
 }
 
-const DEFAULTS: IcmpOptions = { errorsPerSecond: 10, errorBurst: 10 };
+export const ICMP_DEFAULTS: IcmpOptions = { errorsPerSecond: 10, errorBurst: 10 };
 
 export class Icmp {
   private readonly options: IcmpOptions;
@@ -27,7 +29,7 @@ export class Icmp {
     private readonly ip: Ipv4,
     options: Partial<IcmpOptions> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...ICMP_DEFAULTS, ...options };
     this.tokens = this.options.errorBurst;
     this.refilled = ip.netif.clock.now();
     ip.register(IP_PROTO_ICMP, (d) => this.input(d));

@@ -6,13 +6,19 @@
 
 import type { Clock, Timer } from "../platform.ts";
 import type { Ipv4Decoded } from "../wire/ipv4.ts";
+import type { Ipv4Drop } from "./drops.ts";
 import type { Stats } from "./stats.ts";
 
+/** Ipv4Options' reassembly settings (see there). */
 export interface ReassemblyLimits {
-  slots: number; // datagrams being reassembled at once
-  maxBytes: number; // largest datagram reassembled
-  maxFragments: number; // per datagram
-  timeoutMs: number; // from the first fragment
+  /** Datagrams being reassembled at once, count. */
+  slots: number;
+  /** Largest datagram reassembled, bytes. */
+  maxBytes: number;
+  /** Fragments per datagram, count. */
+  maxFragments: number;
+  /** From the first fragment, ms. */
+  timeoutMs: number;
 }
 
 /** A reassembled datagram: its payload, and the header of its first fragment (for ICMP quotes). */
@@ -77,7 +83,7 @@ export class Ipv4Reassembly {
   }
 
   /** Why [offset, end) cannot join the slot's parts: a reason to drop the datagram, "duplicate", or undefined. */
-  private conflict(slot: Slot, offset: number, end: number, mf: boolean): string | undefined {
+  private conflict(slot: Slot, offset: number, end: number, mf: boolean): Ipv4Drop | "duplicate" | undefined {
     if (!mf && slot.total >= 0 && end !== slot.total) return "ip-reassembly-past-end"; // two different last fragments
     const total = mf ? slot.total : end;
     if (total >= 0 && (end > total || slot.parts.some((q) => q.offset + q.data.length > total))) return "ip-reassembly-past-end";
@@ -103,7 +109,7 @@ export class Ipv4Reassembly {
     return slot;
   }
 
-  private abandon(key: string, slot: Slot, reason: string): undefined {
+  private abandon(key: string, slot: Slot, reason: Ipv4Drop): undefined {
     this.close(key, slot);
     this.stats.drop(reason);
     return undefined;

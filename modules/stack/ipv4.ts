@@ -33,14 +33,25 @@ export interface SendOptions {
 }
 
 export interface Ipv4Options {
-  reassemblySlots: number; // datagrams being reassembled at once
-  reassemblyMaxBytes: number; // largest datagram we reassemble
+  /** Datagrams being reassembled at once, count; a new one evicts the oldest. */
+  reassemblySlots: number;
+  /** Largest datagram reassembled, bytes of payload. */
+  reassemblyMaxBytes: number;
+  /** Fragments held per datagram, count. */
+  reassemblyMaxFragments: number;
+  /** A datagram not whole this long after its first fragment is dropped, ms. */
   reassemblyTimeoutMs: number;
+  /** TTL of the datagrams we send, hops. */
   defaultTtl: number;
 }
 
-const DEFAULTS: Ipv4Options = { reassemblySlots: 3, reassemblyMaxBytes: 8192, reassemblyTimeoutMs: 15_000, defaultTtl: 64 };
-const MAX_FRAGMENTS = 16;
+export const IPV4_DEFAULTS: Ipv4Options = {
+  reassemblySlots: 3,
+  reassemblyMaxBytes: 8192,
+  reassemblyMaxFragments: 16,
+  reassemblyTimeoutMs: 15_000,
+  defaultTtl: 64,
+};
 
 export class Ipv4 {
   private readonly handlers = new Map<number, ProtocolHandler>();
@@ -55,9 +66,9 @@ export class Ipv4 {
     private readonly arp: Arp,
     options: Partial<Ipv4Options> = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...IPV4_DEFAULTS, ...options };
     const o = this.options;
-    const limits = { slots: o.reassemblySlots, maxBytes: o.reassemblyMaxBytes, maxFragments: MAX_FRAGMENTS, timeoutMs: o.reassemblyTimeoutMs };
+    const limits = { slots: o.reassemblySlots, maxBytes: o.reassemblyMaxBytes, maxFragments: o.reassemblyMaxFragments, timeoutMs: o.reassemblyTimeoutMs };
     this.reassembly = new Ipv4Reassembly(netif.clock, netif.stats, limits);
     this.nextId = netif.random.u32() & 0xffff;
     netif.register(ETHERTYPE_IPV4, (payload, _src, broadcast) => this.input(payload, broadcast));

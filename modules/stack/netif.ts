@@ -15,15 +15,23 @@ export type EthernetHandler = (payload: Uint8Array, src: Mac, broadcast: boolean
 export type NetEvent = { kind: "rx" | "tx"; frame: Uint8Array } | { kind: "event"; layer: string; text: string };
 
 export interface AddressConfig {
+  /** Our IPv4 address; 0 for none. */
   ip: Ip4;
+  /** The subnet mask; 0 for none. */
   mask: Ip4;
+  /** The default router; 0 for none (then only the subnet is reached). */
   gateway: Ip4;
 }
 
 export interface NetifOptions extends Partial<AddressConfig> {
+  /** The interface's Ethernet address (6 bytes); no default. */
   mac: Mac;
+  /** Largest IPv4 datagram sent or expected, in bytes (the Ethernet payload). */
   mtu?: number;
 }
+
+/** The address defaults to 0.0.0.0/0 with no gateway, until DHCP or setAddress gives one. */
+export const NETIF_DEFAULTS: Omit<Required<NetifOptions>, "mac"> = { mtu: 1500, ip: 0, mask: 0, gateway: 0 };
 
 export class Netif {
   readonly mac: Mac;
@@ -43,10 +51,10 @@ export class Netif {
     options: NetifOptions,
   ) {
     this.mac = options.mac.slice(0, 6);
-    this.mtu = options.mtu ?? 1500;
-    this.ip = options.ip ?? 0;
-    this.mask = options.mask ?? 0;
-    this.gateway = options.gateway ?? 0;
+    this.mtu = options.mtu ?? NETIF_DEFAULTS.mtu;
+    this.ip = options.ip ?? NETIF_DEFAULTS.ip;
+    this.mask = options.mask ?? NETIF_DEFAULTS.mask;
+    this.gateway = options.gateway ?? NETIF_DEFAULTS.gateway;
     link.setReceiver((frame) => this.input(frame));
   }
 

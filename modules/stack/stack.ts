@@ -5,7 +5,7 @@ import { Netif, type NetifOptions } from "./netif.ts";
 import { Arp, type ArpOptions } from "./arp.ts";
 import { Ipv4, type Ipv4Options } from "./ipv4.ts";
 import { Icmp, type IcmpOptions } from "./icmp.ts";
-import { Udp } from "./udp.ts";
+import { Udp, type UdpOptions } from "./udp.ts";
 import { Tcp, type TcpConfig } from "./tcp.ts";
 import type { Stats } from "./stats.ts";
 import { transportError } from "./transport-error.ts";
@@ -15,6 +15,7 @@ export interface StackOptions extends NetifOptions {
   arp?: Partial<ArpOptions>;
   ipv4?: Partial<Ipv4Options>;
   icmp?: Partial<IcmpOptions>;
+  udp?: Partial<UdpOptions>;
   tcp?: Partial<TcpConfig>;
 }
 
@@ -41,7 +42,7 @@ export function createStack(link: Link, clock: Clock, random: Random, options: S
   const arp = new Arp(netif, options.arp);
   const ip = new Ipv4(netif, arp, options.ipv4);
   const icmp = new Icmp(ip, options.icmp);
-  const udp = new Udp(ip, icmp);
+  const udp = new Udp(ip, icmp, options.udp);
   const tcp = new Tcp(ip, options.tcp);
   icmp.onError = (_from, m) => {
     const e = transportError(m);

@@ -59,14 +59,23 @@ export class UdpPcb {
   }
 }
 
+export interface UdpOptions {
+  /** Bound pcbs at once, count (services' sockets and transfers included); one more bind fails with no-pcb. */
+  maxPcbs: number;
+}
+
+export const UDP_DEFAULTS: UdpOptions = { maxPcbs: 16 };
+
 export class Udp {
   private readonly pcbs = new Map<number, UdpPcb>();
+  private readonly options: UdpOptions;
 
   constructor(
     private readonly ip: Ipv4,
     private readonly icmp: Icmp,
-    private readonly maxPcbs = 16,
+    options: Partial<UdpOptions> = {},
   ) {
+    this.options = { ...UDP_DEFAULTS, ...options };
     ip.register(IP_PROTO_UDP, (d) => this.input(d));
   }
 
@@ -77,7 +86,7 @@ export class Udp {
   /** @internal */
   bindPcb(pcb: UdpPcb, port: number): OpenResult<number> {
     if (port !== 0 && !validPort(port)) return fail("bad-port");
-    if (this.pcbs.size >= this.maxPcbs && pcb.port === 0) return fail("no-pcb");
+    if (this.pcbs.size >= this.options.maxPcbs && pcb.port === 0) return fail("no-pcb");
     const chosen = port || this.ephemeral();
     if (chosen === 0 || this.pcbs.has(chosen)) return fail("port-in-use");
     this.unbind(pcb);

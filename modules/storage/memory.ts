@@ -28,11 +28,13 @@ const CHUNK = 1024;
 export interface MemoryStorageOptions {
   /** Bytes of file content, files being written included. Default 64 KiB. */
   limit?: number;
-  /** Files and directories, the root not counted. Default 256. */
+  /** Files and directories, count, the root not counted. Default 256. */
   maxEntries?: number;
   /** Stamps mtimes; without it every mtime is 0. */
   clock?: Clock;
 }
+
+export const MEMORY_STORAGE_DEFAULTS: Required<Pick<MemoryStorageOptions, "limit" | "maxEntries">> = { limit: 65536, maxEntries: 256 };
 
 interface FileNode {
   kind: "file";
@@ -60,8 +62,8 @@ export class MemoryStorage implements Storage {
   private entries = 0;
 
   constructor(options: MemoryStorageOptions = {}) {
-    this.limit = options.limit ?? 65536;
-    this.maxEntries = options.maxEntries ?? 256;
+    this.limit = options.limit ?? MEMORY_STORAGE_DEFAULTS.limit;
+    this.maxEntries = options.maxEntries ?? MEMORY_STORAGE_DEFAULTS.maxEntries;
     this.clock = options.clock;
     this.root = { kind: "dir", entries: new Map(), mtime: this.now() };
   }

@@ -7,6 +7,7 @@
 // is one of the STORAGE_* strings below or a "path-..." reason from confinePath.
 
 import type { Result } from "../wire/result.ts";
+import type { PathError } from "./path.ts";
 
 export const STORAGE_NOT_FOUND = "storage-not-found";
 export const STORAGE_EXISTS = "storage-exists";
@@ -19,6 +20,27 @@ export const STORAGE_DENIED = "storage-denied";
 /** A handle that is already closed. */
 export const STORAGE_CLOSED = "storage-closed";
 export const STORAGE_IO = "storage-io";
+
+/** Every reason a Storage fails with. */
+export type StorageError =
+  | typeof STORAGE_NOT_FOUND
+  | typeof STORAGE_EXISTS
+  | typeof STORAGE_IS_DIRECTORY
+  | typeof STORAGE_NOT_DIRECTORY
+  | typeof STORAGE_NOT_EMPTY
+  | typeof STORAGE_FULL
+  | typeof STORAGE_DENIED
+  | typeof STORAGE_CLOSED
+  | typeof STORAGE_IO
+  | PathError;
+
+/**
+ * The reason of a failed Storage result, typed. The interface below still says string, as
+ * modules/device/storage.ts declares its results so, but every store fails only with these.
+ */
+export function storageError(reason: string): StorageError {
+  return reason as StorageError;
+}
 
 export interface FileStat {
   size: number;

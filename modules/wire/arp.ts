@@ -5,6 +5,9 @@ import { type Ip4, type Mac, readIp, readMac, writeIp } from "./address.ts";
 import { ETHERTYPE_IPV4 } from "./ethernet.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type ArpDecodeError = "arp-short" | "arp-bad-hardware" | "arp-bad-protocol";
+
 export const ARP_REQUEST = 1;
 export const ARP_REPLY = 2;
 /** Size of an Ethernet/IPv4 ARP packet, without link-layer padding. */
@@ -21,7 +24,7 @@ export interface ArpPacket {
 }
 
 /** Decodes the first 28 bytes; anything after them (Ethernet padding) is ignored. */
-export function decodeArp(b: Uint8Array): Result<ArpPacket> {
+export function decodeArp(b: Uint8Array): Result<ArpPacket, ArpDecodeError> {
   if (b.length < ARP_LEN) return fail("arp-short");
   const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
   if (v.getUint16(0) !== HTYPE_ETHERNET || v.getUint8(4) !== 6) return fail("arp-bad-hardware");

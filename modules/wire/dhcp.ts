@@ -13,6 +13,9 @@ import { type Result, ok, fail } from "./result.ts";
 import { latin1 as text, writeLatin1 } from "./text.ts";
 import { concat } from "./bytes.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type DhcpDecodeError = "dhcp-short" | "dhcp-bad-cookie" | "dhcp-bad-hlen" | "dhcp-bad-option-length" | "dhcp-bad-overload";
+
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
 export const BOOTP_REQUEST = 1;
@@ -132,7 +135,7 @@ export function bootRequest(xid: number, mac: Mac, options: DhcpOptions): DhcpMe
 
 // ---- decoding ----
 
-export function decodeDhcp(b: Uint8Array): Result<DhcpMessage> {
+export function decodeDhcp(b: Uint8Array): Result<DhcpMessage, DhcpDecodeError> {
   if (b.length < OPTIONS_AT) return fail("dhcp-short");
   if (readIp(b, COOKIE_AT) !== COOKIE) return fail("dhcp-bad-cookie");
   const hlen = b[2]!;

@@ -12,6 +12,9 @@ import { type Ip4, readIp, writeIp } from "./address.ts";
 import { type Result, ok, fail } from "./result.ts";
 import { latin1 } from "./text.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type DnsDecodeError = "dns-short" | "dns-bad-pointer" | "dns-name-loop" | "dns-bad-label" | "dns-name-too-long" | "dns-bad-rdata";
+
 export const DNS_PORT = 53;
 export const DNS_HEADER_LEN = 12;
 export const DNS_CLASS_IN = 1;
@@ -120,7 +123,7 @@ interface Decoded<T> {
   end: number;
 }
 
-export function decodeDns(b: Uint8Array): Result<DnsMessage> {
+export function decodeDns(b: Uint8Array): Result<DnsMessage, DnsDecodeError> {
   if (b.length < DNS_HEADER_LEN) return fail("dns-short");
   const flags = u16(b, 2);
   const msg: DnsMessage = {
@@ -169,7 +172,7 @@ const u32 = readIp; // an IPv4 address is read as a big-endian unsigned 32-bit n
  * Every pointer must lead strictly before the stretch of labels that holds it, so the
  * walk always moves backwards and cannot loop; the 255-octet limit bounds it as well.
  */
-function readName(b: Uint8Array, off: number): Result<Decoded<string>> {
+function readName(b: Uint8Array, off: number): Result<Decoded<string>, DnsDecodeError> {
   const labels: string[] = [];
   let octets = 1; // the root label
   let p = off;
@@ -198,7 +201,7 @@ function readName(b: Uint8Array, off: number): Result<Decoded<string>> {
   return ok({ value: labels.join("."), end: end < 0 ? p + 1 : end });
 }
 
-function readQuestion(b: Uint8Array, off: number): Result<Decoded<DnsQuestion>> {
+function readQuestion(b: Uint8Array, off: number): Result<Decoded<DnsQuestion>, DnsDecodeError> {
   const n = readName(b, off);
   if (!n.ok) return n;
   const p = n.value.end;
@@ -210,7 +213,7 @@ function typeOf(code: number): DnsType {
   return TYPE_NAMES.get(code) ?? code;
 }
 
-function readRecord(b: Uint8Array, off: number): Result<Decoded<DnsRecord>> {
+function readRecord(b: Uint8Array, off: number): Result<Decoded<DnsRecord>, DnsDecodeError> {
   const n = readName(b, off);
   if (!n.ok) return n;
   const p = n.value.end;

@@ -3,6 +3,9 @@
 import { type Mac, readMac } from "./address.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type EthernetDecodeError = "eth-short" | "eth-not-ethernet-ii";
+
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_VLAN = 0x8100;
@@ -28,7 +31,7 @@ export interface EthernetFrame {
   payload: Uint8Array;
 }
 
-export function decodeEthernet(b: Uint8Array): Result<EthernetFrame> {
+export function decodeEthernet(b: Uint8Array): Result<EthernetFrame, EthernetDecodeError> {
   if (b.length < ETH_HEADER_LEN) return fail("eth-short");
   let type = (b[ETH_TYPE_OFFSET]! << 8) | b[ETH_TYPE_OFFSET + 1]!;
   let off = ETH_HEADER_LEN;

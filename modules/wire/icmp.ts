@@ -5,6 +5,9 @@
 import { checksum } from "./checksum.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type IcmpDecodeError = "icmp-short" | "icmp-bad-checksum";
+
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACHABLE = 3;
 export const ICMP_SOURCE_QUENCH = 4;
@@ -40,7 +43,7 @@ export type IcmpMessage =
 /** A decoded message also reports the checksum it carried (already verified). */
 export type IcmpDecoded = IcmpMessage & { checksum: number };
 
-export function decodeIcmp(b: Uint8Array): Result<IcmpDecoded> {
+export function decodeIcmp(b: Uint8Array): Result<IcmpDecoded, IcmpDecodeError> {
   if (b.length < ICMP_HEADER_LEN) return fail("icmp-short");
   if (checksum(b) !== 0) return fail("icmp-bad-checksum");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);

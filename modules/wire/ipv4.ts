@@ -6,6 +6,9 @@ import { type Ip4, readIp, writeIp } from "./address.ts";
 import { checksum } from "./checksum.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type Ipv4DecodeError = "ip-short" | "ip-bad-version" | "ip-bad-header-length" | "ip-bad-length" | "ip-truncated" | "ip-bad-checksum";
+
 export const IP_PROTO_ICMP = 1;
 export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
@@ -49,7 +52,7 @@ export interface Ipv4Decoded extends Ipv4Packet {
   checksum: number;
 }
 
-export function decodeIpv4(b: Uint8Array): Result<Ipv4Decoded> {
+export function decodeIpv4(b: Uint8Array): Result<Ipv4Decoded, Ipv4DecodeError> {
   if (b.length < IPV4_MIN_HEADER_LEN) return fail("ip-short");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const versionIhl = v.getUint8(0);

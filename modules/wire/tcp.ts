@@ -7,6 +7,9 @@ import { checksum, pseudoHeaderSum } from "./checksum.ts";
 import { IP_PROTO_TCP } from "./ipv4.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type TcpDecodeError = "tcp-short" | "tcp-bad-header-length" | "tcp-bad-checksum" | "tcp-bad-option";
+
 // Bits of TcpSegment.flags.
 export const FIN = 0x01;
 export const SYN = 0x02;
@@ -69,7 +72,7 @@ export interface TcpDecoded extends TcpSegment {
 }
 
 /** `b` is the whole IP payload: its length is the TCP length in the pseudo-header. */
-export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded> {
+export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded, TcpDecodeError> {
   if (b.length < TCP_MIN_HEADER_LEN) return fail("tcp-short");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const headerLength = (v.getUint8(12) >>> 4) * 4;
@@ -93,7 +96,7 @@ export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded>
   });
 }
 
-function decodeOptions(v: DataView, start: number, end: number): Result<TcpOptions> {
+function decodeOptions(v: DataView, start: number, end: number): Result<TcpOptions, TcpDecodeError> {
   const o: TcpOptions = {};
   let i = start;
   while (i < end) {

@@ -8,6 +8,16 @@
 import { type Result, ok, fail } from "./result.ts";
 import { latin1, writeLatin1 } from "./text.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type TftpDecodeError =
+  | "tftp-short"
+  | "tftp-unterminated"
+  | "tftp-empty-filename"
+  | "tftp-no-mode"
+  | "tftp-bad-mode"
+  | "tftp-bad-option"
+  | "tftp-bad-opcode";
+
 export const TFTP_PORT = 69;
 export const TFTP_DEFAULT_BLKSIZE = 512;
 /** Opcode and block number in front of a DATA packet's bytes. */
@@ -45,7 +55,7 @@ export type TftpPacket =
 
 const OPCODES = { rrq: 1, wrq: 2, data: 3, ack: 4, error: 5, oack: 6 } as const;
 
-export function decodeTftp(b: Uint8Array): Result<TftpPacket> {
+export function decodeTftp(b: Uint8Array): Result<TftpPacket, TftpDecodeError> {
   if (b.length < 2) return fail("tftp-short");
   const op = (b[0]! << 8) | b[1]!;
   if (op === OPCODES.rrq || op === OPCODES.wrq) {

@@ -6,6 +6,9 @@ import { checksum, pseudoHeaderSum } from "./checksum.ts";
 import { IP_PROTO_UDP } from "./ipv4.ts";
 import { type Result, ok, fail } from "./result.ts";
 
+/** Why a decoder refused the bytes; the reason a dropped frame is counted under. */
+export type UdpDecodeError = "udp-short" | "udp-truncated" | "udp-bad-length" | "udp-bad-checksum";
+
 export const UDP_HEADER_LEN = 8;
 // Field offsets, for code that reads or patches a header in place.
 export const UDP_LENGTH_OFFSET = 4;
@@ -25,7 +28,7 @@ export interface UdpDecoded extends UdpDatagram {
 }
 
 /** `b` is the whole IP payload; its length must match the UDP length field. */
-export function decodeUdp(b: Uint8Array, src: Ip4, dst: Ip4): Result<UdpDecoded> {
+export function decodeUdp(b: Uint8Array, src: Ip4, dst: Ip4): Result<UdpDecoded, UdpDecodeError> {
   if (b.length < UDP_HEADER_LEN) return fail("udp-short");
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const length = v.getUint16(UDP_LENGTH_OFFSET);

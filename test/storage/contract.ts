@@ -1,7 +1,7 @@
 // What every Storage must do, as ava tests any store's test file registers with its own factory.
 
 import test from "ava";
-import type { Storage, ReadHandle } from "../../modules/storage/storage.ts";
+import { type Storage, type ReadHandle, type StorageError, storageError } from "../../modules/storage/storage.ts";
 import type { Result } from "../../modules/wire/result.ts";
 import { concat } from "../../modules/wire/bytes.ts";
 
@@ -15,8 +15,9 @@ export function must<T>(r: Result<T>): T {
   return r.value;
 }
 
-export function reason(r: Result<unknown>): string {
-  return r.ok ? "ok" : r.reason;
+/** "ok", or the failure's reason: typed, so a misspelt expected reason does not compile. */
+export function reason(r: Result<unknown>): StorageError | "ok" {
+  return r.ok ? "ok" : storageError(r.reason);
 }
 
 /** Reads a handle to its end in chunks of `chunk` bytes. */
