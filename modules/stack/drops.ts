@@ -34,9 +34,9 @@ export type Ipv4Drop =
   | "ip-reassembly-timeout"
   | "ip-reassembly-too-big";
 
-export type IcmpDrop = IcmpDecodeError | "icmp-broadcast-echo" | "icmp-rate-limited";
+export type IcmpDrop = IcmpDecodeError | "icmp-broadcast-echo" | "icmp-error-not-ours" | "icmp-rate-limited";
 
-export type UdpDrop = UdpDecodeError | "udp-no-listener";
+export type UdpDrop = UdpDecodeError | "udp-icmp-no-pcb" | "udp-no-listener";
 
 /** The reasons of modules/stack/tcp*.ts: a new TCP reason goes here. */
 export type TcpDrop =
@@ -50,6 +50,8 @@ export type TcpDrop =
   | "tcp-challenge-ack-limited"
   | "tcp-data-after-fin"
   | "tcp-duplicate"
+  | "tcp-icmp-no-pcb"
+  | "tcp-icmp-out-of-window"
   | "tcp-listen-ack"
   | "tcp-listen-no-syn"
   | "tcp-listen-rst"

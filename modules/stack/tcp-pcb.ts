@@ -10,6 +10,7 @@ import type { Ip4 } from "../wire/address.ts";
 import { ACK, FIN, PSH, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
 import type { Clock, Timer } from "../platform.ts";
 import type { Stats } from "./stats.ts";
+import type { TcpDrop } from "./drops.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import { Deadline } from "./tcp-deadline.ts";
@@ -70,7 +71,7 @@ const HEADERS = 40; // IPv4 and TCP headers without options, between the MTU and
 const MIN_PMTU = 552; // Linux's floor, so a forged ICMP cannot make segments tiny
 const PMTU_UNKNOWN = 576; // for a router that does not say its next hop's MTU
 
-function drop(stats: Stats, reason: string): false {
+function drop(stats: Stats, reason: TcpDrop): false {
   stats.drop(reason);
   return false;
 }
