@@ -44,7 +44,7 @@ function nodeRatios(): void {
   console.log(`(frames sent ${e.sent}, bytes delivered ${e.received}, drops ${JSON.stringify(e.drops)})`);
 }
 
-await xsCosts("../test/xs/ops.ts", "wire codecs");
+await xsCosts("./codec-ops.ts", "wire codecs");
 await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
 nodeRatios();
 const comparison = await withBenchNet(async (net) => {

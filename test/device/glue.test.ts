@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "../netns.ts";
+import { run } from "../support/netns.ts";
 import { GLUE, GLUE_CFLAGS, ROOT } from "./glue-build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glue-"));

@@ -19,7 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Netns } from "../netns.ts";
+import { Netns } from "../support/netns.ts";
 import { hostDevicePath, bundleForHost } from "../../native/host-device/bundle.ts";
 
 const KERNEL = "10.77.50.1";

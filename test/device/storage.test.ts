@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStorage } from "../../modules/device/storage.ts";
-import { storageContract, bytes, must, reason, readAll, writeAll } from "../storage/contract.ts";
+import { storageContract } from "../storage/contract.ts";
+import { bytes, must, reason, readAll, writeAll } from "../support/storage.ts";
 import { moddableFile } from "./moddable-file.ts";
 
 const made: string[] = [];

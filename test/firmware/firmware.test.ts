@@ -14,7 +14,7 @@ import { FtpClient } from "../../host-sim/clients/ftp-client.ts";
 import { startFirmware, type FirmwareOptions } from "../../modules/firmware/firmware.ts";
 import { createStack } from "../../modules/stack/stack.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
-import { readAll } from "../storage/contract.ts";
+import { readAll } from "../support/storage.ts";
 
 const ip = (s: string) => parseIp(s)!;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -9,7 +9,7 @@ import { type Capture, type PcapPacket, encodePcap, timestampFromMs, timestampTo
 import type { Link } from "../../modules/platform.ts";
 import { type Mac, parseMac } from "../../modules/wire/address.ts";
 import { ETHERTYPE_IPV4, encodeEthernet, ethernetLength, type EthernetFrame } from "../../modules/wire/ethernet.ts";
-import { toHex } from "../helpers.ts";
+import { toHex } from "../support/helpers.ts";
 
 const A = parseMac("02:00:00:00:00:0a")!;
 const B = parseMac("02:00:00:00:00:0b")!;

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { RealClock, VirtualClock } from "../../host-sim/clock.ts";
-import { holds } from "../helpers.ts";
+import { holds } from "../support/helpers.ts";
 
 test("timers fire in due order, equal due times in insertion order, each at its own time", (t) => {
   const clock = new VirtualClock();

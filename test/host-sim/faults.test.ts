@@ -2,7 +2,7 @@ import test from "ava";
 import { VirtualClock } from "../../host-sim/clock.ts";
 import { type FaultKind, type FaultOptions, FaultInjector } from "../../host-sim/faults.ts";
 import type { Link } from "../../modules/platform.ts";
-import { toHex, withinBinomial } from "../helpers.ts";
+import { toHex, withinBinomial } from "../support/helpers.ts";
 
 interface Arrival {
   at: number;

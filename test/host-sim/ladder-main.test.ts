@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { drawLadder } from "../../host-sim/ladder/index.ts";
 import { readCaptureFile } from "../../host-sim/capture.ts";
-import { tempPath } from "./ladder-captures.ts";
-import { readLadder } from "./ladder-svg.ts";
+import { tempPath } from "../support/ladder-captures.ts";
+import { readLadder } from "../support/ladder-svg.ts";
 
 const MAIN = fileURLToPath(new URL("../../host-sim/main.ts", import.meta.url));
 

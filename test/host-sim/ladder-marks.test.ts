@@ -12,9 +12,9 @@ import { parseIp } from "../../modules/wire/address.ts";
 import { encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
 import { encodeIpv4, ipv4Length, IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
 import { ARP_REQUEST, encodeArp } from "../../modules/wire/arp.ts";
-import { bulkCapture, ftpCapture, ftpPcap, lossyUpload, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "./ladder-captures.ts";
-import { holds } from "../helpers.ts";
-import { type Drawn, readLadder } from "./ladder-svg.ts";
+import { bulkCapture, ftpCapture, ftpPcap, lossyUpload, HOSTILE_LINE, HOSTILE_NAME, marksCapture, packet, tempPath } from "../support/ladder-captures.ts";
+import { holds } from "../support/helpers.ts";
+import { type Drawn, readLadder } from "../support/ladder-svg.ts";
 
 const CLI = fileURLToPath(new URL("../../host-sim/ladder/cli.ts", import.meta.url));
 const draw = (c: Capture, o: LadderOptions = {}): Drawn => readLadder(drawLadder(c, o).svg);

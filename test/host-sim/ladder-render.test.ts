@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { readCaptureFile } from "../../host-sim/capture.ts";
 import { drawLadder } from "../../host-sim/ladder/index.ts";
 import type { Capture } from "../../host-sim/pcap.ts";
-import { mustRun, Netns } from "../netns.ts";
-import { doraCapture, ftpPcap, marksCapture, tempPath } from "./ladder-captures.ts";
-import { countColour, decodePng, inked, lines, type Png, readLadder } from "./ladder-svg.ts";
+import { mustRun, Netns } from "../support/netns.ts";
+import { doraCapture, ftpPcap, marksCapture, tempPath } from "../support/ladder-captures.ts";
+import { countColour, decodePng, inked, lines, type Png, readLadder } from "../support/ladder-svg.ts";
 
 function read(path: string): Capture {
   const r = readCaptureFile(path);

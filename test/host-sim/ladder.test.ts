@@ -5,8 +5,8 @@
 import test, { type ExecutionContext } from "ava";
 import { drawLadder, type LadderOptions } from "../../host-sim/ladder/index.ts";
 import type { Capture } from "../../host-sim/pcap.ts";
-import { doraCapture, ftpCapture } from "./ladder-captures.ts";
-import { type Drawn, lines, readLadder } from "./ladder-svg.ts";
+import { doraCapture, ftpCapture } from "../support/ladder-captures.ts";
+import { type Drawn, lines, readLadder } from "../support/ladder-svg.ts";
 
 function draw(capture: Capture, o: LadderOptions = {}): Drawn {
   return readLadder(drawLadder(capture, o).svg);

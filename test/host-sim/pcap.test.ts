@@ -18,7 +18,7 @@ import {
 } from "../../host-sim/pcap.ts";
 import { BROADCAST_MAC, parseMac } from "../../modules/wire/address.ts";
 import { ETHERTYPE_ARP, encodeEthernet, ethernetLength, type EthernetFrame } from "../../modules/wire/ethernet.ts";
-import { hex, holds, toHex } from "../helpers.ts";
+import { hex, holds, toHex } from "../support/helpers.ts";
 
 /** Packets as comparable plain values. */
 const plain = (packets: PcapPacket[]) =>

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { SeededRandom } from "../../host-sim/random.ts";
-import { holds, withinBinomial } from "../helpers.ts";
+import { holds, withinBinomial } from "../support/helpers.ts";
 
 const draw = (r: SeededRandom, n: number) => Array.from({ length: n }, () => r.u32());
 

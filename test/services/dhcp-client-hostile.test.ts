@@ -6,8 +6,8 @@
 import test from "ava";
 import { ARP_REPLY, ARP_REQUEST } from "../../modules/wire/arp.ts";
 import { IP_BROADCAST } from "../../modules/wire/address.ts";
-import { arpFrame, arpOf } from "../stack/frames.ts";
-import { dhcpLan, kinds, POOL } from "./dhcp-client-lan.ts";
+import { arpFrame, arpOf } from "../support/frames.ts";
+import { dhcpLan, kinds, POOL } from "../support/dhcp-client-lan.ts";
 
 for (const granted of [0, 1, 59]) {
   test(`a lease of ${granted} s is taken as 60 s: T1 30 s, T2 52.5 s, one renewal every 30 s`, (t) => {

@@ -3,7 +3,7 @@
 // keeps the address through ten minutes of renewals.
 
 import test from "ava";
-import { dhcpLan, POOL } from "./dhcp-client-lan.ts";
+import { dhcpLan, POOL } from "../support/dhcp-client-lan.ts";
 import { FaultInjector } from "../../host-sim/faults.ts";
 
 test("under 10 % loss with duplication and reordering the client reaches BOUND and keeps its lease", (t) => {

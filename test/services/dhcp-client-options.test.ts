@@ -3,9 +3,9 @@
 
 import test from "ava";
 import fc from "fast-check";
-import { dhcpLan, DNS, MASK, POOL, SERVER } from "./dhcp-client-lan.ts";
-import { ip } from "../stack/bench.ts";
-import { holds } from "../helpers.ts";
+import { dhcpLan, DNS, MASK, POOL, SERVER } from "../support/dhcp-client-lan.ts";
+import { ip } from "../support/bench.ts";
+import { holds } from "../support/helpers.ts";
 import { DHCP_ACK, DHCP_DECLINE, DHCP_DISCOVER, DHCP_OFFER, DHCP_RELEASE, DHCP_REQUEST, type DhcpMessage } from "../../modules/wire/dhcp.ts";
 
 const MAC = Uint8Array.of(2, 0, 0, 0, 0, 2); // the bench's host 2

@@ -4,9 +4,9 @@
 
 import test from "ava";
 import fc from "fast-check";
-import { dhcpLan, MASK, POOL, SERVER } from "./dhcp-client-lan.ts";
-import { ip, type Bench } from "../stack/bench.ts";
-import { applyDamage, damage, holds } from "../helpers.ts";
+import { dhcpLan, MASK, POOL, SERVER } from "../support/dhcp-client-lan.ts";
+import { ip, type Bench } from "../support/bench.ts";
+import { applyDamage, damage, holds } from "../support/helpers.ts";
 import type { UdpPcb } from "../../modules/stack/udp.ts";
 import { type Ip4, IP_BROADCAST } from "../../modules/wire/address.ts";
 import {

@@ -1,6 +1,6 @@
 import test from "ava";
-import { dhcpLan, kinds, observe, DNS, MASK, POOL, SERVER, type Seen } from "./dhcp-client-lan.ts";
-import { ip } from "../stack/bench.ts";
+import { dhcpLan, kinds, observe, DNS, MASK, POOL, SERVER, type Seen } from "../support/dhcp-client-lan.ts";
+import { ip } from "../support/bench.ts";
 import { DhcpServer } from "../../host-sim/peers/dhcp-server.ts";
 import { DhcpClient } from "../../modules/services/dhcp-client.ts";
 import { IP_BROADCAST } from "../../modules/wire/address.ts";

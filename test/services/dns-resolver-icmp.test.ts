@@ -2,8 +2,8 @@
 // unreachable" is left at once for the next one, without waiting for the timeout.
 
 import test from "ava";
-import { ip } from "../stack/bench.ts";
-import { addressesOf, dnsBench, SERVER2 } from "./dns-resolver-bench.ts";
+import { ip } from "../support/bench.ts";
+import { addressesOf, dnsBench, SERVER2 } from "../support/dns-resolver-bench.ts";
 
 test("failover on port unreachable: a host without a DNS server is left at once for the next server", (t) => {
   const noDns = ip("10.0.0.60");

@@ -4,7 +4,7 @@
 // servers no longer answer.
 // It returns one line per outcome and one per frame the device sent, to compare engines.
 
-import { dnsBench, a } from "./dns-resolver-bench.ts";
+import { dnsBench, a } from "../support/dns-resolver-bench.ts";
 import { FaultInjector } from "../../host-sim/faults.ts";
 import type { DnsLookupType } from "../../modules/services/dns-resolver.ts";
 import { ipToString } from "../../modules/wire/address.ts";

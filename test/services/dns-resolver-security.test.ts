@@ -1,6 +1,6 @@
 import test from "ava";
-import { ip } from "../stack/bench.ts";
-import { dnsBench, addressesOf, a, SERVER1, SERVER2 } from "./dns-resolver-bench.ts";
+import { ip } from "../support/bench.ts";
+import { dnsBench, addressesOf, a, SERVER1, SERVER2 } from "../support/dns-resolver-bench.ts";
 import type { DnsServerQuery } from "../../host-sim/peers/dns-server.ts";
 import { FaultInjector } from "../../host-sim/faults.ts";
 import { type DnsMessage, dnsLength, encodeDns } from "../../modules/wire/dns.ts";

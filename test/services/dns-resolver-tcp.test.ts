@@ -1,9 +1,9 @@
 import test from "ava";
 import fc from "fast-check";
-import { dnsBench, addressesOf, a, SERVER1, SERVER2, type DnsBench } from "./dns-resolver-bench.ts";
+import { dnsBench, addressesOf, a, SERVER1, SERVER2, type DnsBench } from "../support/dns-resolver-bench.ts";
 import { DnsStreamReader, dnsTcpFrame } from "../../modules/services/dns-resolver.ts";
 import { FaultInjector } from "../../host-sim/faults.ts";
-import { holds } from "../helpers.ts";
+import { holds } from "../support/helpers.ts";
 
 const MANY = 40; // 40 A records: about 670 bytes, over UDP's 512
 

@@ -3,7 +3,7 @@
 
 import test from "ava";
 import type { DnsRecord } from "../../modules/wire/dns.ts";
-import { a, dnsBench, SOA } from "./dns-resolver-bench.ts";
+import { a, dnsBench, SOA } from "../support/dns-resolver-bench.ts";
 
 for (const ttl of [0x80000000, 0xffffffff]) {
   test(`an A record with TTL ${ttl} is answered with TTL 0 and asked again 1 ms later`, (t) => {

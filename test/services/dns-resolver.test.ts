@@ -1,6 +1,6 @@
 import test from "ava";
-import { bench, ip } from "../stack/bench.ts";
-import { dnsBench, addressesOf, zone, SOA, SERVER1, SERVER2, v6, a, type Outcome } from "./dns-resolver-bench.ts";
+import { bench, ip } from "../support/bench.ts";
+import { dnsBench, addressesOf, zone, SOA, SERVER1, SERVER2, v6, a, type Outcome } from "../support/dns-resolver-bench.ts";
 import { DnsResolver, reverseName } from "../../modules/services/dns-resolver.ts";
 import { DhcpClient } from "../../modules/services/dhcp-client.ts";
 import { DhcpServer } from "../../host-sim/peers/dhcp-server.ts";

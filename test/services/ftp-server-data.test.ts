@@ -9,8 +9,8 @@ import { CommandLines, OVERLONG } from "../../modules/services/ftp-lines.ts";
 import { LineSource, ftpTime, lsLine, mlsxLine } from "../../modules/services/ftp-listing.ts";
 import { utf8Decode, utf8Encode } from "../../modules/wire/text.ts";
 import { ok } from "../../modules/wire/result.ts";
-import { holds } from "../helpers.ts";
-import { ip } from "../stack/bench.ts";
+import { holds } from "../support/helpers.ts";
+import { ip } from "../support/bench.ts";
 import { concat } from "../../modules/wire/bytes.ts";
 import { ftpPorts } from "../vectors/load.ts";
 

@@ -5,8 +5,8 @@
 import test from "ava";
 import { FaultInjector } from "../../host-sim/faults.ts";
 import type { Clock, Link } from "../../modules/platform.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { type DataMode, ftpBench } from "./ftp-client.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
+import { type DataMode, ftpBench } from "../support/ftp-client.ts";
 
 const RATES = { drop: 0.04, duplicate: 0.02, reorder: 0.03, corrupt: 0.01 };
 

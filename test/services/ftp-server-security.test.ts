@@ -4,9 +4,9 @@
 
 import test from "ava";
 import fc from "fast-check";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { holds } from "../helpers.ts";
-import { DataConn, FtpClient, SERVER, ftpBench, heldRetr, pasvPort } from "./ftp-client.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
+import { holds } from "../support/helpers.ts";
+import { DataConn, FtpClient, SERVER, ftpBench, heldRetr, pasvPort } from "../support/ftp-client.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);

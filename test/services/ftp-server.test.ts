@@ -5,8 +5,8 @@
 import test from "ava";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { ReadHandle, Storage } from "../../modules/storage/storage.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { type DataMode, ftpBench, heldRetr } from "./ftp-client.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
+import { type DataMode, ftpBench, heldRetr } from "../support/ftp-client.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const codes = (rs: { code: number }[]) => rs.map((r) => r.code);

@@ -5,8 +5,8 @@
 import test from "ava";
 import { createHash } from "node:crypto";
 import { FaultInjector } from "../../host-sim/faults.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { setup, dec } from "./http-server-client.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
+import { setup, dec } from "../support/http-server-client.ts";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

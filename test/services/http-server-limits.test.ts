@@ -8,11 +8,11 @@ import { mkdtempSync, writeFileSync, mkdirSync, symlinkSync, existsSync, rmSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
-import { bytes, must, writeAll } from "../storage/contract.ts";
-import { holds } from "../helpers.ts";
+import { bytes, must, writeAll } from "../support/storage.ts";
+import { holds } from "../support/helpers.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
-import { setup, dec, enc, SERVER, Client, type Env } from "./http-server-client.ts";
+import { setup, dec, enc, SERVER, Client, type Env } from "../support/http-server-client.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 /** Sends `request` and expects one response with `status`, counted under `reason`; `closes`: with Connection: close and a FIN. */

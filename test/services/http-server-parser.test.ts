@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { RequestParser, type HttpLimits, type ParseStep, splitTarget, parseHttpDate } from "../../modules/services/http-parser.ts";
 import { httpDate, mimeType } from "../../modules/services/http-server.ts";
 import { utf8Encode as utf8 } from "../../modules/wire/text.ts";
-import { holds } from "../helpers.ts";
+import { holds } from "../support/helpers.ts";
 
 const LIMITS: HttpLimits = { maxRequestLine: 200, maxHeaderBytes: 400, maxHeaders: 8, maxBodyBytes: 5000 };
 const enc = (s: string) => new TextEncoder().encode(s);

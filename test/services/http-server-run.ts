@@ -5,7 +5,7 @@
 
 import { FaultInjector } from "../../host-sim/faults.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
-import { setup, type Client } from "./http-server-client.ts";
+import { setup, type Client } from "../support/http-server-client.ts";
 
 function hex(b: Uint8Array): string {
   let s = "";

@@ -8,9 +8,9 @@ import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { httpDate } from "../../modules/services/http-server.ts";
 import type { HttpRequest, HttpResponse } from "../../modules/services/http-server.ts";
 import type { Clock } from "../../modules/platform.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
-import { holds } from "../helpers.ts";
-import { setup, dec, enc } from "./http-server-client.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
+import { holds } from "../support/helpers.ts";
+import { setup, dec, enc } from "../support/http-server-client.ts";
 
 const MTIME = Date.UTC(2024, 4, 17, 10, 20, 30, 400); // a store whose files carry a real date
 const fixedClock: Clock = { now: () => MTIME, setTimer: () => ({ cancel() {} }) };

@@ -1,9 +1,9 @@
 import test from "ava";
-import { bench, ip } from "../stack/bench.ts";
+import { bench, ip } from "../support/bench.ts";
 import { FaultInjector } from "../../host-sim/faults.ts";
 import { TftpServer, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
 import { runTransfer, tftpGet, tftpPut, type ClientOptions } from "../../host-sim/clients/tftp-client.ts";
 
 const SERVER = ip("10.0.0.2");

@@ -8,8 +8,8 @@ import { encode, RawPeer, runTransfer, tftpGet } from "../../host-sim/clients/tf
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { decodeTftp, TFTP_PORT } from "../../modules/wire/tftp.ts";
-import { bench, ip } from "../stack/bench.ts";
-import { bytes, must, writeAll } from "../storage/contract.ts";
+import { bench, ip } from "../support/bench.ts";
+import { bytes, must, writeAll } from "../support/storage.ts";
 
 const SERVER = ip("10.0.0.2");
 

@@ -1,14 +1,14 @@
 import test from "ava";
 import fc from "fast-check";
-import { bench, ip } from "../stack/bench.ts";
+import { bench, ip } from "../support/bench.ts";
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
 import { NetasciiDecoder, NetasciiEncoder } from "../../modules/services/netascii.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
 import { ok } from "../../modules/wire/result.ts";
 import type { TftpOptions, TftpPacket } from "../../modules/wire/tftp.ts";
-import { holds } from "../helpers.ts";
-import { bytes, must, readAll, writeAll } from "../storage/contract.ts";
+import { holds } from "../support/helpers.ts";
+import { bytes, must, readAll, writeAll } from "../support/storage.ts";
 import { RawPeer, runTransfer, tftpGet, tftpPut, type ClientOptions } from "../../host-sim/clients/tftp-client.ts";
 import { concat } from "../../modules/wire/bytes.ts";
 

@@ -5,8 +5,8 @@ import test from "ava";
 import { unwrap } from "../../modules/wire/result.ts";
 import { ARP_REPLY, ARP_REQUEST } from "../../modules/wire/arp.ts";
 import { BROADCAST_MAC, macEqual } from "../../modules/wire/address.ts";
-import { bench, ip, mac } from "./bench.ts";
-import { arpFrame, arpOf, echoRequest } from "./frames.ts";
+import { bench, ip, mac } from "../support/bench.ts";
+import { arpFrame, arpOf, echoRequest } from "../support/frames.ts";
 
 test("a TCP stream across four ARP expiry times never stalls: no retransmission, each burst delivered within 1 ms", (t) => {
   const b = bench();

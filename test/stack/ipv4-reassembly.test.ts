@@ -3,8 +3,8 @@
 
 import test from "ava";
 import { IP_PROTO_ICMP } from "../../modules/wire/ipv4.ts";
-import { ip } from "./bench.ts";
-import { echoRequest, hostAndPeer, icmpOf, ipFrame, PEER_IP } from "./frames.ts";
+import { ip } from "../support/bench.ts";
+import { echoRequest, hostAndPeer, icmpOf, ipFrame, PEER_IP } from "../support/frames.ts";
 
 const US = ip("10.0.0.2");
 

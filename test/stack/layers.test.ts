@@ -1,6 +1,6 @@
 import test from "ava";
-import { bench, ip, mac } from "./bench.ts";
-import { arpIntroduce, echoRequest, ipFrame } from "./frames.ts";
+import { bench, ip, mac } from "../support/bench.ts";
+import { arpIntroduce, echoRequest, ipFrame } from "../support/frames.ts";
 import { decodeEthernet, encodeEthernet, ETHERTYPE_ARP } from "../../modules/wire/ethernet.ts";
 import { decodeArp, encodeArp, ARP_REQUEST, ARP_REPLY } from "../../modules/wire/arp.ts";
 import { decodeIpv4, IP_PROTO_ICMP, IP_PROTO_UDP } from "../../modules/wire/ipv4.ts";

@@ -5,8 +5,8 @@
 import test from "ava";
 import { unwrap } from "../../modules/wire/result.ts";
 import { BROADCAST_MAC } from "../../modules/wire/address.ts";
-import { ip } from "./bench.ts";
-import { echoRequest, hostAndPeer, icmpOf, PEER_IP, synFrame, udpFrame } from "./frames.ts";
+import { ip } from "../support/bench.ts";
+import { echoRequest, hostAndPeer, icmpOf, PEER_IP, synFrame, udpFrame } from "../support/frames.ts";
 
 const US = ip("10.0.0.2");
 const BAD_SOURCES = ["255.255.255.255", "10.0.0.255", "224.0.0.1", "239.1.2.3", "127.0.0.1"];

@@ -8,7 +8,7 @@ import { ETHERTYPE_IPV4, encodeEthernet } from "../../modules/wire/ethernet.ts";
 import { encodeIpv4, IP_PROTO_TCP } from "../../modules/wire/ipv4.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 import { encodeTcp, SYN, tcpLength } from "../../modules/wire/tcp.ts";
-import { bench, ip, mac } from "./bench.ts";
+import { bench, ip, mac } from "../support/bench.ts";
 
 const SERVER = ip("10.0.0.2");
 /** 100 Mbit/s Ethernet: a minimum frame with preamble and gap is 84 bytes, 6.72 us. */

@@ -1,11 +1,11 @@
 // TCP against a hostile or broken peer (issue 10): what a silent, slow, half-open or
 // spoofing peer can make a pcb hold, and for how long. Scripted on one stack under the
-// virtual clock, with exact virtual times (see tcp-script.ts for the line format).
+// virtual clock, with exact virtual times (see test/support/tcp-script.ts for the line format).
 
 import test from "ava";
 import { siphash24 } from "../../modules/stack/tcp-isn.ts";
 import { unwrap } from "../../modules/wire/result.ts";
-import { PEER, PEER_PORT, SERVER_PORT, Script } from "./tcp-script.ts";
+import { PEER, PEER_PORT, SERVER_PORT, Script } from "../support/tcp-script.ts";
 
 // ---- ISNs (RFC 6528) ----
 

@@ -5,8 +5,8 @@
 import test from "ava";
 import { ICMP_UNREACH_FRAG_NEEDED, ICMP_UNREACH_HOST, ICMP_UNREACH_PORT } from "../../modules/wire/icmp.ts";
 import { unwrap } from "../../modules/wire/result.ts";
-import { bench, ip } from "./bench.ts";
-import { PEER, PEER_PORT, Script } from "./tcp-script.ts";
+import { bench, ip } from "../support/bench.ts";
+import { PEER, PEER_PORT, Script } from "../support/tcp-script.ts";
 
 const ROUTER = ip("10.0.0.1");
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { Reassembly } from "../../modules/stack/tcp-reassembly.ts";
-import { holds } from "../helpers.ts";
+import { holds } from "../support/helpers.ts";
 
 /**
  * Plays a receiver: segments of `data` arrive in any order, duplicated and overlapping;

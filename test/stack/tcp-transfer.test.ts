@@ -11,7 +11,7 @@ import { SeededRandom } from "../../host-sim/random.ts";
 import type { Clock, Link } from "../../modules/platform.ts";
 import { ETHERTYPE_ARP } from "../../modules/wire/ethernet.ts";
 import type { TcpConfig, TcpPcb } from "../../modules/stack/tcp.ts";
-import { bench, ip } from "./bench.ts";
+import { bench, ip } from "../support/bench.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 const MiB = 1 << 20;

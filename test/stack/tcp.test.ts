@@ -1,10 +1,10 @@
 // Scripted TCP tests: one stack, a hand-driven peer, and the exact segments the stack sends
-// and when (see tcp-script.ts for the line format). Default config unless a test says so:
+// and when (see test/support/tcp-script.ts for the line format). Default config unless a test says so:
 // MSS 1460, window 5840, delayed ACK 200 ms, minimum RTO 250 ms.
 
 import test from "ava";
-import { PEER, PEER_PORT, SERVER_PORT, Script, US } from "./tcp-script.ts";
-import { ip } from "./bench.ts";
+import { PEER, PEER_PORT, SERVER_PORT, Script, US } from "../support/tcp-script.ts";
+import { ip } from "../support/bench.ts";
 import { unwrap } from "../../modules/wire/result.ts";
 
 const bytes = Script.bytes;

@@ -8,8 +8,9 @@ import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
 import type { Result } from "../../modules/wire/result.ts";
-import { holds } from "../helpers.ts";
-import { storageContract, bytes, must, reason, readAll, writeAll, drain } from "./contract.ts";
+import { holds } from "../support/helpers.ts";
+import { storageContract } from "./contract.ts";
+import { bytes, must, reason, readAll, writeAll, drain } from "../support/storage.ts";
 
 const made: string[] = [];
 test.after.always(() => {

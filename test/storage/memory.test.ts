@@ -2,8 +2,9 @@ import test from "ava";
 import fc from "fast-check";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { VirtualClock } from "../../host-sim/clock.ts";
-import { holds } from "../helpers.ts";
-import { storageContract, bytes, must, reason, readAll, writeAll } from "./contract.ts";
+import { holds } from "../support/helpers.ts";
+import { storageContract } from "./contract.ts";
+import { bytes, must, reason, readAll, writeAll } from "../support/storage.ts";
 
 storageContract("memory", () => new MemoryStorage({ limit: 1 << 20 }));
 

@@ -2,7 +2,7 @@ import test from "ava";
 import fc from "fast-check";
 import { posix } from "node:path";
 import { confinePath, splitPath, PATH_MAX_LENGTH } from "../../modules/storage/path.ts";
-import { holds } from "../helpers.ts";
+import { holds } from "../support/helpers.ts";
 
 function confined(path: string): string {
   const r = confinePath(path);

@@ -1,7 +1,8 @@
 import test from "ava";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { Subtree, makeDirs } from "../../modules/storage/subtree.ts";
-import { storageContract, bytes, must, reason, readAll, writeAll } from "./contract.ts";
+import { storageContract } from "./contract.ts";
+import { bytes, must, reason, readAll, writeAll } from "../support/storage.ts";
 
 storageContract("subtree", () => {
   const base = new MemoryStorage({ limit: 1 << 20 });

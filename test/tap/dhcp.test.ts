@@ -17,8 +17,8 @@ import { createStack, type Stack } from "../../modules/stack/stack.ts";
 import { IP_BROADCAST, ipToString, parseIp, parseMac } from "../../modules/wire/address.ts";
 import { DhcpClient, type DhcpClientOptions, type DhcpState } from "../../modules/services/dhcp-client.ts";
 import { DHCP_REQUEST } from "../../modules/wire/dhcp.ts";
-import { Netns } from "../netns.ts";
-import { dhcpOf, type Seen } from "../services/dhcp-client-lan.ts";
+import { Netns } from "../support/netns.ts";
+import { dhcpOf, type Seen } from "../support/dhcp-client-lan.ts";
 
 const KERNEL = "10.77.40.1";
 const MAC = "02:00:0a:4d:28:02";

@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
 import { FtpServer, type FtpTransferReport } from "../../modules/services/ftp-server.ts";
-import type { Netns } from "../netns.ts";
-import { deviceOnTap } from "./device.ts";
+import type { Netns } from "../support/netns.ts";
+import { deviceOnTap } from "../support/tap-device.ts";
 
 const KERNEL = "10.77.21.1";
 const DEVICE = "10.77.21.2";

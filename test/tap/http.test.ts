@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { HttpServer } from "../../modules/services/http-server.ts";
-import { deviceOnTap } from "./device.ts";
+import { deviceOnTap } from "../support/tap-device.ts";
 
 const KERNEL = "10.77.80.1";
 const DEVICE = "10.77.80.2";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { deviceOnTap, DEVICE } from "./device.ts";
+import { deviceOnTap, DEVICE } from "../support/tap-device.ts";
 
 /** ping's summary: transmitted and received counts. */
 function pingSummary(out: string): { sent: number; received: number } {

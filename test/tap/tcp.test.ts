@@ -4,7 +4,7 @@
 
 import test from "ava";
 import { createHash } from "node:crypto";
-import { deviceOnTap, DEVICE } from "./device.ts";
+import { deviceOnTap, DEVICE } from "../support/tap-device.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
 import type { TcpPcb } from "../../modules/stack/tcp.ts";
 import { unwrap } from "../../modules/wire/result.ts";

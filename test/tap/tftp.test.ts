@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
-import type { Netns } from "../netns.ts";
-import { deviceOnTap } from "./device.ts";
+import type { Netns } from "../support/netns.ts";
+import { deviceOnTap } from "../support/tap-device.ts";
 
 const KERNEL = "10.77.69.1";
 const DEVICE = "10.77.69.2";

@@ -1,5 +1,5 @@
 // Typed readers for the JSON files of this folder; README.md says what each holds and where
-// it comes from. Frames are hex text as the notes print them (see hex() in test/helpers.ts).
+// it comes from. Frames are hex text as the notes print them (see hex() in test/support/helpers.ts).
 
 import { readFileSync } from "node:fs";
 

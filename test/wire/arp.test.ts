@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import test from "ava";
 import fc from "fast-check";
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, type ArpPacket, arpLength, decodeArp, encodeArp } from "../../modules/wire/arp.ts";
-import { applyDamage, damage, hex, holds, toHex } from "../helpers.ts";
+import { applyDamage, damage, hex, holds, toHex } from "../support/helpers.ts";
 
 const arpPacket: fc.Arbitrary<ArpPacket> = fc.record({
   op: fc.integer({ min: 0, max: 0xffff }),

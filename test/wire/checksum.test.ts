@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { checksum, sum16, finish, updateChecksum } from "../../modules/wire/checksum.ts";
-import { hex, holds } from "../helpers.ts";
+import { hex, holds } from "../support/helpers.ts";
 import { ftpCapture } from "../vectors/load.ts";
 
 test("RFC 1071 worked example sums to 0xddf2 before complement", (t) => {

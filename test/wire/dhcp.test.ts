@@ -15,7 +15,7 @@ import {
   encodeDhcp,
 } from "../../modules/wire/dhcp.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
-import { hex, holds } from "../helpers.ts";
+import { hex, holds } from "../support/helpers.ts";
 
 const ip = (s: string) => parseIp(s)!;
 const MAC = parseMac("24:0a:c4:12:34:56")!;

@@ -1,7 +1,7 @@
 import test from "ava";
 import { type DnsMessage, decodeDns, encodeDns, dnsLength, dnsQuery } from "../../modules/wire/dns.ts";
 import { parseIp } from "../../modules/wire/address.ts";
-import { hex } from "../helpers.ts";
+import { hex } from "../support/helpers.ts";
 import { dnsExchange } from "../vectors/load.ts";
 
 // A DNS query and answer from notes on application-layer protocols (test/vectors/dns-exchange.json,

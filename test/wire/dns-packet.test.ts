@@ -4,7 +4,7 @@ import dnsPacket from "dns-packet";
 import { isDeepStrictEqual } from "node:util";
 import { type DnsMessage, type DnsRecord, decodeDns, encodeDns, dnsLength, dnsNameValid } from "../../modules/wire/dns.ts";
 import { ipToString } from "../../modules/wire/address.ts";
-import { hex, holds } from "../helpers.ts";
+import { hex, holds } from "../support/helpers.ts";
 
 // dns-packet is an independent implementation: it reads what we write and we read what it
 // writes. It handles class IN, UTF-8 labels and no compression on encode, so the records

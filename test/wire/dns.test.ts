@@ -12,7 +12,7 @@ import {
   dnsNameValid,
   dnsNameEqual,
 } from "../../modules/wire/dns.ts";
-import { hex, holds } from "../helpers.ts";
+import { hex, holds } from "../support/helpers.ts";
 
 const TYPED = ["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA"] as const;
 const TYPED_CODES = [1, 2, 5, 6, 12, 15, 16, 28];

@@ -8,7 +8,7 @@ import { ARP_REPLY, ARP_REQUEST, decodeArp, encodeArp } from "../../modules/wire
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, decodeEthernet } from "../../modules/wire/ethernet.ts";
 import { IP_PROTO_TCP, decodeIpv4, encodeIpv4, ipv4Length } from "../../modules/wire/ipv4.ts";
 import { ACK, PSH, SYN, decodeTcp, encodeTcp, tcpLength } from "../../modules/wire/tcp.ts";
-import { hex, toHex } from "../helpers.ts";
+import { hex, toHex } from "../support/helpers.ts";
 import { ftpCapture } from "../vectors/load.ts";
 
 const capture = ftpCapture();

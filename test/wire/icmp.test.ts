@@ -3,7 +3,7 @@ import test from "ava";
 import fc from "fast-check";
 import { checksum } from "../../modules/wire/checksum.ts";
 import { type IcmpMessage, ICMP_HEADER_LEN, ICMP_UNREACH_FRAG_NEEDED, ICMP_UNREACH_PORT, decodeIcmp, encodeIcmp, icmpLength } from "../../modules/wire/icmp.ts";
-import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../helpers.ts";
+import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../support/helpers.ts";
 
 // Captured with tshark on Linux loopback: `ping -c 1 -s 16 127.0.0.1` (iputils) and the
 // kernel's reply. ICMP part only (after the 20-byte IP header); the data is ping's timeval.

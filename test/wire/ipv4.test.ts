@@ -12,7 +12,7 @@ import {
   ipv4HeaderLength,
   ipv4Length,
 } from "../../modules/wire/ipv4.ts";
-import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../helpers.ts";
+import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../support/helpers.ts";
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });

@@ -21,7 +21,7 @@ import {
   tcpLength,
   tcpOptionsLength,
 } from "../../modules/wire/tcp.ts";
-import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../helpers.ts";
+import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../support/helpers.ts";
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });

@@ -2,7 +2,7 @@ import test from "ava";
 import fc from "fast-check";
 import { isDeepStrictEqual } from "node:util";
 import { type TftpPacket, type TftpOptions, TFTP_ERR_NOT_FOUND, decodeTftp, encodeTftp, tftpLength } from "../../modules/wire/tftp.ts";
-import { hex, holds } from "../helpers.ts";
+import { hex, holds } from "../support/helpers.ts";
 
 /** Hex for text followed by its NUL. */
 function z(s: string): string {

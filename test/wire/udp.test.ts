@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { checksum, pseudoHeaderSum } from "../../modules/wire/checksum.ts";
 import { IP_PROTO_UDP } from "../../modules/wire/ipv4.ts";
 import { type UdpDatagram, UDP_HEADER_LEN, decodeUdp, encodeUdp, udpLength } from "../../modules/wire/udp.ts";
-import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../helpers.ts";
+import { applyDamage, damage, hex, holds, isViewWithin, toHex } from "../support/helpers.ts";
 
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const ip = fc.integer({ min: 0, max: 0xffffffff });

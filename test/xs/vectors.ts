@@ -30,13 +30,13 @@ interface Codec<T> {
 
 const SAMPLES = 12;
 
-export function bytes(rng: SeededRandom, n: number): Uint8Array {
+function bytes(rng: SeededRandom, n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = rng.int(256);
   return b;
 }
 
-// Not test/helpers.ts's toHex: that module imports fast-check and Node-only helpers, which
+// Not test/support/helpers.ts's toHex: that module imports fast-check and Node-only helpers, which
 // must stay out of the XS bundle.
 function toHex(b: Uint8Array): string {
   let s = "";

@@ -43,7 +43,7 @@ test("each codec's vectors include both decoded records and rejections", (t) => 
 });
 
 test("computrons per operation on XS are positive and repeat exactly", async (t) => {
-  const names = await withXsBundle(entry("./ops.ts"), async (xs) => {
+  const names = await withXsBundle(entry("../../bench/codec-ops.ts"), async (xs) => {
     const { value } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
     for (const name of value) {
       const fn = `entry.ops[${JSON.stringify(name)}]`;

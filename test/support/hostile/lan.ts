@@ -17,8 +17,8 @@ import { FtpServer } from "../../../modules/services/ftp-server.ts";
 import { HttpServer } from "../../../modules/services/http-server.ts";
 import { TftpServer } from "../../../modules/services/tftp-server.ts";
 import type { Stack } from "../../../modules/stack/stack.ts";
-import type { Netns } from "../../netns.ts";
-import { deviceOnTap } from "../../tap/device.ts";
+import type { Netns } from "../netns.ts";
+import { deviceOnTap } from "../tap-device.ts";
 
 export const KERNEL = "10.77.66.1";
 export const DEVICE = "10.77.66.2";

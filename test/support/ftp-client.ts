@@ -7,7 +7,7 @@ import { FtpServer, type FtpServerOptions, type FtpTransferReport } from "../../
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";
 import { type DataConn, FtpClient } from "../../host-sim/clients/ftp-client.ts";
-import { bench, ip } from "../stack/bench.ts";
+import { bench, ip } from "./bench.ts";
 
 export * from "../../host-sim/clients/ftp-client.ts";
 

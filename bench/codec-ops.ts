@@ -1,22 +1,22 @@
-// Operations whose cost on XS, in computrons per call, the XS test logs and
-// bench (npm run bench) prints. Each runs its operation n times on inputs built once here,
+// Operations whose cost on XS, in computrons per call, bench (npm run bench) prints and
+// test/xs/xs.test.ts logs. Each runs its operation n times on inputs built once here,
 // so the harness can subtract the fixed cost of a call (n = 0) from the cost of n calls.
 // Portable: bundled for XS.
 
-import { SeededRandom } from "../../host-sim/random.ts";
-import { checksum } from "../../modules/wire/checksum.ts";
-import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV4 } from "../../modules/wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4, IP_PROTO_UDP } from "../../modules/wire/ipv4.ts";
-import { ACK, PSH, decodeTcp, encodeTcp } from "../../modules/wire/tcp.ts";
-import { decodeUdp, encodeUdp } from "../../modules/wire/udp.ts";
-import { bytes } from "./vectors.ts";
+import { SeededRandom } from "../host-sim/random.ts";
+import { checksum } from "../modules/wire/checksum.ts";
+import { decodeEthernet, encodeEthernet, ETHERTYPE_IPV4 } from "../modules/wire/ethernet.ts";
+import { decodeIpv4, encodeIpv4, IP_PROTO_UDP } from "../modules/wire/ipv4.ts";
+import { ACK, PSH, decodeTcp, encodeTcp } from "../modules/wire/tcp.ts";
+import { decodeUdp, encodeUdp } from "../modules/wire/udp.ts";
 
 const rng = new SeededRandom(7);
+const bytes = (n: number) => Uint8Array.from({ length: n }, () => rng.int(256));
 const [src, dst] = [0xc0a80002, 0xc0a80001];
-const payload1460 = bytes(rng, 1460);
+const payload1460 = bytes(1460);
 
 // A full-size Ethernet frame holding an IPv4 packet holding a UDP datagram.
-const datagram = { srcPort: 5000, dstPort: 69, payload: bytes(rng, 1472) };
+const datagram = { srcPort: 5000, dstPort: 69, payload: bytes(1472) };
 const packet = {
   dscp: 0,
   ecn: 0,
@@ -33,7 +33,7 @@ const packet = {
 };
 encodeUdp(datagram, src, dst, packet.payload);
 const frame = new Uint8Array(1514);
-encodeEthernet({ dst: bytes(rng, 6), src: bytes(rng, 6), ethertype: ETHERTYPE_IPV4, payload: new Uint8Array(1500) }, frame);
+encodeEthernet({ dst: bytes(6), src: bytes(6), ethertype: ETHERTYPE_IPV4, payload: new Uint8Array(1500) }, frame);
 encodeIpv4(packet, frame, 14);
 const out = new Uint8Array(1514);
 
@@ -46,7 +46,7 @@ const segment = {
   window: 5840,
   urgent: 0,
   options: { timestamp: { tsval: 1, tsecr: 2 } },
-  payload: bytes(rng, 1448),
+  payload: bytes(1448),
 };
 const tcpBytes = new Uint8Array(1480);
 encodeTcp(segment, src, dst, tcpBytes);

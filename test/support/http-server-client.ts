@@ -2,7 +2,7 @@
 // own TCP pcbs, and the bytes that come back are split into responses by a parser written
 // here, independently of the server's code.
 
-import { bench, ip } from "../stack/bench.ts";
+import { bench, ip } from "./bench.ts";
 import { HttpServer, type HttpServerOptions } from "../../modules/services/http-server.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import type { Storage } from "../../modules/storage/storage.ts";

@@ -2,7 +2,7 @@
 // small pool from 10.0.0.100, and the device (10.0.0.2's port, no address) running our
 // client. What the server receives and what the client reports are recorded with times.
 
-import { bench, ip, type Bench } from "../stack/bench.ts";
+import { bench, ip, type Bench } from "./bench.ts";
 import { DhcpServer, type DhcpServerOptions } from "../../host-sim/peers/dhcp-server.ts";
 import { DhcpClient, type DhcpClientOptions, type DhcpLease, type DhcpState } from "../../modules/services/dhcp-client.ts";
 import type { Stack } from "../../modules/stack/stack.ts";

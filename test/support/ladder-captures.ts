@@ -16,8 +16,8 @@ import { ACK, encodeTcp, PSH, SYN, tcpLength, type TcpSegment } from "../../modu
 import { encodeTftp, tftpLength } from "../../modules/wire/tftp.ts";
 import { writeLatin1 } from "../../modules/wire/text.ts";
 import { encodeUdp, udpLength } from "../../modules/wire/udp.ts";
-import { dhcpLan } from "../services/dhcp-client-lan.ts";
-import { ftpBench } from "../services/ftp-client.ts";
+import { dhcpLan } from "./dhcp-client-lan.ts";
+import { ftpBench } from "./ftp-client.ts";
 
 export const tempPath = (name: string) => join(mkdtempSync(join(tmpdir(), "ladder-")), name);
 

@@ -1,7 +1,7 @@
 // Shared set-up for the resolver tests: a device (10.0.0.2) and DNS server peers
 // (10.0.0.53, 10.0.0.54) on a virtual LAN, and a small zone.
 
-import { bench, ip, type Bench } from "../stack/bench.ts";
+import { bench, ip, type Bench } from "./bench.ts";
 import { DnsServer, type DnsServerOptions } from "../../host-sim/peers/dns-server.ts";
 import { DnsResolver, type DnsError, type DnsLookupType, type DnsResolverOptions, type DnsResult } from "../../modules/services/dns-resolver.ts";
 import type { DnsRecord } from "../../modules/wire/dns.ts";

@@ -4,7 +4,7 @@
 import type { ExecutionContext } from "ava";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type Mac, parseMac } from "../modules/wire/address.ts";
+import { type Mac, parseMac } from "../../modules/wire/address.ts";
 
 export interface RunResult {
   stdout: string;
