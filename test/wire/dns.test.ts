@@ -1,82 +1,11 @@
 import test from "ava";
 import fc from "fast-check";
 import { isDeepStrictEqual } from "node:util";
-import {
-  type DnsMessage,
-  type DnsRecord,
-  type DnsType,
-  decodeDns,
-  encodeDns,
-  dnsLength,
-  dnsQuery,
-  dnsNameValid,
-  dnsNameEqual,
-} from "../../modules/wire/dns.ts";
+import { type DnsMessage, decodeDns, encodeDns, dnsLength, dnsQuery, dnsNameValid, dnsNameEqual } from "../../modules/wire/dns.ts";
+import { dnsMessage } from "../support/dns-arbitraries.ts";
 import { hex, holds } from "../support/helpers.ts";
 
-const TYPED = ["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA"] as const;
-const TYPED_CODES = [1, 2, 5, 6, 12, 15, 16, 28];
-
-// Labels are drawn often from a small pool so that suffixes repeat and compression is exercised.
-const label = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom("www", "example", "com", "Example", "mail", "a") },
-  {
-    weight: 1,
-    arbitrary: fc
-      .array(
-        fc.integer({ min: 0, max: 255 }).filter((c) => c !== 0x2e),
-        { minLength: 1, maxLength: 63 },
-      )
-      .map((cs) => String.fromCharCode(...cs)),
-  },
-);
-const name = fc
-  .array(label, { maxLength: 6 })
-  .map((ls) => ls.join("."))
-  .filter(dnsNameValid);
-const u16 = fc.integer({ min: 0, max: 0xffff });
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const otherType = u16.filter((c) => !TYPED_CODES.includes(c));
-const dnsType: fc.Arbitrary<DnsType> = fc.oneof(fc.constantFrom(...TYPED), otherType);
-const base = { name, class: u16, ttl: u32 };
-
-const record: fc.Arbitrary<DnsRecord> = fc.oneof(
-  fc.record({ ...base, type: fc.constant("A" as const), address: u32 }),
-  fc.record({ ...base, type: fc.constant("AAAA" as const), address: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
-  fc.record({ ...base, type: fc.constantFrom("NS" as const, "CNAME" as const, "PTR" as const), target: name }),
-  fc.record({ ...base, type: fc.constant("MX" as const), preference: u16, exchange: name }),
-  fc.record({ ...base, type: fc.constant("TXT" as const), texts: fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 4 }) }),
-  fc.record({
-    ...base,
-    type: fc.constant("SOA" as const),
-    mname: name,
-    rname: name,
-    serial: u32,
-    refresh: u32,
-    retry: u32,
-    expire: u32,
-    minimum: u32,
-  }),
-  fc.record({ ...base, type: otherType, rdata: fc.uint8Array({ maxLength: 40 }) }),
-);
-
-const records = fc.array(record, { maxLength: 4 });
-const message: fc.Arbitrary<DnsMessage> = fc.record({
-  id: u16,
-  qr: fc.boolean(),
-  opcode: fc.integer({ min: 0, max: 15 }),
-  aa: fc.boolean(),
-  tc: fc.boolean(),
-  rd: fc.boolean(),
-  ra: fc.boolean(),
-  ad: fc.boolean(),
-  cd: fc.boolean(),
-  rcode: fc.integer({ min: 0, max: 15 }),
-  questions: fc.array(fc.record({ name, type: dnsType, class: u16 }), { maxLength: 3 }),
-  answers: records,
-  authorities: records,
-  additionals: records,
-});
+const message = dnsMessage();
 
 function encode(m: DnsMessage): Uint8Array {
   const b = new Uint8Array(dnsLength(m));
