@@ -60,7 +60,7 @@ export class Ipv4 {
     const limits = { slots: o.reassemblySlots, maxBytes: o.reassemblyMaxBytes, maxFragments: MAX_FRAGMENTS, timeoutMs: o.reassemblyTimeoutMs };
     this.reassembly = new Ipv4Reassembly(netif.clock, netif.stats, limits);
     this.nextId = netif.random.u32() & 0xffff;
-    netif.register(ETHERTYPE_IPV4, (payload, _src, broadcast) => this.input(payload, broadcast));
+    netif.register(ETHERTYPE_IPV4, (payload, broadcast) => this.input(payload, broadcast));
   }
 
   register(protocol: number, handler: ProtocolHandler): void {

@@ -23,11 +23,10 @@ export interface ArpPacket {
 /** Decodes the first 28 bytes; anything after them (Ethernet padding) is ignored. */
 export function decodeArp(b: Uint8Array): Result<ArpPacket> {
   if (b.length < ARP_LEN) return fail("arp-short");
-  const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
-  if (v.getUint16(0) !== HTYPE_ETHERNET || v.getUint8(4) !== 6) return fail("arp-bad-hardware");
-  if (v.getUint16(2) !== ETHERTYPE_IPV4 || v.getUint8(5) !== 4) return fail("arp-bad-protocol");
+  if (((b[0]! << 8) | b[1]!) !== HTYPE_ETHERNET || b[4] !== 6) return fail("arp-bad-hardware");
+  if (((b[2]! << 8) | b[3]!) !== ETHERTYPE_IPV4 || b[5] !== 4) return fail("arp-bad-protocol");
   return ok({
-    op: v.getUint16(6),
+    op: (b[6]! << 8) | b[7]!,
     senderMac: readMac(b, 8),
     senderIp: readIp(b, 14),
     targetMac: readMac(b, 18),
@@ -41,15 +40,22 @@ export function arpLength(): number {
 
 /** Writes the 28-byte packet at `off` (no padding); returns the number of bytes written. */
 export function encodeArp(p: ArpPacket, buf: Uint8Array, off = 0): number {
-  const v = new DataView(buf.buffer, buf.byteOffset + off, ARP_LEN);
-  v.setUint16(0, HTYPE_ETHERNET);
-  v.setUint16(2, ETHERTYPE_IPV4);
-  v.setUint8(4, 6);
-  v.setUint8(5, 4);
-  v.setUint16(6, p.op);
-  buf.set(p.senderMac.subarray(0, 6), off + 8);
-  writeIp(buf, off + 14, p.senderIp);
-  buf.set(p.targetMac.subarray(0, 6), off + 18);
-  writeIp(buf, off + 24, p.targetIp);
+  return writeArp(buf, off, p.op, p.senderMac, p.senderIp, p.targetMac, p.targetIp);
+}
+
+/** encodeArp from the fields themselves, for the stack's replies: no record per packet. */
+export function writeArp(buf: Uint8Array, off: number, op: number, senderMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): number {
+  buf[off] = 0;
+  buf[off + 1] = HTYPE_ETHERNET;
+  buf[off + 2] = ETHERTYPE_IPV4 >>> 8;
+  buf[off + 3] = ETHERTYPE_IPV4 & 0xff;
+  buf[off + 4] = 6;
+  buf[off + 5] = 4;
+  buf[off + 6] = op >>> 8;
+  buf[off + 7] = op & 0xff;
+  buf.set(senderMac.subarray(0, 6), off + 8);
+  writeIp(buf, off + 14, senderIp);
+  buf.set(targetMac.subarray(0, 6), off + 18);
+  writeIp(buf, off + 24, targetIp);
   return ARP_LEN;
 }
