@@ -5,7 +5,7 @@
 import { decodeIcmp, encodeIcmp, icmpLength, isIcmpError, type IcmpMessage, ICMP_UNREACH_PROTOCOL } from "../wire/icmp.ts";
 import type { Ip4 } from "../wire/address.ts";
 import { IP_PROTO_ICMP } from "../wire/ipv4.ts";
-import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
+import { type Datagram, type Ipv4, HEADROOM, quote } from "./ipv4.ts";
 
 export interface IcmpOptions {
   errorsPerSecond: number; // token bucket rate for error messages
@@ -39,7 +39,7 @@ export class Icmp {
     const stats = this.ip.netif.stats;
     if (d.broadcast || d.src === 0 || this.isError(d)) return;
     if (!this.takeToken()) return stats.drop("icmp-rate-limited");
-    this.send(d.src, { kind: "unreachable", code, nextHopMtu: 0, quoted: d.quote });
+    this.send(d.src, { kind: "unreachable", code, nextHopMtu: 0, quoted: quote(d) });
     stats.count("icmp.unreachable");
   }
 
