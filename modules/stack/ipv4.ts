@@ -1,7 +1,7 @@
 // IPv4: validation of what arrives, delivery to the protocol handlers, bounded
 // reassembly of fragments, and routing of what leaves (subnet, gateway, broadcast).
 
-import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp, readIp } from "../wire/address.ts";
+import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
 import {
   decodeIpv4,
@@ -152,9 +152,10 @@ export class Ipv4 {
     const headerLength = ipv4HeaderCheck(bytes);
     if (typeof headerLength === "string") return stats.drop(headerLength);
     stats.count("ip.rx");
-    const protocol = bytes[IPV4_PROTOCOL_OFFSET]!;
-    const src = readIp(bytes, IPV4_SRC_OFFSET);
-    const dst = readIp(bytes, IPV4_DST_OFFSET);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, IPV4_MIN_HEADER_LEN); // cheaper on XS than byte reads
+    const protocol = v.getUint8(IPV4_PROTOCOL_OFFSET);
+    const src = v.getUint32(IPV4_SRC_OFFSET);
+    const dst = v.getUint32(IPV4_DST_OFFSET);
     // Until DHCP gives us an address, unicast to any address may be our lease offer.
     const unconfigured = this.netif.ip === 0 && protocol === IP_PROTO_UDP;
     if (!this.isOurs(dst) && !unconfigured) return stats.drop("ip-not-for-us");
@@ -163,7 +164,7 @@ export class Ipv4 {
     const broadcast = linkBroadcast || dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst);
     if (isIpv4Fragment(bytes)) return this.fragment(bytes, headerLength, broadcast);
     const payload = bytes.subarray(headerLength, ipv4TotalLength(bytes));
-    this.deliver({ src, dst, protocol, ttl: bytes[IPV4_TTL_OFFSET]!, broadcast, packet: bytes, headerLength, payload });
+    this.deliver({ src, dst, protocol, ttl: v.getUint8(IPV4_TTL_OFFSET), broadcast, packet: bytes, headerLength, payload });
   }
 
   /**

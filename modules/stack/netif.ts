@@ -107,7 +107,9 @@ export class Netif {
   }
 
   isSubnetBroadcast(ip: Ip4): boolean {
-    return this.mask !== 0 && this.mask !== 0xffffffff && this.isLocal(ip) && (ip | this.mask) >>> 0 === 0xffffffff;
+    const m = this.mask;
+    // Every host bit set comes first: it fails at once for the unicast addresses asked most.
+    return ~(ip | m) === 0 && m !== 0 && m !== 0xffffffff && ((ip ^ this.ip) & m) === 0;
   }
 
   /** Reads the header in place: a record and two MAC copies per frame cost more on XS than the rest of ARP. */

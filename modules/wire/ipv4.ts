@@ -2,7 +2,7 @@
 // act on any of them. The pseudo-header sum for UDP and TCP is checksum.ts's
 // pseudoHeaderSum.
 
-import { type Ip4, readIp, writeIp } from "./address.ts";
+import { type Ip4, readIp } from "./address.ts";
 import { checksum } from "./checksum.ts";
 import { type Result, ok, fail } from "./result.ts";
 
@@ -140,23 +140,14 @@ export function writeIpv4Header(
   src: Ip4,
   dst: Ip4,
 ): void {
-  buf[off] = 0x40 | (headerLength >>> 2);
-  buf[off + 1] = tos;
-  buf[off + IPV4_TOTAL_LENGTH_OFFSET] = totalLength >>> 8;
-  buf[off + IPV4_TOTAL_LENGTH_OFFSET + 1] = totalLength & 0xff;
-  buf[off + IPV4_ID_OFFSET] = id >>> 8;
-  buf[off + IPV4_ID_OFFSET + 1] = id & 0xff;
-  buf[off + IPV4_FLAGS_OFFSET] = flags >>> 8;
-  buf[off + IPV4_FLAGS_OFFSET + 1] = flags & 0xff;
-  buf[off + IPV4_TTL_OFFSET] = ttl;
-  buf[off + IPV4_PROTOCOL_OFFSET] = protocol;
-  buf[off + IPV4_CHECKSUM_OFFSET] = 0;
-  buf[off + IPV4_CHECKSUM_OFFSET + 1] = 0;
-  writeIp(buf, off + IPV4_SRC_OFFSET, src);
-  writeIp(buf, off + IPV4_DST_OFFSET, dst);
-  const sum = checksum(buf, off, off + headerLength);
-  buf[off + IPV4_CHECKSUM_OFFSET] = sum >>> 8;
-  buf[off + IPV4_CHECKSUM_OFFSET + 1] = sum & 0xff;
+  // Whole words through one DataView: on XS, a fraction of the cost of the bytes one by one.
+  const v = new DataView(buf.buffer, buf.byteOffset + off, IPV4_MIN_HEADER_LEN);
+  v.setUint32(0, ((0x40 | (headerLength >>> 2)) << 24) | ((tos & 0xff) << 16) | (totalLength & 0xffff));
+  v.setUint32(IPV4_ID_OFFSET, ((id & 0xffff) << 16) | (flags & 0xffff));
+  v.setUint32(IPV4_TTL_OFFSET, ((ttl & 0xff) << 24) | ((protocol & 0xff) << 16)); // checksum 0 while it is summed
+  v.setUint32(IPV4_SRC_OFFSET, src);
+  v.setUint32(IPV4_DST_OFFSET, dst);
+  v.setUint16(IPV4_CHECKSUM_OFFSET, checksum(buf, off, off + headerLength));
 }
 
 /** Writes header and payload at `off`; returns the number of bytes written. */
