@@ -1,7 +1,8 @@
 // What the benchmarks measure, portable so the same bundle runs on Node, on xsnap-worker
 // (the TypeScript checksum) and on the device's host program (the native checksum): one
 // frame in and its answer out for ARP, ICMP echo, UDP and an in-order 1460-byte TCP
-// segment, and idle TCP connections held open, for the heap. A peer made of the wire
+// segment (bulk receive), one 1460-byte segment read from storage, sent and acknowledged
+// (bulk send), and idle TCP connections held open, for the heap. A peer made of the wire
 // encoders drives the device's stack; the frames are built before they are measured, so
 // the peer's own cost stays out. Timers never fire.
 
@@ -15,8 +16,10 @@ import { encodeArp, ARP_LEN, ARP_REQUEST } from "../modules/wire/arp.ts";
 import { decodeIpv4, encodeIpv4, ipv4Length, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IPV4_MIN_HEADER_LEN } from "../modules/wire/ipv4.ts";
 import { encodeIcmp, icmpLength } from "../modules/wire/icmp.ts";
 import { encodeUdp, udpLength } from "../modules/wire/udp.ts";
-import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment, TCP_CHECKSUM_OFFSET, TCP_SEQ_OFFSET } from "../modules/wire/tcp.ts";
+import { ACK, SYN, decodeTcp, encodeTcp, tcpLength, type TcpSegment, TCP_ACK_OFFSET, TCP_CHECKSUM_OFFSET, TCP_SEQ_OFFSET } from "../modules/wire/tcp.ts";
 import { unwrap } from "../modules/wire/result.ts";
+import { MemoryStorage } from "../modules/storage/memory.ts";
+import type { TcpPcb } from "../modules/stack/tcp.ts";
 
 const DEVICE = 0x0a000002;
 const PEER = 0x0a000009;
@@ -131,13 +134,40 @@ const segment = tcp({ srcPort: 40000, dstPort: 9, seq: flow.seq, ack: flow.ack, 
 const TCP_AT = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
 const SEQ_AT = TCP_AT + TCP_SEQ_OFFSET;
 const SUM_AT = TCP_AT + TCP_CHECKSUM_OFFSET;
-function advance(f: Uint8Array): void {
+/** Advances the 32-bit field at `at` (the sequence number by default) by one MSS. */
+function advance(f: Uint8Array, at = SEQ_AT): void {
   const v = new DataView(f.buffer, f.byteOffset);
-  const old = v.getUint32(SEQ_AT);
+  const old = v.getUint32(at);
   const next = (old + MSS) >>> 0;
   const sum = updateChecksum(updateChecksum(v.getUint16(SUM_AT), old >>> 16, next >>> 16), old & 0xffff, next & 0xffff);
-  v.setUint32(SEQ_AT, next);
+  v.setUint32(at, next);
   v.setUint16(SUM_AT, sum);
+}
+
+// The send path, as a file server's: a segment's worth read from a file into the
+// application's buffer, written to the connection, sent, and acknowledged by the peer with
+// an ACK rewritten in place as the segment is. The file is opened again at its end.
+const storage = new MemoryStorage();
+const FILE = "/bulk";
+const chunk = new Uint8Array(MSS);
+const w = unwrap(storage.openWrite(FILE, "create"));
+unwrap(w.write(new Uint8Array(MSS * 40).fill(0x64)));
+unwrap(w.close());
+let file = unwrap(storage.openRead(FILE));
+let sender: TcpPcb | undefined;
+unwrap(stack.tcp.listen(10, 1)).accept((pcb) => void (sender = pcb));
+const out = connect(40001, 10);
+const peerAck = tcp({ srcPort: 40001, dstPort: 10, seq: out.seq, ack: out.ack, flags: ACK });
+function sendFromStorage(): void {
+  let n = unwrap(file.read(chunk));
+  if (n === 0) {
+    file.close();
+    file = unwrap(storage.openRead(FILE));
+    n = unwrap(file.read(chunk));
+  }
+  if (sender!.write(chunk.subarray(0, n)) !== n) throw new Error("the send buffer is full");
+  advance(peerAck, TCP_AT + TCP_ACK_OFFSET);
+  stack.netif.input(peerAck);
 }
 
 const inputs: Record<string, Uint8Array> = {
@@ -158,6 +188,9 @@ ops["TCP 1460 B segment in order, delivered (ACK per two)"] = (n) => {
     stack.netif.input(segment);
     advance(segment);
   }
+};
+ops["TCP 1460 B segment read from storage, sent, acknowledged"] = (n) => {
+  for (let i = 0; i < n; i++) sendFromStorage();
 };
 
 /** Frames sent and bytes delivered so far, so a run can check the operations did their work. */

@@ -9,22 +9,10 @@
 /// <reference path="./xs-native.d.ts" />
 import type * as portable from "../wire/checksum.ts";
 
-export function sum16(this: unknown, b: Uint8Array, start: number, end: number, sum?: number): number {
-  return native<typeof portable.sum16>("xs_netstack_sum16").call(this, b, start, end, sum);
-}
-
-export function finish(this: unknown, sum: number): number {
-  return native<typeof portable.finish>("xs_netstack_finish").call(this, sum);
-}
-
-export function checksum(this: unknown, b: Uint8Array, start?: number, end?: number, initial?: number): number {
-  return native<typeof portable.checksum>("xs_netstack_checksum").call(this, b, start, end, initial);
-}
-
-export function pseudoHeaderSum(this: unknown, src: number, dst: number, protocol: number, length: number): number {
-  return native<typeof portable.pseudoHeaderSum>("xs_netstack_pseudo_header_sum").call(this, src, dst, protocol, length);
-}
-
-export function updateChecksum(this: unknown, oldChecksum: number, oldWord: number, newWord: number): number {
-  return native<typeof portable.updateChecksum>("xs_netstack_update_checksum").call(this, oldChecksum, oldWord, newWord);
-}
+// Bound once, as the module loads: each is the host function itself, so a checksum is one
+// call and no wrapper (on the host program, native() is a lookup by name; not per call).
+export const sum16: typeof portable.sum16 = native("xs_netstack_sum16");
+export const finish: typeof portable.finish = native("xs_netstack_finish");
+export const checksum: typeof portable.checksum = native("xs_netstack_checksum");
+export const pseudoHeaderSum: typeof portable.pseudoHeaderSum = native("xs_netstack_pseudo_header_sum");
+export const updateChecksum: typeof portable.updateChecksum = native("xs_netstack_update_checksum");

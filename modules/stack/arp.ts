@@ -6,7 +6,7 @@
 
 import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, macEqual, macToString } from "../wire/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
-import { decodeArp, encodeArp, ARP_REQUEST, ARP_REPLY, ARP_LEN, type ArpPacket } from "../wire/arp.ts";
+import { decodeArp, writeArp, ARP_REQUEST, ARP_REPLY, ARP_LEN, type ArpPacket } from "../wire/arp.ts";
 import type { Timer } from "../platform.ts";
 import type { Netif } from "./netif.ts";
 
@@ -66,6 +66,8 @@ interface Pending {
 }
 
 type ProbeListener = (packet: ArpPacket) => void;
+
+const MIN_FRAME = Math.max(60, ETH_HEADER_LEN + ARP_LEN); // Ethernet's minimum, without FCS
 
 export class Arp {
   private readonly cache = new Map<Ip4, Entry>();
@@ -169,7 +171,7 @@ export class Arp {
     if (!r.ok) return this.netif.stats.drop(r.reason);
     const p = r.value;
     this.netif.stats.count("arp.rx");
-    for (const l of [...this.probeListeners]) l(p);
+    if (this.probeListeners.size) for (const l of [...this.probeListeners]) l(p);
     const ours = this.netif.ip;
     if (macEqual(p.senderMac, BROADCAST_MAC)) return this.netif.stats.drop("arp-bad-sender");
     // Our own address is never learned: someone else claims it.
@@ -216,6 +218,7 @@ export class Arp {
     this.transmit(ARP_REQUEST, stage === 1 ? e.mac : BROADCAST_MAC, ZERO_MAC, this.netif.ip, ip);
   }
 
+  /** `mac` is the decoder's own copy, so the entry keeps it. */
   private learn(ip: Ip4, mac: Mac): void {
     const clock = this.netif.clock;
     const was = this.cache.get(ip);
@@ -225,7 +228,7 @@ export class Arp {
       this.netif.stats.count("arp.evicted");
     }
     const p = this.pending.get(ip); // frames waiting for it: it is in use
-    this.cache.set(ip, { mac: mac.slice(0, 6), expires: clock.now() + this.options.maxAgeMs, used: (was?.used ?? false) || p !== undefined, asked: 0 });
+    this.cache.set(ip, { mac, expires: clock.now() + this.options.maxAgeMs, used: (was?.used ?? false) || p !== undefined, asked: 0 });
     if (!p) return;
     p.timer.cancel();
     this.pending.delete(ip);
@@ -258,8 +261,8 @@ export class Arp {
   }
 
   private transmit(op: number, ethDst: Mac, targetMac: Mac, senderIp: Ip4, targetIp: Ip4): void {
-    const frame = new Uint8Array(ETH_HEADER_LEN + ARP_LEN);
-    encodeArp({ op, senderMac: this.netif.mac, senderIp, targetMac, targetIp }, frame, ETH_HEADER_LEN);
+    const frame = new Uint8Array(MIN_FRAME); // padded already, so netif.send need not copy it
+    writeArp(frame, ETH_HEADER_LEN, op, this.netif.mac, senderIp, targetMac, targetIp);
     this.netif.stats.count("arp.tx");
     this.netif.send(frame, ethDst, ETHERTYPE_ARP);
   }

@@ -2,10 +2,22 @@
 // unreachable errors. ICMP errors are never sent about ICMP errors, broadcasts or
 // fragments other than the first (RFC 1122 3.2.2).
 
-import { decodeIcmp, encodeIcmp, icmpLength, isIcmpError, type IcmpMessage, ICMP_UNREACH_PROTOCOL } from "../wire/icmp.ts";
+import {
+  encodeIcmp,
+  icmpCheck,
+  icmpLength,
+  isIcmpError,
+  readIcmp,
+  type IcmpMessage,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_UNREACH_PROTOCOL,
+} from "../wire/icmp.ts";
+import { copyAfterHeadroom } from "../wire/bytes.ts";
+import { updateChecksum } from "../wire/checksum.ts";
 import type { Ip4 } from "../wire/address.ts";
 import { IP_PROTO_ICMP } from "../wire/ipv4.ts";
-import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
+import { type Datagram, type Ipv4, HEADROOM, quote } from "./ipv4.ts";
 
 export interface IcmpOptions {
   /** Token bucket rate for the errors we send, messages per second. */
@@ -41,7 +53,7 @@ export class Icmp {
     const stats = this.ip.netif.stats;
     if (d.broadcast || d.src === 0 || this.isError(d)) return;
     if (!this.takeToken()) return stats.drop("icmp-rate-limited");
-    this.send(d.src, { kind: "unreachable", code, nextHopMtu: 0, quoted: d.quote });
+    this.send(d.src, { kind: "unreachable", code, nextHopMtu: 0, quoted: quote(d) });
     stats.count("icmp.unreachable");
   }
 
@@ -52,20 +64,35 @@ export class Icmp {
 
   private input(d: Datagram): void {
     const stats = this.ip.netif.stats;
-    const r = decodeIcmp(d.payload);
-    if (!r.ok) return stats.drop(r.reason);
-    const m = r.value;
+    const bad = icmpCheck(d.payload);
+    if (bad) return stats.drop(bad);
     stats.count("icmp.rx");
-    if (m.kind === "echo-request") {
+    if (d.payload[0] === ICMP_ECHO_REQUEST) {
       // Answering a broadcast ping invites amplification; RFC 1122 lets us stay silent.
       if (d.broadcast) return stats.drop("icmp-broadcast-echo");
-      this.send(d.src, { kind: "echo-reply", code: 0, id: m.id, seq: m.seq, data: m.data });
-      stats.count("icmp.echo");
-    } else if (m.kind === "echo-reply") {
+      this.echoReply(d.src, d.payload);
+      return stats.count("icmp.echo");
+    }
+    const m = readIcmp(d.payload);
+    if (m.kind === "echo-reply") {
       this.onEchoReply?.(d.src, m.id, m.seq, m.data);
     } else {
       this.onError?.(d.src, m);
     }
+  }
+
+  /**
+   * The request itself, copied once, as its reply: the type changes, so does the checksum
+   * (RFC 1624), and the lower layers write their headers over whatever lies before it.
+   */
+  private echoReply(dst: Ip4, request: Uint8Array): void {
+    const frame = copyAfterHeadroom(request, HEADROOM);
+    const code = request[1]!;
+    const sum = updateChecksum((request[2]! << 8) | request[3]!, (ICMP_ECHO_REQUEST << 8) | code, (ICMP_ECHO_REPLY << 8) | code);
+    frame[HEADROOM] = ICMP_ECHO_REPLY;
+    frame[HEADROOM + 2] = sum >>> 8;
+    frame[HEADROOM + 3] = sum & 0xff;
+    this.ip.output(frame, dst, IP_PROTO_ICMP);
   }
 
   private isError(d: Datagram): boolean {

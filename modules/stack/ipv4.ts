@@ -3,7 +3,20 @@
 
 import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
-import { decodeIpv4, encodeIpv4Header, IPV4_MIN_HEADER_LEN, IP_PROTO_UDP, type Ipv4Decoded } from "../wire/ipv4.ts";
+import {
+  decodeIpv4,
+  ipv4HeaderCheck,
+  ipv4TotalLength,
+  isIpv4Fragment,
+  writeIpv4Header,
+  IPV4_DST_OFFSET,
+  IPV4_FLAG_DF,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_PROTOCOL_OFFSET,
+  IPV4_SRC_OFFSET,
+  IPV4_TTL_OFFSET,
+  IP_PROTO_UDP,
+} from "../wire/ipv4.ts";
 import type { Netif } from "./netif.ts";
 import type { Arp } from "./arp.ts";
 import { Ipv4Reassembly } from "./ipv4-reassembly.ts";
@@ -18,9 +31,19 @@ export interface Datagram {
   ttl: number;
   /** True when sent to a broadcast address or a multicast MAC: never answered with ICMP errors. */
   broadcast: boolean;
-  /** The IP header and the start of the payload, as ICMP errors quote them. */
-  quote: Uint8Array;
+  /** Starts with the IP header, of headerLength bytes: what quote() takes for ICMP errors. */
+  packet: Uint8Array;
+  headerLength: number;
   payload: Uint8Array;
+}
+
+/** The IP header and the first 8 bytes of the payload of `d`, as ICMP errors quote them (RFC 792). */
+export function quote(d: Datagram): Uint8Array {
+  const n = Math.min(8, d.payload.length);
+  const q = new Uint8Array(d.headerLength + n);
+  q.set(d.packet.subarray(0, d.headerLength));
+  q.set(d.payload.subarray(0, n), d.headerLength);
+  return q;
 }
 
 export type ProtocolHandler = (d: Datagram) => void;
@@ -71,7 +94,7 @@ export class Ipv4 {
     const limits = { slots: o.reassemblySlots, maxBytes: o.reassemblyMaxBytes, maxFragments: o.reassemblyMaxFragments, timeoutMs: o.reassemblyTimeoutMs };
     this.reassembly = new Ipv4Reassembly(netif.clock, netif.stats, limits);
     this.nextId = netif.random.u32() & 0xffff;
-    netif.register(ETHERTYPE_IPV4, (payload, _src, broadcast) => this.input(payload, broadcast));
+    netif.register(ETHERTYPE_IPV4, (payload, broadcast) => this.input(payload, broadcast));
   }
 
   register(protocol: number, handler: ProtocolHandler): void {
@@ -94,23 +117,20 @@ export class Ipv4 {
       stats.drop("ip-too-big");
       return false;
     }
-    encodeIpv4Header(
-      {
-        dscp: (opts.tos ?? 0) >>> 2,
-        ecn: 0,
-        id: this.nextId++ & 0xffff,
-        df: true,
-        mf: false,
-        fragmentOffsetBytes: 0,
-        ttl: opts.ttl ?? this.options.defaultTtl,
-        protocol,
-        src: opts.src ?? this.netif.ip,
-        dst,
-        options: NO_OPTIONS,
-      },
-      length - IPV4_MIN_HEADER_LEN,
+    const tos = (opts.tos ?? 0) & 0xfc; // the DSCP; ECN is not ours to set
+    const ttl = opts.ttl ?? this.options.defaultTtl;
+    writeIpv4Header(
       frame,
       ETH_HEADER_LEN,
+      IPV4_MIN_HEADER_LEN,
+      length,
+      tos,
+      this.nextId++ & 0xffff,
+      IPV4_FLAG_DF,
+      ttl,
+      protocol,
+      opts.src ?? this.netif.ip,
+      dst,
     );
     stats.count("ip.tx");
     const mac = this.broadcastMac(dst);
@@ -137,20 +157,25 @@ export class Ipv4 {
     return dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst) ? BROADCAST_MAC : undefined;
   }
 
+  /** Reads the header in place (decodeIpv4's record only for fragments): on XS a record per datagram costs more than the checks. */
   private input(bytes: Uint8Array, linkBroadcast: boolean): void {
     const stats = this.netif.stats;
-    const r = decodeIpv4(bytes);
-    if (!r.ok) return stats.drop(r.reason);
-    const p = r.value;
+    const headerLength = ipv4HeaderCheck(bytes);
+    if (typeof headerLength === "string") return stats.drop(headerLength);
     stats.count("ip.rx");
+    const v = new DataView(bytes.buffer, bytes.byteOffset, IPV4_MIN_HEADER_LEN); // cheaper on XS than byte reads
+    const protocol = v.getUint8(IPV4_PROTOCOL_OFFSET);
+    const src = v.getUint32(IPV4_SRC_OFFSET);
+    const dst = v.getUint32(IPV4_DST_OFFSET);
     // Until DHCP gives us an address, unicast to any address may be our lease offer.
-    const unconfigured = this.netif.ip === 0 && p.protocol === IP_PROTO_UDP;
-    if (!this.isOurs(p.dst) && !unconfigured) return stats.drop("ip-not-for-us");
+    const unconfigured = this.netif.ip === 0 && protocol === IP_PROTO_UDP;
+    if (!this.isOurs(dst) && !unconfigured) return stats.drop("ip-not-for-us");
     // Answering such a source would reflect off the whole LAN; no layer above ever sees it.
-    if (this.badSource(p.src, p.protocol)) return stats.drop("ip-bad-source");
-    const broadcast = linkBroadcast || p.dst === IP_BROADCAST || this.netif.isSubnetBroadcast(p.dst);
-    if (p.mf || p.fragmentOffsetBytes !== 0) return this.fragment(p, bytes.subarray(0, p.headerLength), broadcast);
-    this.deliver(p, bytes.subarray(0, Math.min(p.totalLength, p.headerLength + 8)), p.payload, broadcast);
+    if (this.badSource(src, protocol)) return stats.drop("ip-bad-source");
+    const broadcast = linkBroadcast || dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst);
+    if (isIpv4Fragment(bytes)) return this.fragment(bytes, headerLength, broadcast);
+    const payload = bytes.subarray(headerLength, ipv4TotalLength(bytes));
+    this.deliver({ src, dst, protocol, ttl: v.getUint8(IPV4_TTL_OFFSET), broadcast, packet: bytes, headerLength, payload });
   }
 
   /**
@@ -162,22 +187,20 @@ export class Ipv4 {
     return src === IP_BROADCAST || isMulticastIp(src) || isLoopbackIp(src) || this.netif.isSubnetBroadcast(src);
   }
 
-  private deliver(p: Ipv4Decoded, quote: Uint8Array, payload: Uint8Array, broadcast: boolean): void {
-    const d: Datagram = { src: p.src, dst: p.dst, protocol: p.protocol, ttl: p.ttl, broadcast, quote, payload };
-    const handler = this.handlers.get(p.protocol);
+  private deliver(d: Datagram): void {
+    const handler = this.handlers.get(d.protocol);
     if (handler) return handler(d);
     this.netif.stats.drop("ip-unknown-protocol");
     this.onUnhandled?.(d);
   }
 
-  private fragment(p: Ipv4Decoded, header: Uint8Array, broadcast: boolean): void {
-    const whole = this.reassembly.add(p, header, broadcast);
+  private fragment(bytes: Uint8Array, headerLength: number, broadcast: boolean): void {
+    const r = decodeIpv4(bytes);
+    if (!r.ok) return; // ipv4HeaderCheck passed it already
+    const p = r.value;
+    const whole = this.reassembly.add(p, bytes.subarray(0, headerLength), broadcast);
     if (!whole) return;
-    const quote = new Uint8Array(whole.header.length + Math.min(8, whole.payload.length));
-    quote.set(whole.header);
-    quote.set(whole.payload.subarray(0, 8), whole.header.length);
-    this.deliver(p, quote, whole.payload, whole.broadcast);
+    const d = { src: p.src, dst: p.dst, protocol: p.protocol, ttl: p.ttl, broadcast: whole.broadcast };
+    this.deliver({ ...d, packet: whole.header, headerLength: whole.header.length, payload: whole.payload });
   }
 }
-
-const NO_OPTIONS = new Uint8Array(0);

@@ -69,6 +69,11 @@ export function macEqual(a: Mac, b: Mac): boolean {
   return true;
 }
 
+/** True when the 6 bytes of `b` at `off` are `mac`; compared from the last byte, where MACs usually differ. */
+export function macAt(b: Uint8Array, off: number, mac: Mac): boolean {
+  return b[off + 5] === mac[5] && b[off + 4] === mac[4] && b[off + 3] === mac[3] && b[off + 2] === mac[2] && b[off + 1] === mac[1] && b[off] === mac[0];
+}
+
 export function isMulticastMac(mac: Mac): boolean {
   return (mac[0]! & 1) === 1;
 }

@@ -1,7 +1,7 @@
 // ARP (RFC 826) for Ethernet hardware and IPv4 protocol addresses only; any other
 // combination is rejected, since the stack cannot use it.
 
-import { type Ip4, type Mac, readIp, readMac, writeIp } from "./address.ts";
+import { type Ip4, type Mac, readMac } from "./address.ts";
 import { ETHERTYPE_IPV4 } from "./ethernet.ts";
 import { type Result, ok, fail } from "./result.ts";
 
@@ -26,15 +26,16 @@ export interface ArpPacket {
 /** Decodes the first 28 bytes; anything after them (Ethernet padding) is ignored. */
 export function decodeArp(b: Uint8Array): Result<ArpPacket, ArpDecodeError> {
   if (b.length < ARP_LEN) return fail("arp-short");
+  // One DataView for the whole packet: on XS its 16- and 32-bit reads cost a fraction of the bytes one by one.
   const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
-  if (v.getUint16(0) !== HTYPE_ETHERNET || v.getUint8(4) !== 6) return fail("arp-bad-hardware");
-  if (v.getUint16(2) !== ETHERTYPE_IPV4 || v.getUint8(5) !== 4) return fail("arp-bad-protocol");
+  if (v.getUint16(0) !== HTYPE_ETHERNET || b[4] !== 6) return fail("arp-bad-hardware");
+  if (v.getUint16(2) !== ETHERTYPE_IPV4 || b[5] !== 4) return fail("arp-bad-protocol");
   return ok({
     op: v.getUint16(6),
     senderMac: readMac(b, 8),
-    senderIp: readIp(b, 14),
+    senderIp: v.getUint32(14),
     targetMac: readMac(b, 18),
-    targetIp: readIp(b, 24),
+    targetIp: v.getUint32(24),
   });
 }
 
@@ -44,15 +45,17 @@ export function arpLength(): number {
 
 /** Writes the 28-byte packet at `off` (no padding); returns the number of bytes written. */
 export function encodeArp(p: ArpPacket, buf: Uint8Array, off = 0): number {
+  return writeArp(buf, off, p.op, p.senderMac, p.senderIp, p.targetMac, p.targetIp);
+}
+
+/** encodeArp from the fields themselves, for the stack's replies: no record per packet. */
+export function writeArp(buf: Uint8Array, off: number, op: number, senderMac: Mac, senderIp: Ip4, targetMac: Mac, targetIp: Ip4): number {
   const v = new DataView(buf.buffer, buf.byteOffset + off, ARP_LEN);
-  v.setUint16(0, HTYPE_ETHERNET);
-  v.setUint16(2, ETHERTYPE_IPV4);
-  v.setUint8(4, 6);
-  v.setUint8(5, 4);
-  v.setUint16(6, p.op);
-  buf.set(p.senderMac.subarray(0, 6), off + 8);
-  writeIp(buf, off + 14, p.senderIp);
-  buf.set(p.targetMac.subarray(0, 6), off + 18);
-  writeIp(buf, off + 24, p.targetIp);
+  v.setUint32(0, (HTYPE_ETHERNET << 16) | ETHERTYPE_IPV4);
+  v.setUint32(4, (6 << 24) | (4 << 16) | op);
+  buf.set(senderMac.length === 6 ? senderMac : senderMac.subarray(0, 6), off + 8);
+  v.setUint32(14, senderIp);
+  buf.set(targetMac.length === 6 ? targetMac : targetMac.subarray(0, 6), off + 18);
+  v.setUint32(24, targetIp);
   return ARP_LEN;
 }

@@ -31,21 +31,35 @@ export interface EthernetFrame {
   payload: Uint8Array;
 }
 
-export function decodeEthernet(b: Uint8Array): Result<EthernetFrame, EthernetDecodeError> {
-  if (b.length < ETH_HEADER_LEN) return fail("eth-short");
-  let type = (b[ETH_TYPE_OFFSET]! << 8) | b[ETH_TYPE_OFFSET + 1]!;
+/**
+ * Where the payload of frame `b` starts (after a VLAN tag, if any), or why `b` is no
+ * Ethernet II frame. Its ethertype is the two bytes just before. The receive path reads
+ * the header in place with it, and builds no record.
+ */
+export function ethernetPayloadOffset(b: Uint8Array): number | "eth-short" | "eth-not-ethernet-ii" {
+  if (b.length < ETH_HEADER_LEN) return "eth-short";
   let off = ETH_HEADER_LEN;
-  let vlan: Vlan | undefined;
-  if (type === ETHERTYPE_VLAN) {
-    if (b.length < ETH_HEADER_LEN + 4) return fail("eth-short");
-    const tci = (b[14]! << 8) | b[15]!;
-    vlan = { pcp: tci >>> 13, dei: (tci >>> 12) & 1, id: tci & 0xfff };
-    type = (b[16]! << 8) | b[17]!;
+  if (((b[ETH_TYPE_OFFSET]! << 8) | b[ETH_TYPE_OFFSET + 1]!) === ETHERTYPE_VLAN) {
+    if (b.length < ETH_HEADER_LEN + 4) return "eth-short";
     off += 4;
   }
-  if (type < 0x0600) return fail("eth-not-ethernet-ii"); // an 802.3 length field, not a type
-  const frame: EthernetFrame = { dst: readMac(b, ETH_DST_OFFSET), src: readMac(b, ETH_SRC_OFFSET), ethertype: type, payload: b.subarray(off) };
-  if (vlan) frame.vlan = vlan;
+  if (((b[off - 2]! << 8) | b[off - 1]!) < 0x0600) return "eth-not-ethernet-ii"; // an 802.3 length field, not a type
+  return off;
+}
+
+export function decodeEthernet(b: Uint8Array): Result<EthernetFrame> {
+  const off = ethernetPayloadOffset(b);
+  if (typeof off === "string") return fail(off);
+  const frame: EthernetFrame = {
+    dst: readMac(b, ETH_DST_OFFSET),
+    src: readMac(b, ETH_SRC_OFFSET),
+    ethertype: (b[off - 2]! << 8) | b[off - 1]!,
+    payload: b.subarray(off),
+  };
+  if (off > ETH_HEADER_LEN) {
+    const tci = (b[14]! << 8) | b[15]!;
+    frame.vlan = { pcp: tci >>> 13, dei: (tci >>> 12) & 1, id: tci & 0xfff };
+  }
   return ok(frame);
 }
 

@@ -44,8 +44,19 @@ export type IcmpMessage =
 export type IcmpDecoded = IcmpMessage & { checksum: number };
 
 export function decodeIcmp(b: Uint8Array): Result<IcmpDecoded, IcmpDecodeError> {
-  if (b.length < ICMP_HEADER_LEN) return fail("icmp-short");
-  if (checksum(b) !== 0) return fail("icmp-bad-checksum");
+  const bad = icmpCheck(b);
+  return bad ? fail(bad) : ok(readIcmp(b));
+}
+
+/** Why message `b` is bad (too short for a header, or a wrong checksum), or undefined. */
+export function icmpCheck(b: Uint8Array): "icmp-short" | "icmp-bad-checksum" | undefined {
+  if (b.length < ICMP_HEADER_LEN) return "icmp-short";
+  if (checksum(b) !== 0) return "icmp-bad-checksum";
+  return undefined;
+}
+
+/** decodeIcmp of a message icmpCheck has passed. */
+export function readIcmp(b: Uint8Array): IcmpDecoded {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const type = v.getUint8(0);
   const code = v.getUint8(1);
@@ -55,15 +66,15 @@ export function decodeIcmp(b: Uint8Array): Result<IcmpDecoded, IcmpDecodeError> 
     case ICMP_ECHO_REQUEST:
     case ICMP_ECHO_REPLY: {
       const kind = type === ICMP_ECHO_REQUEST ? "echo-request" : "echo-reply";
-      return ok({ kind, code, id: v.getUint16(4), seq: v.getUint16(6), data: body, checksum: sum });
+      return { kind, code, id: v.getUint16(4), seq: v.getUint16(6), data: body, checksum: sum };
     }
     case ICMP_DEST_UNREACHABLE:
       // Bytes 4-5 are unused; 6-7 hold the MTU for code 4 and are zero otherwise.
-      return ok({ kind: "unreachable", code, nextHopMtu: v.getUint16(6), quoted: body, checksum: sum });
+      return { kind: "unreachable", code, nextHopMtu: v.getUint16(6), quoted: body, checksum: sum };
     case ICMP_TIME_EXCEEDED:
-      return ok({ kind: "time-exceeded", code, quoted: body, checksum: sum });
+      return { kind: "time-exceeded", code, quoted: body, checksum: sum };
     default:
-      return ok({ kind: "other", type, code, rest: b.subarray(4, ICMP_HEADER_LEN), body, checksum: sum });
+      return { kind: "other", type, code, rest: b.subarray(4, ICMP_HEADER_LEN), body, checksum: sum };
   }
 }
 

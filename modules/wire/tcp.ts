@@ -79,7 +79,8 @@ export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded,
   if (headerLength < TCP_MIN_HEADER_LEN) return fail("tcp-bad-header-length");
   if (headerLength > b.length) return fail("tcp-short");
   if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return fail("tcp-bad-checksum");
-  const options = decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
+  // Most segments carry no options: no parse, no Result for them.
+  const options = headerLength === TCP_MIN_HEADER_LEN ? OK_NO_OPTIONS : decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
   if (!options.ok) return options;
   return ok({
     srcPort: v.getUint16(0),
@@ -89,12 +90,14 @@ export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded,
     flags: v.getUint8(TCP_FLAGS_OFFSET),
     window: v.getUint16(TCP_WINDOW_OFFSET),
     urgent: v.getUint16(18),
-    options: options.value,
+    options: options === OK_NO_OPTIONS ? {} : options.value,
     payload: b.subarray(headerLength),
     headerLength,
     checksum: v.getUint16(TCP_CHECKSUM_OFFSET),
   });
 }
+
+const OK_NO_OPTIONS: Result<TcpOptions, TcpDecodeError> = ok({});
 
 function decodeOptions(v: DataView, start: number, end: number): Result<TcpOptions, TcpDecodeError> {
   const o: TcpOptions = {};
@@ -162,8 +165,10 @@ function sackBlocksToSend(o: TcpOptions): number {
 }
 
 export function tcpOptionsLength(o: TcpOptions): number {
+  const base = lengthWithoutSack(o);
+  if (!o.sack) return base;
   const blocks = sackBlocksToSend(o);
-  return lengthWithoutSack(o) + (blocks ? SACK_BASE_LEN + 8 * blocks : 0);
+  return base + (blocks ? SACK_BASE_LEN + 8 * blocks : 0);
 }
 
 export function tcpHeaderLength(s: Pick<TcpSegment, "options">): number {
@@ -178,7 +183,8 @@ export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
 export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
   const headerLength = tcpHeaderLength(s);
   const length = headerLength + s.payload.length;
-  buf.set(s.payload, off + headerLength);
+  // A payload already in place (a frame built around it) is not copied onto itself.
+  if (s.payload.buffer !== buf.buffer || s.payload.byteOffset !== buf.byteOffset + off + headerLength) buf.set(s.payload, off + headerLength);
   const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
   v.setUint16(0, s.srcPort);
   v.setUint16(2, s.dstPort);
@@ -189,48 +195,42 @@ export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, of
   v.setUint16(TCP_WINDOW_OFFSET, s.window);
   v.setUint16(TCP_CHECKSUM_OFFSET, 0);
   v.setUint16(18, s.urgent);
-  writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
+  if (headerLength > TCP_MIN_HEADER_LEN) writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
   v.setUint16(TCP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
   return length;
 }
 
+/** Writes `nops` NOPs, then an option's kind and length, at `p`; returns where its value goes. */
+function head(v: DataView, p: number, nops: number, kind: number, len: number): number {
+  for (let k = 0; k < nops; k++) v.setUint8(p++, OPT_NOP);
+  v.setUint8(p, kind);
+  v.setUint8(p + 1, len);
+  return p + 2;
+}
+
 function writeOptions(o: TcpOptions, v: DataView, p: number): void {
-  const nops = (n: number) => {
-    for (let k = 0; k < n; k++) v.setUint8(p++, OPT_NOP);
-  };
-  const head = (kind: number, len: number) => {
-    v.setUint8(p, kind);
-    v.setUint8(p + 1, len);
-    p += 2;
-  };
   if (o.mss !== undefined) {
-    head(OPT_MSS, 4);
+    p = head(v, p, 0, OPT_MSS, 4);
     v.setUint16(p, o.mss);
     p += 2;
   }
-  if (o.sackPermitted) {
-    nops(2);
-    head(OPT_SACK_PERMITTED, 2);
-  }
+  if (o.sackPermitted) p = head(v, p, 2, OPT_SACK_PERMITTED, 2);
   if (o.timestamp) {
-    nops(2);
-    head(OPT_TIMESTAMP, 10);
+    p = head(v, p, 2, OPT_TIMESTAMP, 10);
     v.setUint32(p, o.timestamp.tsval);
     v.setUint32(p + 4, o.timestamp.tsecr);
     p += 8;
   }
   if (o.windowScale !== undefined) {
-    nops(1);
-    head(OPT_WINDOW_SCALE, 3);
+    p = head(v, p, 1, OPT_WINDOW_SCALE, 3);
     v.setUint8(p++, o.windowScale);
   }
   const blocks = sackBlocksToSend(o);
   if (o.sack && blocks) {
-    nops(2);
-    head(OPT_SACK, 2 + 8 * blocks);
-    for (const block of o.sack.slice(0, blocks)) {
-      v.setUint32(p, block.left);
-      v.setUint32(p + 4, block.right);
+    p = head(v, p, 2, OPT_SACK, 2 + 8 * blocks);
+    for (let k = 0; k < blocks; k++) {
+      v.setUint32(p, o.sack[k]!.left);
+      v.setUint32(p + 4, o.sack[k]!.right);
       p += 8;
     }
   }
