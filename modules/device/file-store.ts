@@ -115,13 +115,13 @@ interface Reader {
 }
 
 export class FileStore implements Storage {
-  protected readonly root: string;
+  private readonly root: string;
   private temps = 0;
   private readonly readers = new Set<Reader>();
 
   /** `root` is an absolute path such as config.file.root. */
   constructor(
-    protected readonly fs: FileModule,
+    private readonly fs: FileModule,
     root: string,
     private readonly volume: Volume,
   ) {
