@@ -1,7 +1,9 @@
 // The receive side of a connection: RCV.NXT and the window we announce, with receiver SWS
-// avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); and taking a
-// segment's text in order or into the out-of-order reassembly.
+// avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); taking a
+// segment's text in order or into the out-of-order reassembly; and the SACK blocks that
+// report what the reassembly holds (RFC 2018).
 
+import type { SackBlock } from "../wire/tcp.ts";
 import type { Stats } from "./stats.ts";
 import { Reassembly } from "./tcp-reassembly.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
@@ -111,6 +113,17 @@ export class ReceiveWindow {
     const more = this.reasm.advance(data.length);
     if (more) this.take(more, deliver);
     return RX_TAKEN | (hadGap ? RX_ACK_NOW : 0) | (fin || this.nxt === this.finAt ? RX_FIN : 0);
+  }
+
+  /** True while data waits beyond a hole. */
+  get outOfOrder(): boolean {
+    return !this.reasm.empty;
+  }
+
+  /** Up to `n` SACK blocks for what waits beyond a hole, newest first; undefined when nothing does. */
+  sackBlocks(n: number): SackBlock[] | undefined {
+    if (this.reasm.empty) return undefined;
+    return this.reasm.recent(n).map(([start, end]) => ({ left: seqAdd(this.nxt, start), right: seqAdd(this.nxt, end) }));
   }
 
   /** The FIN is taken: it occupies one sequence number. */
