@@ -73,6 +73,13 @@ export class Scoreboard {
     return limit;
   }
 
+  /** Bytes SACKed below `seq`. */
+  sackedBelow(seq: number): number {
+    let n = 0;
+    for (const r of this.ranges) n += Math.max(0, seqDiff(seqDiff(r.right, seq) < 0 ? r.right : seq, r.left));
+    return n;
+  }
+
   /**
    * IsLost for unSACKed bytes: those below the returned edge have DupThresh SACKed ranges,
    * or more than (DupThresh - 1) * mss SACKed bytes, above them. `una` when none is lost.

@@ -193,7 +193,8 @@ export class TcpSender {
       if (sent > this.buf.length) break; // FIN is out
       const unsent = this.buf.length - sent;
       const flight = seqDiff(this.nxt, this.una);
-      const usable = Math.min(this.wnd, this.cc.window) - flight;
+      // SACKed bytes have left the network, though they still fill the peer's window.
+      const usable = Math.min(this.wnd - flight, this.cc.window - flight + this.board.sackedBelow(this.nxt));
       const full = Math.max(0, Math.min(unsent, this.mss, usable));
       // A hole the peer's SACKs end early is resent whole, however short.
       const len = seqDiff(this.nxt, this.max) < 0 ? seqDiff(this.board.nextSacked(this.nxt, seqAdd(this.nxt, full)), this.nxt) : full;
