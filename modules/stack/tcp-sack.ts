@@ -121,7 +121,7 @@ export class Scoreboard {
    * is what rule (2) may send of new data (0 when none or the window is shut).
    */
   nextSeg(una: number, max: number, mss: number, newLen: number): number {
-    const top = this.ranges.at(-1);
+    const top = this.ranges[this.ranges.length - 1];
     if (top) {
       const lost = this.lostEdge(una, mss);
       const hole = this.holeFrom(seqDiff(this.highRxt, una) > 0 ? this.highRxt : una, top.left);
