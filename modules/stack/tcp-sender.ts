@@ -195,7 +195,7 @@ export class TcpSender {
       const flight = seqDiff(this.nxt, this.una);
       // SACKed bytes have left the network, though they still fill the peer's window.
       const usable = Math.min(this.wnd - flight, this.cc.window - flight + this.board.sackedBelow(this.nxt));
-      const full = Math.max(0, Math.min(unsent, this.mss, usable));
+      const full = Math.max(0, Math.min(unsent, this.segmentSize(), usable));
       // A hole the peer's SACKs end early is resent whole, however short.
       const len = seqDiff(this.nxt, this.max) < 0 ? seqDiff(this.board.nextSacked(this.nxt, seqAdd(this.nxt, full)), this.nxt) : full;
       const fin = this.finQueued && len === unsent;
@@ -221,6 +221,11 @@ export class TcpSender {
     }
   }
 
+  /** The most data one segment of new data carries; output and recovery both cut by it. */
+  private segmentSize(): number {
+    return this.mss;
+  }
+
   /** RFC 6675's step (C): while the window has room beyond the bytes in the network, NextSeg. */
   private recover(): void {
     const b = this.board;
@@ -229,7 +234,7 @@ export class TcpSender {
       const sent = this.buf.offset(this.max);
       const unsent = this.buf.length - sent;
       const room = this.wnd - seqDiff(this.max, this.una);
-      const newLen = sent > this.buf.length ? 0 : Math.max(0, Math.min(unsent, this.mss, room));
+      const newLen = sent > this.buf.length ? 0 : Math.max(0, Math.min(unsent, this.segmentSize(), room));
       const fin = this.finQueued && newLen === unsent && sent <= this.buf.length;
       const what = b.nextSeg(this.una, this.max, this.mss, fin || this.worthSending(newLen, unsent, 1) ? newLen + (fin ? 1 : 0) : 0);
       if (what === SEG_NONE) break;
