@@ -6,7 +6,7 @@
 // lwIP's raw-API callbacks (tcp-callbacks.ts).
 
 import type { Ip4 } from "../wire/address.ts";
-import { ACK, FIN, RST, SYN, type SackBlock, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
+import { ACK, FIN, RST, SYN, type TcpDecoded, type TcpSegment, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
 import type { Clock } from "../platform.ts";
 import type { Stats } from "./stats.ts";
 import type { TcpDrop } from "./drops.ts";
@@ -63,9 +63,6 @@ export interface TcpAcceptQueue {
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: SegmentOptions = {};
 const RTO_AFTER_SYN_LOSS_MS = 3000;
-const SACK_BLOCKS = 4; // what 40 option bytes hold (RFC 2018 section 3)
-const SACK_OPTION_BASE = 4; // NOP NOP kind length
-const SACK_BLOCK = 8;
 
 function drop(stats: Stats, reason: TcpDrop): false {
   stats.drop(reason);
@@ -500,7 +497,7 @@ export class TcpPcb {
   private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
     let acks = (flags & ACK) !== 0; // the segment tells the peer all an ACK would
     if (acks && !(flags & SYN) && this.snd.sackOk && this.rcv.outOfOrder) {
-      const sack = this.sackBlocks(payload.length);
+      const sack = this.rcv.sackBlocks(this.snd.mss - payload.length); // RFC 6691: options and data within the MSS
       if (sack) options = { sack };
       else acks = false; // a full segment has no room for them: a pure ACK will carry them
     }
@@ -521,12 +518,6 @@ export class TcpPcb {
       this.ackNow = false;
       this.delack.clear();
     }
-  }
-
-  /** SACK blocks for a segment with `len` bytes of data: as many as fit in the MSS beside it (RFC 6691). */
-  private sackBlocks(len: number): SackBlock[] | undefined {
-    const fit = Math.min(SACK_BLOCKS, Math.floor((this.snd.mss - len - SACK_OPTION_BASE) / SACK_BLOCK));
-    return fit > 0 ? this.rcv.sackBlocks(fit) : undefined;
   }
 
   private challengeAck(): void {

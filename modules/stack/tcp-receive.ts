@@ -10,6 +10,9 @@ import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export const MAX_WINDOW = 0xffff;
 export const MAX_SHIFT = 14; // RFC 7323's largest window scale
+const SACK_BLOCKS = 4; // what 40 option bytes hold (RFC 2018 section 3)
+const SACK_OPTION_BASE = 4; // NOP NOP kind length
+const SACK_BLOCK = 8;
 
 /** The window scale we offer (RFC 7323): only when a window beyond 64 KiB is wanted either way. */
 export function windowShift(wnd: number, sndbuf: number): number | undefined {
@@ -120,9 +123,13 @@ export class ReceiveWindow {
     return !this.reasm.empty;
   }
 
-  /** Up to `n` SACK blocks for what waits beyond a hole, newest first; undefined when nothing does. */
-  sackBlocks(n: number): SackBlock[] | undefined {
-    if (this.reasm.empty) return undefined;
+  /**
+   * SACK blocks for what waits beyond a hole, newest first, as many as `room` bytes of
+   * options hold (at most SACK_BLOCKS); undefined when none fit or nothing waits.
+   */
+  sackBlocks(room: number): SackBlock[] | undefined {
+    const n = Math.min(SACK_BLOCKS, Math.floor((room - SACK_OPTION_BASE) / SACK_BLOCK));
+    if (n <= 0 || this.reasm.empty) return undefined;
     return this.reasm.recent(n).map(([start, end]) => ({ left: seqAdd(this.nxt, start), right: seqAdd(this.nxt, end) }));
   }
 
