@@ -1,7 +1,7 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
 // frames) and ratios measured within one run. Never a pass/fail test.
 // `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
-// same-run comparison as an SVG bar chart.
+// same-run comparison as an SVG bar chart (when it could run) and the goodput-under-loss curves.
 
 import * as fs from "node:fs";
 import { resolve } from "node:path";
@@ -12,6 +12,7 @@ import { chart } from "./chart.ts";
 import { compare } from "./compare.ts";
 import { kernelTables } from "./kernel.ts";
 import { withBenchNet } from "./net.ts";
+import { lossCurves, printLossTable } from "./sack.ts";
 import * as stackOps from "./stack-ops.ts";
 
 const args = parseArgs({ allowPositionals: true, options: { svg: { type: "string" } } });
@@ -47,14 +48,15 @@ function nodeRatios(): void {
 await xsCosts("./codec-ops.ts", "wire codecs");
 await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
 nodeRatios();
+const loss = lossCurves();
+printLossTable(loss);
 const comparison = await withBenchNet(async (net) => {
   const c = await compare(net);
   await kernelTables(net);
   return c;
 });
 if (args.values.svg) {
-  if (!comparison) throw new Error("--svg needs the same-run comparison, which needs root");
   const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called
-  fs.writeFileSync(file, chart(comparison));
-  console.log(`\nwrote the comparison chart to ${file}`);
+  fs.writeFileSync(file, chart(comparison, loss));
+  console.log(`\nwrote the ${comparison ? "comparison chart and the " : ""}loss curves to ${file}`);
 }

@@ -18,6 +18,7 @@ export interface TcpConfig {
   orphanTimeoutMs: number; // how long a pcb the application closed may take to finish, FIN-WAIT-2 included; then RST
   synRcvdTimeoutMs: number; // a half-open connection from a listener is dropped after this (lwIP's TCP_SYN_RCVD_TIMEOUT)
   synCookies: boolean; // a SYN beyond a listener's backlog gets a SYN cookie rather than nothing
+  sack: boolean; // offer and accept SACK (RFC 2018): report out-of-order data, recover from loss by it (RFC 6675)
   keepalive: boolean; // the default for new pcbs
   keepIdleMs: number;
   keepIntervalMs: number;
@@ -44,6 +45,7 @@ export const TCP_DEFAULTS: TcpConfig = {
   orphanTimeoutMs: 60_000,
   synRcvdTimeoutMs: 20_000,
   synCookies: true,
+  sack: true,
   keepalive: false,
   keepIdleMs: 7_200_000,
   keepIntervalMs: 75_000,

@@ -1,6 +1,9 @@
 // Congestion control behind a small interface, in the manner of smoltcp's Controller, so
-// another algorithm can take NewReno's place. The pcb tells it about ACKs, duplicate ACKs
-// and timeouts; it answers with the window and with when to resend the first hole.
+// another algorithm can take NewReno's place. The sender tells it about ACKs, duplicate
+// ACKs and timeouts; it answers with the window and with when to resend the first hole.
+// Loss recovery is NewReno's, or RFC 6675's when the peer's SACK blocks say what arrived:
+// then the sender picks what to resend and counts what is in flight (tcp-sack.ts), and the
+// window stays at ssthresh until the recovery ends.
 
 import { seqDiff } from "./tcp-seq.ts";
 
@@ -8,16 +11,22 @@ import { seqDiff } from "./tcp-seq.ts";
 export const ACK_NORMAL = 0; // restart the retransmission timer
 export const ACK_RESEND = 1; // partial ACK in recovery: resend the first hole, restart the timer
 export const ACK_RESEND_KEEP_TIMER = 2; // as ACK_RESEND, but leave the timer running
+const DUP_THRESH = 3;
 
 export interface CongestionController {
   /** Bytes that may be in flight. */
   readonly window: number;
+  /** In RFC 6675 loss recovery: the sender sends by its SACK scoreboard. */
+  readonly sackRecovery: boolean;
   /** The handshake is done: `mss` is the segment size, `nxt` the first sequence of data; `synLost` if a SYN or SYN-ACK was. */
   start(mss: number, nxt: number, synLost: boolean): void;
   /** `acked` new bytes were acknowledged; `una` and `max` are the send sequences after it; `cap` bounds the window. */
   onAck(acked: number, una: number, max: number, cap: number): number;
-  /** A duplicate ACK; true when it asks for a fast retransmit of the first hole. */
-  onDupAck(una: number, max: number): boolean;
+  /**
+   * A duplicate ACK; true when it asks for a fast retransmit of the first hole. `sack` when
+   * the scoreboard holds SACKed data to recover by; `lost` when it says the first hole is lost.
+   */
+  onDupAck(una: number, max: number, sack: boolean, lost: boolean): boolean;
   /** The retransmission timer expired with `una`..`max` in flight. */
   onTimeout(una: number, max: number): void;
 }
@@ -31,10 +40,15 @@ export class NewReno implements CongestionController {
   private dupAcks = 0;
   private recover = 0; // the highest sequence sent when loss recovery began
   private recovering = false;
+  private bySack = false; // this recovery follows RFC 6675
   private partialAcked = false; // RFC 6582's "impatient" timer: restarted on the first partial ACK only
 
   get window(): number {
     return this.cwnd;
+  }
+
+  get sackRecovery(): boolean {
+    return this.recovering && this.bySack;
   }
 
   start(mss: number, nxt: number, synLost: boolean): void {
@@ -55,6 +69,7 @@ export class NewReno implements CongestionController {
         this.dupAcks = 0;
         return ACK_NORMAL;
       }
+      if (this.bySack) return ACK_NORMAL; // the scoreboard says what to resend
       // Partial ACK: the next hole was lost too; resend it at once.
       this.cwnd = Math.max(mss, this.cwnd - acked + (acked >= mss ? mss : 0));
       const first = !this.partialAcked;
@@ -76,19 +91,22 @@ export class NewReno implements CongestionController {
     return ACK_NORMAL;
   }
 
-  onDupAck(una: number, max: number): boolean {
+  onDupAck(una: number, max: number, sack: boolean, lost: boolean): boolean {
     const mss = this.mss;
     this.dupAcks++;
     if (this.recovering) {
-      this.cwnd += mss; // each duplicate says a segment left the network
+      if (!this.bySack) this.cwnd += mss; // each duplicate says a segment left the network
       return false;
     }
-    if (this.dupAcks !== 3 || seqDiff(una, this.recover) < 0) return false;
+    // RFC 6675 5 (2): three duplicates, or SACKs showing the first hole lost, start recovery.
+    if (sack ? this.dupAcks < DUP_THRESH && !lost : this.dupAcks !== DUP_THRESH) return false;
+    if (seqDiff(una, this.recover) < 0) return false; // still within an earlier recovery or timeout
     this.ssthresh = Math.max(seqDiff(max, una) / 2, 2 * mss);
     this.recover = max;
     this.recovering = true;
+    this.bySack = sack;
     this.partialAcked = false;
-    this.cwnd = this.ssthresh + 3 * mss;
+    this.cwnd = sack ? this.ssthresh : this.ssthresh + 3 * mss;
     return true;
   }
 

@@ -418,7 +418,7 @@ export class TcpPcb {
   private processAck(seg: TcpDecoded): void {
     const finWasAcked = this.snd.finAcked;
     const pure = seg.payload.length === 0 && !(seg.flags & (SYN | FIN));
-    this.app.sentPending += this.snd.processAck(seg.seq, seg.ack, seg.window, pure);
+    this.app.sentPending += this.snd.processAck(seg.seq, seg.ack, seg.window, pure, seg.options.sack);
     if (this.snd.finAcked && !finWasAcked) this.ourFinAcked();
   }
 
@@ -495,6 +495,12 @@ export class TcpPcb {
   }
 
   private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
+    let acks = (flags & ACK) !== 0; // the segment tells the peer all an ACK would
+    if (acks && !(flags & SYN) && this.snd.sackOk && this.rcv.outOfOrder) {
+      const sack = this.rcv.sackBlocks(this.snd.mss - payload.length); // RFC 6691: options and data within the MSS
+      if (sack) options = { sack };
+      else acks = false; // a full segment has no room for them: a pure ACK will carry them
+    }
     const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.rcv.advertise();
     this.tcp.transmit(this, {
       srcPort: this.localPort,
@@ -507,7 +513,7 @@ export class TcpPcb {
       options,
       payload,
     });
-    if (flags & ACK) {
+    if (acks) {
       this.unacked = 0;
       this.ackNow = false;
       this.delack.clear();

@@ -1,17 +1,20 @@
 // Out-of-order receive data for one connection: bytes that arrive beyond a hole wait here
 // until the hole fills. Offsets count from rcv.nxt. The bytes live in one ring the size of
 // the receive window, allocated only while something waits, and at most `maxRanges`
-// separate ranges are kept, so a peer cannot make it grow or fragment without bound.
+// separate ranges are kept, so a peer cannot make it grow or fragment without bound. Each
+// range remembers when it last grew, so SACK blocks can be reported newest first.
 
 interface Range {
   start: number; // offset of the first byte held
   end: number; // offset just after the last byte held
+  stamp: number; // when a segment last landed in it
 }
 
 export class Reassembly {
   private ring: Uint8Array | undefined;
   private head = 0; // ring index of offset 0
   private readonly ranges: Range[] = []; // sorted, disjoint and never touching
+  private stamps = 0;
 
   constructor(
     private readonly capacity: number,
@@ -25,6 +28,14 @@ export class Reassembly {
   /** The ranges held, as [start, end) offsets from rcv.nxt. */
   get held(): Array<[number, number]> {
     return this.ranges.map((r) => [r.start, r.end]);
+  }
+
+  /** The `n` ranges a segment landed in most recently, newest first (RFC 2018 section 4). */
+  recent(n: number): Array<[number, number]> {
+    return [...this.ranges]
+      .sort((a, b) => b.stamp - a.stamp)
+      .slice(0, n)
+      .map((r) => [r.start, r.end]);
   }
 
   /**
@@ -41,7 +52,7 @@ export class Reassembly {
     while (j < r.length && r[j]!.start <= end) j++;
     // r[i..j) overlap or touch the new bytes and merge with them.
     if (i === j && r.length >= this.maxRanges) return false;
-    const merged = { start: offset, end };
+    const merged = { start: offset, end, stamp: ++this.stamps };
     if (i < j) {
       merged.start = Math.min(offset, r[i]!.start);
       merged.end = Math.max(end, r[j - 1]!.end);

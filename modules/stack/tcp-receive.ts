@@ -1,13 +1,18 @@
 // The receive side of a connection: RCV.NXT and the window we announce, with receiver SWS
-// avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); and taking a
-// segment's text in order or into the out-of-order reassembly.
+// avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); taking a
+// segment's text in order or into the out-of-order reassembly; and the SACK blocks that
+// report what the reassembly holds (RFC 2018).
 
+import type { SackBlock } from "../wire/tcp.ts";
 import type { Stats } from "./stats.ts";
 import { Reassembly } from "./tcp-reassembly.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
 export const MAX_WINDOW = 0xffff;
 export const MAX_SHIFT = 14; // RFC 7323's largest window scale
+const SACK_BLOCKS = 4; // what 40 option bytes hold (RFC 2018 section 3)
+const SACK_OPTION_BASE = 4; // NOP NOP kind length
+const SACK_BLOCK = 8;
 
 /** The window scale we offer (RFC 7323): only when a window beyond 64 KiB is wanted either way. */
 export function windowShift(wnd: number, sndbuf: number): number | undefined {
@@ -111,6 +116,21 @@ export class ReceiveWindow {
     const more = this.reasm.advance(data.length);
     if (more) this.take(more, deliver);
     return RX_TAKEN | (hadGap ? RX_ACK_NOW : 0) | (fin || this.nxt === this.finAt ? RX_FIN : 0);
+  }
+
+  /** True while data waits beyond a hole. */
+  get outOfOrder(): boolean {
+    return !this.reasm.empty;
+  }
+
+  /**
+   * SACK blocks for what waits beyond a hole, newest first, as many as `room` bytes of
+   * options hold (at most SACK_BLOCKS); undefined when none fit or nothing waits.
+   */
+  sackBlocks(room: number): SackBlock[] | undefined {
+    const n = Math.min(SACK_BLOCKS, Math.floor((room - SACK_OPTION_BASE) / SACK_BLOCK));
+    if (n <= 0 || this.reasm.empty) return undefined;
+    return this.reasm.recent(n).map(([start, end]) => ({ left: seqAdd(this.nxt, start), right: seqAdd(this.nxt, end) }));
   }
 
   /** The FIN is taken: it occupies one sequence number. */

@@ -1,17 +1,19 @@
 // The sending side of one connection: the send sequence space and the peer's window
 // (RFC 9293 3.3.1, 3.10.7.4), segments cut from a bounded buffer under that window and the
 // congestion window, with Nagle and sender SWS avoidance (RFC 1122 4.2.3.4); retransmission
-// on timeout (RFC 6298), fast retransmit and NewReno (RFC 5681, RFC 6582); and zero-window
+// on timeout (RFC 6298), fast retransmit and NewReno (RFC 5681, RFC 6582), or loss recovery
+// by the peer's SACK blocks (RFC 6675) when both SYNs permitted them; and zero-window
 // probes that back off. The pcb owns the state machine and tells it when it may send.
 
 import type { Clock } from "../platform.ts";
-import { ACK, FIN, PSH, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
+import { ACK, FIN, PSH, type SackBlock, type TcpOptions as SegmentOptions } from "../wire/tcp.ts";
 import type { Stats } from "./stats.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
 import type { Deadline } from "./tcp-deadline.ts";
 import { MAX_SHIFT, windowShift } from "./tcp-receive.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
+import { SEG_NEW, SEG_NONE, SEG_RESCUE, Scoreboard } from "./tcp-sack.ts";
 import { SendBuffer } from "./tcp-sendbuf.ts";
 import { seqAdd, seqDiff } from "./tcp-seq.ts";
 
@@ -59,6 +61,10 @@ export class TcpSender {
   private shortEnd = 0; // end of the last segment shorter than the MSS (Minshall's Nagle)
   private readonly ourScale: number | undefined; // the window scale we offer
   private scaleSeen = false; // the peer's SYN offered window scale
+  private sackSeen = false; // the peer's SYN permitted SACK
+  /** Both SYNs permitted SACK: the peer's blocks fill the scoreboard, and ours go to it. */
+  sackOk = false;
+  private readonly board = new Scoreboard();
 
   constructor(
     private readonly host: SenderHost,
@@ -80,9 +86,11 @@ export class TcpSender {
     this.buf.seq = seqAdd(iss, 1);
   }
 
-  /** Learns the peer's MSS and window scale from its SYN; returns the scale to apply to our window. */
+  /** Learns the peer's MSS, SACK and window scale from its SYN; returns the scale to apply to our window. */
   takeSyn(o: SegmentOptions): number {
     this.mss = Math.max(64, Math.min(o.mss ?? DEFAULT_MSS, this.host.mss));
+    this.sackSeen = o.sackPermitted === true;
+    this.sackOk = this.sackSeen && this.host.config.sack;
     this.scaleSeen = o.windowScale !== undefined;
     if (o.windowScale === undefined || this.ourScale === undefined) return 0;
     this.shift = Math.min(o.windowScale, MAX_SHIFT);
@@ -96,10 +104,12 @@ export class TcpSender {
     this.rto.time(this.iss, this.host.clock.now());
   }
 
-  /** MSS always; window scale offered when we want it, and answered only when the peer offered it. */
+  /** MSS always; SACK and window scale offered when we want them, and answered only when the peer offered them. */
   emitSyn(flags: number): void {
     const o: SegmentOptions = { mss: this.host.mss };
-    if (this.ourScale !== undefined && (!(flags & ACK) || this.scaleSeen)) o.windowScale = this.ourScale;
+    const offer = !(flags & ACK);
+    if (this.host.config.sack && (offer || this.sackSeen)) o.sackPermitted = true;
+    if (this.ourScale !== undefined && (offer || this.scaleSeen)) o.windowScale = this.ourScale;
     this.emit(this.iss, flags, EMPTY, o);
   }
 
@@ -121,10 +131,10 @@ export class TcpSender {
 
   /**
    * The ACK of an acceptable segment: the window it carries (SND.WL1 and WL2 keep an old
-   * segment from overriding a newer one), then new data acknowledged or a duplicate ACK.
-   * Returns the bytes of data newly acknowledged.
+   * segment from overriding a newer one), then new data acknowledged or a duplicate ACK,
+   * and its SACK blocks. Returns the bytes of data newly acknowledged.
    */
-  processAck(seq: number, ack: number, window: number, pure: boolean): number {
+  processAck(seq: number, ack: number, window: number, pure: boolean, sack: readonly SackBlock[] | undefined): number {
     let windowChanged = false;
     if (seqDiff(ack, this.una) >= 0 && (seqDiff(this.wl1, seq) < 0 || (this.wl1 === seq && seqDiff(this.wl2, ack) <= 0))) {
       const wnd = window << this.shift;
@@ -136,9 +146,10 @@ export class TcpSender {
       this.wl2 = ack;
     }
     const acked = seqDiff(ack, this.una);
-    if (acked > 0) return this.newAck(ack);
+    const data = acked > 0 ? this.newAck(ack) : 0;
+    if (sack && this.sackOk && this.board.update(sack, this.una, this.max)) this.host.stats.count("tcp.sack-invalid");
     if (acked === 0 && pure && !windowChanged && this.max !== this.una && !this.persisting) this.dupAck();
-    return 0;
+    return data;
   }
 
   /** Everything before `ack` arrived; returns the bytes of data that covers. */
@@ -148,6 +159,7 @@ export class TcpSender {
     const data = Math.max(0, Math.min(this.buf.offset(ack), this.buf.length));
     this.buf.consume(data);
     this.una = ack;
+    this.board.advance(ack);
     if (seqDiff(this.nxt, ack) < 0) this.nxt = ack;
     const cap = 2 * Math.max(this.host.config.sndbuf, this.maxWnd);
     const todo = this.cc.onAck(data, ack, this.max, cap);
@@ -159,22 +171,35 @@ export class TcpSender {
   }
 
   private dupAck(): void {
-    if (!this.cc.onDupAck(this.una, this.max)) return;
+    const b = this.board;
+    const sack = this.sackOk && !b.empty;
+    if (!this.cc.onDupAck(this.una, this.max, sack, seqDiff(this.una, b.lostEdge(this.una, this.mss)) < 0)) return;
     this.host.stats.count("tcp.fast-retransmits");
-    this.retransmitFirst();
+    if (!sack) return this.retransmitFirst();
+    this.host.stats.count("tcp.sack-recoveries");
+    // RFC 6675 5 (4.3): the first hole goes first, and HighRxt and RescueRxt start after it.
+    const len = Math.min(this.mss, seqDiff(b.nextSacked(this.una, this.max), this.una));
+    b.startRecovery(seqAdd(this.una, len));
+    this.resend(this.una, len);
   }
 
-  /** Sends what the windows, Nagle and sender SWS avoidance allow. */
+  /** Sends what the windows, Nagle and sender SWS avoidance allow; in SACK recovery, what the scoreboard says. */
   output(): void {
+    if (this.cc.sackRecovery) return this.recover();
     for (;;) {
+      // Resending after a timeout: what the peer SACKed since is not sent again.
+      if (seqDiff(this.nxt, this.max) < 0) this.nxt = this.board.skip(this.nxt);
       const sent = this.buf.offset(this.nxt);
       if (sent > this.buf.length) break; // FIN is out
       const unsent = this.buf.length - sent;
       const flight = seqDiff(this.nxt, this.una);
-      const usable = Math.min(this.wnd, this.cc.window) - flight;
-      const len = Math.max(0, Math.min(unsent, this.mss, usable));
+      // SACKed bytes have left the network, though they still fill the peer's window.
+      const usable = Math.min(this.wnd - flight, this.cc.window - flight + this.board.sackedBelow(this.nxt));
+      const full = Math.max(0, Math.min(unsent, this.segmentSize(), usable));
+      // A hole the peer's SACKs end early is resent whole, however short.
+      const len = seqDiff(this.nxt, this.max) < 0 ? seqDiff(this.board.nextSacked(this.nxt, seqAdd(this.nxt, full)), this.nxt) : full;
       const fin = this.finQueued && len === unsent;
-      if (!fin && !this.worthSending(len, unsent, flight)) break;
+      if (!fin && len === full && !this.worthSending(len, unsent, flight)) break;
       const seq = this.nxt;
       this.sendData(seq, len, fin);
       this.nxt = seqAdd(seq, len + (fin ? 1 : 0));
@@ -194,6 +219,45 @@ export class TcpSender {
       this.persisting = true;
       this.rtx.set(this.persistInterval());
     }
+  }
+
+  /** The most data one segment of new data carries; output and recovery both cut by it. */
+  private segmentSize(): number {
+    return this.mss;
+  }
+
+  /** RFC 6675's step (C): while the window has room beyond the bytes in the network, NextSeg. */
+  private recover(): void {
+    const b = this.board;
+    let pipe = b.pipe(this.una, this.max, this.mss);
+    while (this.cc.window - pipe >= this.mss) {
+      const sent = this.buf.offset(this.max);
+      const unsent = this.buf.length - sent;
+      const room = this.wnd - seqDiff(this.max, this.una);
+      const newLen = sent > this.buf.length ? 0 : Math.max(0, Math.min(unsent, this.segmentSize(), room));
+      const fin = this.finQueued && newLen === unsent && sent <= this.buf.length;
+      const what = b.nextSeg(this.una, this.max, this.mss, fin || this.worthSending(newLen, unsent, 1) ? newLen + (fin ? 1 : 0) : 0);
+      if (what === SEG_NONE) break;
+      if (what === SEG_NEW) {
+        this.sendData(this.max, newLen, fin);
+        this.nxt = this.max = seqAdd(this.max, newLen + (fin ? 1 : 0));
+        pipe += newLen + (fin ? 1 : 0);
+        continue;
+      }
+      if (what === SEG_RESCUE) this.host.stats.count("tcp.sack-rescues");
+      this.resend(b.seq, b.len);
+      pipe += b.len;
+    }
+    if (!this.rtx.armed) this.rtx.set(this.rto.value);
+  }
+
+  /** Resends `len` bytes of sequence space from `seq`: data, and the FIN if they reach it. */
+  private resend(seq: number, len: number): void {
+    const off = this.buf.offset(seq);
+    const data = Math.max(0, Math.min(len, this.buf.length - off));
+    this.rto.untime();
+    this.host.stats.count("tcp.retransmits");
+    this.sendData(seq, data, this.finQueued && off + len > this.buf.length);
   }
 
   /**
@@ -249,6 +313,7 @@ export class TcpSender {
     this.host.stats.count("tcp.timeouts");
     this.host.stats.count("tcp.retransmits");
     this.rtx.clear();
+    this.board.clear(); // the peer may have dropped what it SACKed (RFC 2018 section 8)
     return true;
   }
 

@@ -126,7 +126,7 @@ test("FTP passive: the control connection's commands and replies, the data conne
   t.false(d.arrows.some((a) => a.kinds.includes("retransmission") || a.kinds.includes("malformed")));
   t.regex(
     d.arrows[2]!.title,
-    /Flags \[S\], seq \d{4,}, win \d+, options \[mss 1460\], length 0$/,
+    /Flags \[S\], seq \d{4,}, win \d+, options \[mss 1460,sackOK\], length 0$/,
     "the tooltip keeps the trace's absolute numbers and options",
   );
   t.deepEqual(

@@ -168,7 +168,7 @@ test("shutdown() in SYN-SENT sends the FIN after the data once established", (t)
   pcb.shutdown();
   t.is(pcb.sndbuf, 0, "nothing more may be written");
   s.send({ flags: "S.", ack: 1, options: { mss: 1460 } });
-  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460", "0 [FP.] seq=1 ack=1 win=5840 len=100"]);
+  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460 sackOK", "0 [FP.] seq=1 ack=1 win=5840 len=100"]);
   t.is(pcb.state, "fin-wait-1");
   s.send({ flags: ".", ack: 102 });
   t.is(pcb.state, "fin-wait-2");
@@ -182,8 +182,8 @@ test("after a lost SYN the initial window is one segment (RFC 5681 3.1) and the 
   pcb.write(Script.bytes(4000));
   s.run(3000);
   t.deepEqual(s.take(), [
-    "0 [S] seq=0 win=5840 mss=1460",
-    "1000 [S] seq=0 win=5840 mss=1460",
+    "0 [S] seq=0 win=5840 mss=1460 sackOK",
+    "1000 [S] seq=0 win=5840 mss=1460 sackOK",
     "1010 [.] seq=1 ack=1 win=5840",
     "1010 [.] seq=1 ack=1 win=5840 len=1460",
     "4010 [.] seq=1 ack=1 win=5840 len=1460",

@@ -31,7 +31,7 @@ test("soft errors are only noted: host unreachable and time exceeded leave the c
   t.is(pcb.state, "syn-sent");
   t.is(pcb.lastIcmpError, "time-exceeded");
   s.run(1000);
-  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460", "1000 [S] seq=0 win=5840 mss=1460"]);
+  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460 sackOK", "1000 [S] seq=0 win=5840 mss=1460 sackOK"]);
   t.deepEqual(s.events, []);
 });
 

@@ -27,7 +27,7 @@ test("client handshake: SYN, then ACK for the SYN-ACK, and connect's callback; t
   t.deepEqual(s.events, ["connected"]);
   t.is(pcb.write(bytes(2500)), 2500);
   t.deepEqual(s.take(), [
-    "0 [S] seq=0 win=5840 mss=1460",
+    "0 [S] seq=0 win=5840 mss=1460 sackOK",
     "0 [.] seq=1 ack=1 win=5840",
     "0 [.] seq=1 ack=1 win=5840 len=1000",
     "0 [.] seq=1001 ack=1 win=5840 len=1000",
@@ -48,13 +48,13 @@ test("SYN retransmission backs off exponentially, then connect fails with timeou
   s.tcp.connect(PEER, PEER_PORT, (err) => s.events.push(`connect ${err} at ${s.clock.now()}`));
   s.run(200_000);
   t.deepEqual(s.take(), [
-    "0 [S] seq=0 win=5840 mss=1460",
-    "1000 [S] seq=0 win=5840 mss=1460",
-    "3000 [S] seq=0 win=5840 mss=1460",
-    "7000 [S] seq=0 win=5840 mss=1460",
-    "15000 [S] seq=0 win=5840 mss=1460",
-    "31000 [S] seq=0 win=5840 mss=1460",
-    "63000 [S] seq=0 win=5840 mss=1460",
+    "0 [S] seq=0 win=5840 mss=1460 sackOK",
+    "1000 [S] seq=0 win=5840 mss=1460 sackOK",
+    "3000 [S] seq=0 win=5840 mss=1460 sackOK",
+    "7000 [S] seq=0 win=5840 mss=1460 sackOK",
+    "15000 [S] seq=0 win=5840 mss=1460 sackOK",
+    "31000 [S] seq=0 win=5840 mss=1460 sackOK",
+    "63000 [S] seq=0 win=5840 mss=1460 sackOK",
   ]);
   t.deepEqual(s.events, ["connect timeout at 123000"]);
   t.is(s.tcp.connections.length, 0);
@@ -86,7 +86,7 @@ test("simultaneous open: SYN crossing SYN goes through SYN-RECEIVED to ESTABLISH
   s.send({ flags: "S", options: { mss: 1460 } });
   t.is(pcb.state, "syn-received");
   s.send({ flags: "S.", seq: 0, ack: 1, options: { mss: 1460 } });
-  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460", "0 [S.] seq=0 ack=1 win=5840 mss=1460", "0 [.] seq=1 ack=1 win=5840"]);
+  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460 sackOK", "0 [S.] seq=0 ack=1 win=5840 mss=1460", "0 [.] seq=1 ack=1 win=5840"]);
   t.is(pcb.state, "established");
   t.deepEqual(s.events, ["connected"]);
 });
@@ -530,7 +530,7 @@ test("RST in SYN-SENT: accepted only with an ACK for our SYN, then connect fails
   s.send({ flags: "R.", seq: 0, ack: 1 });
   t.is(pcb.state, "closed");
   t.deepEqual(s.events, ["connect refused"]);
-  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460"], "never a RST for a RST");
+  t.deepEqual(s.take(), ["0 [S] seq=0 win=5840 mss=1460 sackOK"], "never a RST for a RST");
 });
 
 test("an ACK for something we never sent in SYN-SENT is answered with RST", (t) => {

@@ -9,6 +9,7 @@ import { RealClock } from "../../host-sim/clock.ts";
 import { SeededRandom } from "../../host-sim/random.ts";
 import { createStack, type Stack, type StackOptions } from "../../modules/stack/stack.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
+import type { Link } from "../../modules/platform.ts";
 import { Netns } from "./netns.ts";
 
 export const KERNEL = "10.77.1.1";
@@ -19,6 +20,8 @@ export interface TapDeviceOptions {
   device?: string | null;
   seed?: number;
   stack?: Partial<StackOptions>;
+  /** Puts something between the TAP and the stack (a fault injector, a capture). */
+  wrap?: (tap: Link, clock: RealClock) => Link;
 }
 
 export async function deviceOnTap(t: ExecutionContext, o: TapDeviceOptions = {}): Promise<{ ns: Netns; tap: TapLink; device: Stack; clock: RealClock }> {
@@ -31,7 +34,8 @@ export async function deviceOnTap(t: ExecutionContext, o: TapDeviceOptions = {})
   t.teardown(() => tap.close());
   const clock = new RealClock();
   const configured = address === null ? {} : { ip: parseIp(address)!, mask: parseIp("255.255.255.0")!, gateway: parseIp(kernel)! };
-  const device = createStack(tap, clock, new SeededRandom(o.seed ?? 7), { mac: parseMac("02:00:0a:4d:01:02")!, ...configured, ...o.stack });
+  const link = o.wrap ? o.wrap(tap, clock) : tap;
+  const device = createStack(link, clock, new SeededRandom(o.seed ?? 7), { mac: parseMac("02:00:0a:4d:01:02")!, ...configured, ...o.stack });
   await ns.adopt(tap.name);
   await ns.addAddress(tap.name, `${kernel}/24`);
   await ns.up(tap.name);

@@ -53,6 +53,11 @@ export interface PeerSegment {
   dstPort?: number;
 }
 
+/** The peer's SYN options: MSS (1460 by default), and SACK-permitted when asked for. */
+function synOptions(o: { mss?: number; sack?: boolean }): TcpOptions {
+  return o.sack ? { mss: o.mss ?? 1460, sackPermitted: true } : { mss: o.mss ?? 1460 };
+}
+
 export class Script {
   readonly clock = new VirtualClock();
   readonly stack: Stack;
@@ -122,6 +127,12 @@ export class Script {
     this.receiver!(this.ipFrame(tcp));
   }
 
+  /** A SACK option for blocks [left, right) relative to the stack's ISN, as `ack` is. */
+  sack(...blocks: Array<[number, number]>): TcpOptions {
+    const iss = this.isn.get(`${this.stackPort}:${PEER_PORT}`) ?? 0;
+    return { sack: blocks.map(([left, right]) => ({ left: (iss + left) >>> 0, right: (iss + right) >>> 0 })) };
+  }
+
   /** Delivers an ICMP message to the stack from `from` (a router on the path, or the peer). */
   sendIcmp(m: IcmpMessage, from = PEER): void {
     const icmp = new Uint8Array(icmpLength(m));
@@ -167,7 +178,7 @@ export class Script {
   readonly received: number[] = [];
 
   /** Listens on SERVER_PORT and completes a handshake from the peer; returns the accepted pcb, watched. */
-  accept(options: { window?: number; mss?: number; hold?: boolean; ackAt?: number } = {}): TcpPcb {
+  accept(options: { window?: number; mss?: number; hold?: boolean; ackAt?: number; sack?: boolean } = {}): TcpPcb {
     const l = unwrap(this.tcp.listen(SERVER_PORT, 4));
     let accepted: TcpPcb | undefined;
     l.accept((pcb) => {
@@ -175,7 +186,7 @@ export class Script {
       this.events.push("accept");
       this.watch(pcb, options.hold);
     });
-    this.send({ flags: "S", window: options.window, options: { mss: options.mss ?? 1460 } });
+    this.send({ flags: "S", window: options.window, options: synOptions(options) });
     this.run(options.ackAt ?? 0);
     this.send({ flags: ".", ack: 1, window: options.window });
     if (!accepted) throw new Error("no connection was accepted");
@@ -183,10 +194,10 @@ export class Script {
   }
 
   /** Opens a connection to the peer and answers it with SYN-ACK; returns the pcb, watched. */
-  connect(options: { window?: number; mss?: number; hold?: boolean } = {}): TcpPcb {
+  connect(options: { window?: number; mss?: number; hold?: boolean; sack?: boolean } = {}): TcpPcb {
     const pcb = unwrap(this.tcp.connect(PEER, PEER_PORT, (err) => this.events.push(err ? `connect ${err}` : "connected")));
     this.watch(pcb, options.hold);
-    this.send({ flags: "S.", ack: 1, window: options.window, options: { mss: options.mss ?? 1460 } });
+    this.send({ flags: "S.", ack: 1, window: options.window, options: synOptions(options) });
     return pcb;
   }
 
@@ -220,6 +231,8 @@ export class Script {
     s += ` win=${seg.window}`;
     if (seg.options.mss !== undefined) s += ` mss=${seg.options.mss}`;
     if (seg.options.windowScale !== undefined) s += ` ws=${seg.options.windowScale}`;
+    if (seg.options.sackPermitted) s += " sackOK";
+    if (seg.options.sack) s += ` sack=${seg.options.sack.map((b) => `${(b.left - this.peerIss) | 0}-${(b.right - this.peerIss) | 0}`).join(",")}`;
     if (seg.payload.length) s += ` len=${seg.payload.length}`;
     return s;
   }

@@ -1,7 +1,7 @@
 // A whole simulated exchange, portable so it runs on XS as on Node: two stacks on a
 // virtual LAN under a virtual clock, with seeded faults, doing ARP, ping, UDP and a TCP
-// transfer. It returns one line per frame on the wire (time and hex), so the two engines
-// can be compared byte for byte.
+// transfer (SACK recovery included). It returns one line per frame on the wire (time and
+// hex), so the two engines can be compared byte for byte.
 
 import { VirtualClock } from "../../host-sim/clock.ts";
 import { VirtualLan } from "../../host-sim/lan.ts";
@@ -59,6 +59,6 @@ export function run(seed: number, bytes: number): string[] {
     }),
   );
   clock.runUntilIdle();
-  lines.push(`received ${got} of ${bytes}; counters ${JSON.stringify(server.netif.stats)}`);
+  lines.push(`received ${got} of ${bytes}; counters ${JSON.stringify(server.netif.stats)}; client ${JSON.stringify(client.netif.stats)}`);
   return lines;
 }
