@@ -25,18 +25,35 @@ export interface ArpPacket {
 
 /** Decodes the first 28 bytes; anything after them (Ethernet padding) is ignored. */
 export function decodeArp(b: Uint8Array): Result<ArpPacket, ArpDecodeError> {
-  if (b.length < ARP_LEN) return fail("arp-short");
-  // One DataView for the whole packet: on XS its 16- and 32-bit reads cost a fraction of the bytes one by one.
+  const bad = arpCheck(b);
+  return bad ? fail(bad) : ok(readArp(b));
+}
+
+// Field offsets, for code that reads a packet in place.
+export const ARP_OP_OFFSET = 6;
+export const ARP_SENDER_MAC_OFFSET = 8;
+export const ARP_SENDER_IP_OFFSET = 14;
+export const ARP_TARGET_MAC_OFFSET = 18;
+export const ARP_TARGET_IP_OFFSET = 24;
+
+/** Why packet `b` is no Ethernet/IPv4 ARP, or undefined: the receive path then reads it in place. */
+export function arpCheck(b: Uint8Array): ArpDecodeError | undefined {
+  if (b.length < ARP_LEN) return "arp-short";
+  if (b[0] !== 0 || b[1] !== HTYPE_ETHERNET || b[4] !== 6) return "arp-bad-hardware";
+  if (((b[2]! << 8) | b[3]!) !== ETHERTYPE_IPV4 || b[5] !== 4) return "arp-bad-protocol";
+  return undefined;
+}
+
+/** decodeArp of a packet arpCheck has passed; the MACs are copies. */
+export function readArp(b: Uint8Array): ArpPacket {
   const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
-  if (v.getUint16(0) !== HTYPE_ETHERNET || b[4] !== 6) return fail("arp-bad-hardware");
-  if (v.getUint16(2) !== ETHERTYPE_IPV4 || b[5] !== 4) return fail("arp-bad-protocol");
-  return ok({
-    op: v.getUint16(6),
-    senderMac: readMac(b, 8),
-    senderIp: v.getUint32(14),
-    targetMac: readMac(b, 18),
-    targetIp: v.getUint32(24),
-  });
+  return {
+    op: v.getUint16(ARP_OP_OFFSET),
+    senderMac: readMac(b, ARP_SENDER_MAC_OFFSET),
+    senderIp: v.getUint32(ARP_SENDER_IP_OFFSET),
+    targetMac: readMac(b, ARP_TARGET_MAC_OFFSET),
+    targetIp: v.getUint32(ARP_TARGET_IP_OFFSET),
+  };
 }
 
 export function arpLength(): number {
