@@ -108,8 +108,10 @@ export class ReceiveWindow {
     }
     const hadGap = !this.reasm.empty;
     this.take(data, deliver);
-    const more = this.reasm.advance(data.length);
-    if (more) this.take(more, deliver);
+    if (hadGap) {
+      const more = this.reasm.advance(data.length);
+      if (more) this.take(more, deliver);
+    }
     return RX_TAKEN | (hadGap ? RX_ACK_NOW : 0) | (fin || this.nxt === this.finAt ? RX_FIN : 0);
   }
 

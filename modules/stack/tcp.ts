@@ -169,8 +169,7 @@ export class Tcp implements TcpHost, ListenerHost {
     const r = decodeTcp(d.payload, d.src, d.dst);
     if (!r.ok) return stats.drop(r.reason);
     const seg = r.value;
-    stats.count("tcp.rx");
-    if (!unicastSource(d.src)) return stats.drop("tcp-bad-source");
+    stats.count("tcp.rx"); // IPv4 has dropped sources no single host holds (ip-bad-source)
     const pcb = this.find(d.dst, seg.dstPort, d.src, seg.srcPort);
     if (pcb) return pcb.input(seg);
     const l = this.listeners.get(seg.dstPort);
