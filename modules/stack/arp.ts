@@ -7,7 +7,7 @@
 import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, macAt, macEqual, macToString, readMac } from "../wire/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
 import {
-  arpCheck,
+  arpView,
   readArp,
   writeArp,
   ARP_LEN,
@@ -181,14 +181,13 @@ export class Arp {
   /** Reads the packet in place: on XS, a record and two MAC copies per packet cost more than the rest. */
   private input(b: Uint8Array): void {
     const stats = this.netif.stats;
-    const bad = arpCheck(b);
-    if (bad) return stats.drop(bad);
+    const v = arpView(b);
+    if (typeof v === "string") return stats.drop(v);
     stats.count("arp.rx");
     if (this.probeListeners.size) {
-      const p = readArp(b);
+      const p = readArp(b, v);
       for (const l of [...this.probeListeners]) l(p);
     }
-    const v = new DataView(b.buffer, b.byteOffset, ARP_LEN);
     const op = v.getUint16(ARP_OP_OFFSET);
     const senderIp = v.getUint32(ARP_SENDER_IP_OFFSET);
     const targetIp = v.getUint32(ARP_TARGET_IP_OFFSET);
