@@ -39,6 +39,9 @@ export { TcpPcb, type TcpError, type TcpState } from "./tcp-pcb.ts";
 export class Tcp implements TcpHost, ListenerHost {
   readonly config: TcpConfig;
   readonly netif: Netif;
+  // The netif's, as fields: pcbs read them per segment, and on XS a getter costs a call.
+  readonly clock: Clock;
+  readonly stats: Stats;
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
   private readonly seqKey: SequenceKey;
@@ -49,6 +52,8 @@ export class Tcp implements TcpHost, ListenerHost {
   ) {
     this.config = { ...TCP_DEFAULTS, ...config };
     this.netif = ip.netif;
+    this.clock = this.netif.clock;
+    this.stats = this.netif.stats;
     this.seqKey = new SequenceKey(this.netif.random);
     ip.register(IP_PROTO_TCP, (d) => this.input(d));
     this.netif.onAddressChange((old) => {
@@ -57,13 +62,6 @@ export class Tcp implements TcpHost, ListenerHost {
     });
   }
 
-  get clock(): Clock {
-    return this.netif.clock;
-  }
-
-  get stats(): Stats {
-    return this.netif.stats;
-  }
 
   /** Our MSS: the payload of a full-size frame. */
   get mss(): number {
