@@ -62,7 +62,6 @@ export class Tcp implements TcpHost, ListenerHost {
     });
   }
 
-
   /** Our MSS: the payload of a full-size frame. */
   get mss(): number {
     return this.ip.maxPayload - TCP_MIN_HEADER_LEN;
