@@ -17,9 +17,9 @@ import {
   TCP_MIN_HEADER_LEN,
   type TcpDecoded,
   type TcpSegment,
-  decodeTcp,
   encodeTcpHeader,
   tcpHeaderLength,
+  tcpSegment,
 } from "../wire/tcp.ts";
 import type { Clock } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
@@ -163,9 +163,8 @@ export class Tcp implements TcpHost, ListenerHost {
   private input(d: Datagram): void {
     const stats = this.netif.stats;
     if (d.broadcast) return stats.drop("tcp-broadcast");
-    const r = decodeTcp(d.payload, d.src, d.dst);
-    if (!r.ok) return stats.drop(r.reason);
-    const seg = r.value;
+    const seg = tcpSegment(d.payload, d.src, d.dst);
+    if (typeof seg === "string") return stats.drop(seg);
     stats.count("tcp.rx"); // IPv4 has dropped sources no single host holds (ip-bad-source)
     const pcb = this.find(d.dst, seg.dstPort, d.src, seg.srcPort);
     if (pcb) return pcb.input(seg);

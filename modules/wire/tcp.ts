@@ -73,23 +73,29 @@ export interface TcpDecoded extends TcpSegment {
 
 /** `b` is the whole IP payload: its length is the TCP length in the pseudo-header. */
 export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded, TcpDecodeError> {
-  if (b.length < TCP_MIN_HEADER_LEN) return fail("tcp-short");
+  const s = tcpSegment(b, src, dst);
+  return typeof s === "string" ? fail(s) : ok(s);
+}
+
+/** decodeTcp for the receive path: the segment, or why it is bad, with no Result around it. */
+export function tcpSegment(b: Uint8Array, src: Ip4, dst: Ip4): TcpDecoded | TcpDecodeError {
+  if (b.length < TCP_MIN_HEADER_LEN) return "tcp-short";
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const words = v.getUint32(12); // data offset, flags and window
   const headerLength = (words >>> 28) * 4;
-  if (headerLength < TCP_MIN_HEADER_LEN) return fail("tcp-bad-header-length");
-  if (headerLength > b.length) return fail("tcp-short");
-  if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return fail("tcp-bad-checksum");
+  if (headerLength < TCP_MIN_HEADER_LEN) return "tcp-bad-header-length";
+  if (headerLength > b.length) return "tcp-short";
+  if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return "tcp-bad-checksum";
   // Most segments carry no options: no parse, no Result for them, one shared empty set.
   let options = NO_OPTIONS;
   if (headerLength > TCP_MIN_HEADER_LEN) {
     const r = decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
-    if (!r.ok) return r;
+    if (!r.ok) return r.reason;
     options = r.value;
   }
   const ports = v.getUint32(0);
   const last = v.getUint32(TCP_CHECKSUM_OFFSET);
-  return ok({
+  return {
     srcPort: ports >>> 16,
     dstPort: ports & 0xffff,
     seq: v.getUint32(TCP_SEQ_OFFSET),
@@ -101,7 +107,7 @@ export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded,
     payload: b.subarray(headerLength),
     headerLength,
     checksum: last >>> 16,
-  });
+  };
 }
 
 /** The options of a segment that has none, shared by every decoded one and the stack's own: never written to. */
