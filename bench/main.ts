@@ -1,5 +1,5 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
-// frames) and ratios measured within one run. Never a pass/fail test.
+// frames, the firmware's size) and ratios measured within one run. Never a pass/fail test.
 // `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
 // same-run comparison as an SVG bar chart (when it could run) and the goodput-under-loss curves.
 
@@ -10,24 +10,26 @@ import { parseArgs } from "node:util";
 import { withXsBundle } from "../host-sim/xs.ts";
 import { chart } from "./chart.ts";
 import { compare } from "./compare.ts";
+import { deviceFigures, printHeap } from "./device.ts";
 import { kernelTables } from "./kernel.ts";
 import { withBenchNet } from "./net.ts";
 import { lossCurves, printLossTable } from "./sack.ts";
+import { printSizes, sizes } from "./size.ts";
 import * as stackOps from "./stack-ops.ts";
 
 const args = parseArgs({ allowPositionals: true, options: { svg: { type: "string" } } });
 const repeats = Number(args.positionals[0] ?? 200);
 
-async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
+async function xsCosts(entry: string): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
   await withXsBundle(fileURLToPath(new URL(entry, import.meta.url)), async (xs) => {
     const { value: names } = await xs.evaluateJson<string[]>("Object.keys(entry.ops)");
     for (const name of names) costs.set(name, await xs.computronsPerCall(`entry.ops[${JSON.stringify(name)}]`, repeats));
   });
-  console.log(`\n${title} (XS computrons per call, ${repeats} calls)`);
-  for (const [name, c] of costs) console.log(`${String(Math.round(c)).padStart(10)}  ${name}`);
   return costs;
 }
+
+const cell = (c: number | undefined, width: number) => (c === undefined ? "-" : String(Math.round(c))).padStart(width);
 
 /** Node: the cost of each stack operation relative to an ICMP echo, measured in one run. */
 function nodeRatios(): void {
@@ -45,8 +47,18 @@ function nodeRatios(): void {
   console.log(`(frames sent ${e.sent}, bytes delivered ${e.received}, drops ${JSON.stringify(e.drops)})`);
 }
 
-await xsCosts("./codec-ops.ts", "wire codecs");
-await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
+const codecs = await xsCosts("./codec-ops.ts");
+console.log(`\nwire codecs (XS computrons per call, ${repeats} calls)`);
+for (const [name, c] of codecs) console.log(`${cell(c, 10)}  ${name}`);
+// The stack's operations on xsnap-worker (the TypeScript checksum) and on the host program
+// (the device's native checksum, 200 calls), as root.
+const portable = await xsCosts("./stack-ops.ts");
+const device = await deviceFigures();
+console.log(`\nstack: one frame in, its answer out (XS computrons per call): TypeScript checksum | native checksum`);
+for (const [name, c] of portable) console.log(`${cell(c, 10)} | ${cell(device?.computrons[name], 8)}  ${name}`);
+if (device) printHeap(device.heap);
+else console.log("(the native checksum's column and the heap need root: the host program opens a TAP)");
+printSizes(await sizes());
 nodeRatios();
 const loss = lossCurves();
 printLossTable(loss);

@@ -45,7 +45,6 @@ export type TcpDrop =
   | "tcp-ack-unsent"
   | "tcp-backlog-full"
   | "tcp-bad-ack"
-  | "tcp-bad-source"
   | "tcp-broadcast"
   | "tcp-challenge-ack-limited"
   | "tcp-data-after-fin"

@@ -1,19 +1,20 @@
 // IPv4: validation of what arrives, delivery to the protocol handlers, bounded
 // reassembly of fragments, and routing of what leaves (subnet, gateway, broadcast).
 
-import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST, isLoopbackIp, isMulticastIp } from "../wire/address.ts";
+import { type Ip4, type Mac, BROADCAST_MAC, IP_ANY, IP_BROADCAST } from "../wire/address.ts";
 import { ETHERTYPE_IPV4, ETH_HEADER_LEN } from "../wire/ethernet.ts";
 import {
   decodeIpv4,
   ipv4HeaderCheck,
-  ipv4TotalLength,
-  isIpv4Fragment,
   writeIpv4Header,
   IPV4_DST_OFFSET,
   IPV4_FLAG_DF,
+  IPV4_FLAGS_OFFSET,
+  IPV4_FRAGMENT_BITS,
   IPV4_MIN_HEADER_LEN,
   IPV4_PROTOCOL_OFFSET,
   IPV4_SRC_OFFSET,
+  IPV4_TOTAL_LENGTH_OFFSET,
   IPV4_TTL_OFFSET,
   IP_PROTO_UDP,
 } from "../wire/ipv4.ts";
@@ -167,14 +168,18 @@ export class Ipv4 {
     const protocol = v.getUint8(IPV4_PROTOCOL_OFFSET);
     const src = v.getUint32(IPV4_SRC_OFFSET);
     const dst = v.getUint32(IPV4_DST_OFFSET);
-    // Until DHCP gives us an address, unicast to any address may be our lease offer.
-    const unconfigured = this.netif.ip === 0 && protocol === IP_PROTO_UDP;
-    if (!this.isOurs(dst) && !unconfigured) return stats.drop("ip-not-for-us");
+    // Unicast to our address, by far the most common, is never a broadcast of ours.
+    let broadcast = linkBroadcast;
+    if (dst !== this.netif.ip || dst === 0) {
+      // Until DHCP gives us an address, unicast to any address may be our lease offer.
+      const unconfigured = this.netif.ip === 0 && protocol === IP_PROTO_UDP;
+      if (!this.isOurs(dst) && !unconfigured) return stats.drop("ip-not-for-us");
+      broadcast ||= dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst);
+    }
     // Answering such a source would reflect off the whole LAN; no layer above ever sees it.
     if (this.badSource(src, protocol)) return stats.drop("ip-bad-source");
-    const broadcast = linkBroadcast || dst === IP_BROADCAST || this.netif.isSubnetBroadcast(dst);
-    if (isIpv4Fragment(bytes)) return this.fragment(bytes, headerLength, broadcast);
-    const payload = bytes.subarray(headerLength, ipv4TotalLength(bytes));
+    if ((v.getUint16(IPV4_FLAGS_OFFSET) & IPV4_FRAGMENT_BITS) !== 0) return this.fragment(bytes, headerLength, broadcast);
+    const payload = bytes.subarray(headerLength, v.getUint16(IPV4_TOTAL_LENGTH_OFFSET));
     this.deliver({ src, dst, protocol, ttl: v.getUint8(IPV4_TTL_OFFSET), broadcast, packet: bytes, headerLength, payload });
   }
 
@@ -184,7 +189,8 @@ export class Ipv4 {
    */
   private badSource(src: Ip4, protocol: number): boolean {
     if (src === IP_ANY) return protocol !== IP_PROTO_UDP;
-    return src === IP_BROADCAST || isMulticastIp(src) || isLoopbackIp(src) || this.netif.isSubnetBroadcast(src);
+    const top = src >>> 24; // multicast is 224/4 (RFC 5771), loopback 127/8
+    return src === IP_BROADCAST || top >>> 4 === 0xe || top === 127 || this.netif.isSubnetBroadcast(src);
   }
 
   private deliver(d: Datagram): void {

@@ -1,7 +1,9 @@
 // The receive side of a connection: RCV.NXT and the window we announce, with receiver SWS
 // avoidance (RFC 1122 4.2.3.3); the acceptability test (RFC 9293 3.10.7.4); taking a
 // segment's text in order or into the out-of-order reassembly; and the SACK blocks that
-// report what the reassembly holds (RFC 2018).
+// report what the reassembly holds (RFC 2018). The per-segment paths write the sequence
+// arithmetic out ((a - b) | 0 is seqDiff, (a + n) >>> 0 seqAdd): on XS each call costs more
+// than the sum.
 
 import type { SackBlock } from "../wire/tcp.ts";
 import type { Stats } from "./stats.ts";
@@ -36,6 +38,8 @@ export class ReceiveWindow {
   unread = 0;
   private right = 0; // right edge of the window we announced; never moves left
   private mss = 536;
+  private sws: number; // receiver SWS avoidance: the right edge moves by at least this much
+  private maxRoom = MAX_WINDOW; // the largest window the field can say with our scale
   private finAt: number | undefined; // sequence of a FIN that arrived beyond a hole
   private readonly reasm: Reassembly;
 
@@ -45,6 +49,7 @@ export class ReceiveWindow {
     private readonly stats: Stats,
   ) {
     this.reasm = new Reassembly(wnd, maxGaps);
+    this.sws = Math.min(wnd / 2, this.mss);
   }
 
   /** The peer's SYN arrived with sequence `irs`; `mss` is the segment size for SWS avoidance. */
@@ -52,12 +57,14 @@ export class ReceiveWindow {
     this.nxt = seqAdd(irs, 1);
     this.shift = shift;
     this.mss = mss;
+    this.sws = Math.min(this.wnd / 2, mss);
+    this.maxRoom = MAX_WINDOW << shift;
     this.right = seqAdd(this.nxt, Math.min(this.wnd, MAX_WINDOW));
   }
 
   /** RCV.WND: what the window we announced still has room for. */
   get window(): number {
-    return Math.max(0, seqDiff(this.right, this.nxt));
+    return Math.max(0, (this.right - this.nxt) | 0);
   }
 
   /**
@@ -65,17 +72,17 @@ export class ReceiveWindow {
    * too (3.10.7.4); a FIN at the right edge is allowed (as Linux does).
    */
   acceptable(seq: number, len: number, fin = false): boolean {
-    const wnd = this.window;
-    const off = seqDiff(seq, this.nxt);
+    const wnd = Math.max(0, (this.right - this.nxt) | 0);
+    const off = (seq - this.nxt) | 0;
     if (len === 0) return off >= 0 && off <= wnd;
     return wnd > 0 && off < wnd && off + len + (fin ? 1 : 0) > 0;
   }
 
   /** The window field to send: the right edge moves only by worthwhile steps. */
   advertise(): number {
-    const right = seqAdd(this.nxt, this.room());
-    if (seqDiff(right, this.right) >= this.swsThreshold()) this.right = right;
-    return Math.max(0, seqDiff(this.right, this.nxt)) >>> this.shift;
+    const right = (this.nxt + Math.min(this.wnd - this.unread, this.maxRoom)) >>> 0;
+    if (((right - this.right) | 0) >= this.sws) this.right = right;
+    return Math.max(0, (this.right - this.nxt) | 0) >>> this.shift;
   }
 
   /**
@@ -84,20 +91,20 @@ export class ReceiveWindow {
    */
   consumed(n: number): boolean {
     this.unread = Math.max(0, this.unread - n);
-    const right = seqAdd(this.nxt, this.room());
-    const announced = seqDiff(this.right, this.nxt);
-    return seqDiff(right, this.right) >= this.swsThreshold() && announced < 2 * this.mss;
+    const right = (this.nxt + Math.min(this.wnd - this.unread, this.maxRoom)) >>> 0;
+    const announced = (this.right - this.nxt) | 0;
+    return ((right - this.right) | 0) >= this.sws && announced < 2 * this.mss;
   }
 
   /** Takes a segment's data and FIN, in order or into the reassembly; `deliver` gets the bytes now in order. */
   accept(seq: number, data: Uint8Array, fin: boolean, deliver: (data: Uint8Array) => void): number {
-    const early = seqDiff(this.nxt, seq);
+    const early = (this.nxt - seq) | 0;
     if (early > 0) {
       if (early > data.length) fin = false; // that FIN was taken already
       data = data.subarray(Math.min(early, data.length));
       seq = this.nxt;
     }
-    const room = seqDiff(this.right, seq);
+    const room = (this.right - seq) | 0;
     if (data.length > room) {
       data = data.subarray(0, Math.max(0, room));
       fin = false;
@@ -113,8 +120,10 @@ export class ReceiveWindow {
     }
     const hadGap = !this.reasm.empty;
     this.take(data, deliver);
-    const more = this.reasm.advance(data.length);
-    if (more) this.take(more, deliver);
+    if (hadGap) {
+      const more = this.reasm.advance(data.length);
+      if (more) this.take(more, deliver);
+    }
     return RX_TAKEN | (hadGap ? RX_ACK_NOW : 0) | (fin || this.nxt === this.finAt ? RX_FIN : 0);
   }
 
@@ -141,15 +150,7 @@ export class ReceiveWindow {
 
   private take(data: Uint8Array, deliver: (data: Uint8Array) => void): void {
     if (!data.length) return;
-    this.nxt = seqAdd(this.nxt, data.length);
+    this.nxt = (this.nxt + data.length) >>> 0;
     deliver(data);
-  }
-
-  private room(): number {
-    return Math.min(this.wnd - this.unread, MAX_WINDOW << this.shift);
-  }
-
-  private swsThreshold(): number {
-    return Math.min(this.wnd / 2, this.mss);
   }
 }

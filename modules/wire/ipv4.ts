@@ -26,6 +26,8 @@ export const IPV4_DST_OFFSET = 16;
 
 export const IPV4_FLAG_DF = 0x4000; // in the flags field, as the stack sends it
 const FLAG_MF = 0x2000;
+/** In the flags field: MF and the fragment offset, all zero in a datagram that is no fragment. */
+export const IPV4_FRAGMENT_BITS = FLAG_MF | 0x1fff;
 
 export interface Ipv4Packet {
   dscp: number; // 6 bits
@@ -70,11 +72,6 @@ export function ipv4HeaderCheck(b: Uint8Array): number | Ipv4DecodeError {
 
 export function ipv4TotalLength(b: Uint8Array): number {
   return (b[IPV4_TOTAL_LENGTH_OFFSET]! << 8) | b[IPV4_TOTAL_LENGTH_OFFSET + 1]!;
-}
-
-/** True when `b` is a fragment: more fragments follow, or its data is not at the start. */
-export function isIpv4Fragment(b: Uint8Array): boolean {
-  return (((b[IPV4_FLAGS_OFFSET]! << 8) | b[IPV4_FLAGS_OFFSET + 1]!) & (FLAG_MF | 0x1fff)) !== 0;
 }
 
 export function decodeIpv4(b: Uint8Array): Result<Ipv4Decoded, Ipv4DecodeError> {

@@ -73,31 +73,45 @@ export interface TcpDecoded extends TcpSegment {
 
 /** `b` is the whole IP payload: its length is the TCP length in the pseudo-header. */
 export function decodeTcp(b: Uint8Array, src: Ip4, dst: Ip4): Result<TcpDecoded, TcpDecodeError> {
-  if (b.length < TCP_MIN_HEADER_LEN) return fail("tcp-short");
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const headerLength = (v.getUint8(12) >>> 4) * 4;
-  if (headerLength < TCP_MIN_HEADER_LEN) return fail("tcp-bad-header-length");
-  if (headerLength > b.length) return fail("tcp-short");
-  if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return fail("tcp-bad-checksum");
-  // Most segments carry no options: no parse, no Result for them.
-  const options = headerLength === TCP_MIN_HEADER_LEN ? OK_NO_OPTIONS : decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
-  if (!options.ok) return options;
-  return ok({
-    srcPort: v.getUint16(0),
-    dstPort: v.getUint16(2),
-    seq: v.getUint32(TCP_SEQ_OFFSET),
-    ack: v.getUint32(TCP_ACK_OFFSET),
-    flags: v.getUint8(TCP_FLAGS_OFFSET),
-    window: v.getUint16(TCP_WINDOW_OFFSET),
-    urgent: v.getUint16(18),
-    options: options === OK_NO_OPTIONS ? {} : options.value,
-    payload: b.subarray(headerLength),
-    headerLength,
-    checksum: v.getUint16(TCP_CHECKSUM_OFFSET),
-  });
+  const s = tcpSegment(b, src, dst);
+  return typeof s === "string" ? fail(s) : ok(s);
 }
 
-const OK_NO_OPTIONS: Result<TcpOptions, TcpDecodeError> = ok({});
+/** decodeTcp for the receive path: the segment, or why it is bad, with no Result around it. */
+export function tcpSegment(b: Uint8Array, src: Ip4, dst: Ip4): TcpDecoded | TcpDecodeError {
+  if (b.length < TCP_MIN_HEADER_LEN) return "tcp-short";
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const words = v.getUint32(12); // data offset, flags and window
+  const headerLength = (words >>> 28) * 4;
+  if (headerLength < TCP_MIN_HEADER_LEN) return "tcp-bad-header-length";
+  if (headerLength > b.length) return "tcp-short";
+  if (checksum(b, 0, b.length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, b.length)) !== 0) return "tcp-bad-checksum";
+  // Most segments carry no options: no parse, no Result for them, one shared empty set.
+  let options = NO_OPTIONS;
+  if (headerLength > TCP_MIN_HEADER_LEN) {
+    const r = decodeOptions(v, TCP_MIN_HEADER_LEN, headerLength);
+    if (!r.ok) return r.reason;
+    options = r.value;
+  }
+  const ports = v.getUint32(0);
+  const last = v.getUint32(TCP_CHECKSUM_OFFSET);
+  return {
+    srcPort: ports >>> 16,
+    dstPort: ports & 0xffff,
+    seq: v.getUint32(TCP_SEQ_OFFSET),
+    ack: v.getUint32(TCP_ACK_OFFSET),
+    flags: (words >>> 16) & 0xff,
+    window: words & 0xffff,
+    urgent: last & 0xffff,
+    options,
+    payload: b.subarray(headerLength),
+    headerLength,
+    checksum: last >>> 16,
+  };
+}
+
+/** The options of a segment that has none, shared by every decoded one and the stack's own: never written to. */
+export const NO_OPTIONS: TcpOptions = Object.freeze({});
 
 function decodeOptions(v: DataView, start: number, end: number): Result<TcpOptions, TcpDecodeError> {
   const o: TcpOptions = {};
@@ -172,7 +186,7 @@ export function tcpOptionsLength(o: TcpOptions): number {
 }
 
 export function tcpHeaderLength(s: Pick<TcpSegment, "options">): number {
-  return TCP_MIN_HEADER_LEN + tcpOptionsLength(s.options);
+  return s.options === NO_OPTIONS ? TCP_MIN_HEADER_LEN : TCP_MIN_HEADER_LEN + tcpOptionsLength(s.options);
 }
 
 export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
@@ -182,19 +196,23 @@ export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
 /** Writes header, options and payload at `off` with the checksum; returns the bytes written. */
 export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
   const headerLength = tcpHeaderLength(s);
-  const length = headerLength + s.payload.length;
-  // A payload already in place (a frame built around it) is not copied onto itself.
-  if (s.payload.buffer !== buf.buffer || s.payload.byteOffset !== buf.byteOffset + off + headerLength) buf.set(s.payload, off + headerLength);
+  buf.set(s.payload, off + headerLength);
+  return encodeTcpHeader(s, headerLength, s.payload.length, src, dst, buf, off);
+}
+
+/**
+ * encodeTcp for a payload of `payloadLength` bytes that the caller has already placed after
+ * the header's `headerLength` bytes (tcpHeaderLength): no copy. Returns the segment's length.
+ */
+export function encodeTcpHeader(s: TcpSegment, headerLength: number, payloadLength: number, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
+  const length = headerLength + payloadLength;
+  // Whole words: on XS, each DataView call costs about what a field written byte by byte does.
   const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
-  v.setUint16(0, s.srcPort);
-  v.setUint16(2, s.dstPort);
+  v.setUint32(0, ((s.srcPort & 0xffff) << 16) | (s.dstPort & 0xffff));
   v.setUint32(TCP_SEQ_OFFSET, s.seq);
   v.setUint32(TCP_ACK_OFFSET, s.ack);
-  v.setUint8(12, (headerLength / 4) << 4);
-  v.setUint8(TCP_FLAGS_OFFSET, s.flags);
-  v.setUint16(TCP_WINDOW_OFFSET, s.window);
-  v.setUint16(TCP_CHECKSUM_OFFSET, 0);
-  v.setUint16(18, s.urgent);
+  v.setUint32(12, ((headerLength << 26) | ((s.flags & 0xff) << 16) | (s.window & 0xffff)) >>> 0);
+  v.setUint32(TCP_CHECKSUM_OFFSET, s.urgent & 0xffff); // the checksum is 0 while it is summed
   if (headerLength > TCP_MIN_HEADER_LEN) writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
   v.setUint16(TCP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
   return length;
