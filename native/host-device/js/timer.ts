@@ -1,10 +1,14 @@
 // Moddable's `timer` module on the host program: set, repeat, schedule, clear, delay.
 
 /// <reference path="./host.d.ts" />
-import { timers } from "./prelude.ts";
 import Time from "./time.ts";
 
 let nextId = 1;
+// Callbacks by id (the host program keeps ids and due times), made at the first timer: a Map
+// made while the script's preloaded part runs would be frozen.
+let timers: Map<number, () => void> | undefined;
+
+(globalThis as Record<string, unknown>).__timerFire = (id: number) => timers?.get(id)?.();
 
 class Timer {
   private constructor(
@@ -15,9 +19,9 @@ class Timer {
   ) {}
 
   private arm(): void {
-    timers.set(this.id, () => {
+    (timers ??= new Map()).set(this.id, () => {
       if (this.repeat) __timerSet(this.id, this.repeat);
-      else timers.delete(this.id);
+      else timers?.delete(this.id);
       this.callback(this);
     });
     __timerSet(this.id, this.interval);
@@ -43,7 +47,7 @@ class Timer {
   static clear(timer: Timer | undefined | null): void {
     if (!timer) return;
     __timerClear(timer.id);
-    timers.delete(timer.id);
+    timers?.delete(timer.id);
   }
 
   static delay(ms: number): void {
