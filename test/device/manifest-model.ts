@@ -2,7 +2,7 @@
 // SDK: includes (relative ones; $(MODDABLE) and $(MODULES) ones are Moddable's own and only
 // recorded), the platforms rule that merges the first matching block only (the full name,
 // then its parents, then "..."), module names mapped to sources, "~" excluding sources, the
-// defines, config and creation sections, and the typescript compiler options. Then it
+// defines, config, creation and preload sections, and the typescript compiler options. Then it
 // resolves imports the way XS does on the device: a relative specifier against the importing
 // module's name, with ".js" dropped.
 
@@ -22,6 +22,8 @@ export interface Build {
   defines: Json;
   config: Json;
   creation: Json;
+  /** The preload entries of every manifest included, in order. */
+  preload: string[];
   compilerOptions: Json;
   errors: string[];
 }
@@ -61,7 +63,7 @@ function expand(source: string): Array<{ name: string; path: string }> {
 }
 
 export function build(manifest: string, platform: string): Build {
-  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, compilerOptions: {}, errors: [] };
+  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, preload: [], compilerOptions: {}, errors: [] };
   const entries: Array<{ target: string; source: string }> = [];
   const excluded = new Set<string>();
   const seen = new Set<string>();
@@ -81,6 +83,7 @@ export function build(manifest: string, platform: string): Build {
     merge(b.defines, m.defines);
     merge(b.config, m.config);
     merge(b.creation, m.creation);
+    b.preload.push(...([] as string[]).concat((m.preload as string | string[] | undefined) ?? []));
     merge(b.compilerOptions, ((m.typescript as Json | undefined)?.tsconfig as Json | undefined)?.compilerOptions);
     if (typeof m.error === "string") b.errors.push(m.error);
   };
