@@ -1,5 +1,5 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
-// frames) and ratios measured within one run. Never a pass/fail test.
+// frames, the firmware's XS heap) and ratios measured within one run. Never a pass/fail test.
 // `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
 // same-run comparison as an SVG bar chart.
 
@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { withXsBundle } from "../host-sim/xs.ts";
 import { chart } from "./chart.ts";
 import { compare } from "./compare.ts";
+import { benchDeviceMemory } from "./device-memory.ts";
 import { kernelTables } from "./kernel.ts";
 import { withBenchNet } from "./net.ts";
 import * as stackOps from "./stack-ops.ts";
@@ -52,6 +53,7 @@ const comparison = await withBenchNet(async (net) => {
   await kernelTables(net);
   return c;
 });
+await benchDeviceMemory();
 if (args.values.svg) {
   if (!comparison) throw new Error("--svg needs the same-run comparison, which needs root");
   const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called

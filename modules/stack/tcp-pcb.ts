@@ -13,8 +13,8 @@ import type { Stats } from "./stats.ts";
 import type { TcpDrop } from "./drops.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { ACK_NORMAL, ACK_RESEND_KEEP_TIMER, type CongestionController, NewReno } from "./tcp-congestion.ts";
-import { Deadline } from "./tcp-deadline.ts";
-import { Keepalive } from "./tcp-keepalive.ts";
+import { Deadline, type DeadlineOwner } from "./tcp-deadline.ts";
+import { Keepalive, type KeepaliveOwner } from "./tcp-keepalive.ts";
 import { MAX_SHIFT, MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow, windowShift } from "./tcp-receive.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import type { IcmpErrorKind, TransportError } from "./transport-error.ts";
@@ -81,7 +81,7 @@ const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "c
 /** States where the peer's data is still expected. */
 const RECEIVING = new Set<TcpState>(["established", "fin-wait-1", "fin-wait-2"]);
 
-export class TcpPcb {
+export class TcpPcb implements DeadlineOwner, KeepaliveOwner {
   private current: TcpState = "closed";
   /** Send short segments at once instead of holding one while another is unacknowledged (Nagle). */
   nodelay = false;
@@ -153,16 +153,10 @@ export class TcpPcb {
     this.rto = new RtoEstimator(c.minRtoMs, c.maxRtoMs, c.initialRtoMs);
     this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
     this.sbuf = new SendBuffer(c.sndbuf);
-    this.rtx = new Deadline(clock, () => this.onRtx());
-    this.limit = new Deadline(clock, () => this.onLimit());
-    this.delack = new Deadline(clock, () => this.sendAck());
-    this.keep = new Keepalive(
-      clock,
-      c,
-      c.keepalive,
-      () => this.sendKeepalive(),
-      () => this.fail("timeout"),
-    );
+    this.rtx = new Deadline(clock, this);
+    this.limit = new Deadline(clock, this);
+    this.delack = new Deadline(clock, this);
+    this.keep = new Keepalive(clock, c, c.keepalive, this);
     this.challenges = new TokenBucket(clock, c.challengeAcksPerSecond);
     this.ourScale = windowShift(c.wnd, c.sndbuf);
   }
@@ -245,6 +239,7 @@ export class TcpPcb {
   close(): void {
     if (this.released) return;
     this.released = true;
+    this.recvCb = this.sentCb = this.errCb = this.pollCb = undefined; // never called again: let the application's objects go
     this.stopPoll();
     if (this.rxQueue.some((d) => d !== null)) return this.reset();
     this.rxQueue.length = 0;
@@ -807,7 +802,20 @@ export class TcpPcb {
     return Math.min(this.tcp.config.maxRtoMs, this.rto.value * 2 ** this.probes);
   }
 
-  private sendKeepalive(): void {
+  /** @internal one of the pcb's deadlines is due */
+  deadlineDue(d: Deadline): void {
+    if (d === this.rtx) this.onRtx();
+    else if (d === this.limit) this.onLimit();
+    else this.sendAck();
+  }
+
+  /** @internal */
+  keepaliveExpired(): void {
+    this.fail("timeout");
+  }
+
+  /** @internal */
+  sendKeepalive(): void {
     this.stats.count("tcp.keepalives");
     this.emit(seqAdd(this.sndUna, -1), ACK); // an old sequence number the peer must answer
   }
@@ -833,6 +841,7 @@ export class TcpPcb {
 
   private enterTimeWait(): void {
     this.current = "time-wait";
+    this.sbuf.release(); // all of it was acknowledged, our FIN too
     this.limit.clear(); // 2 MSL bounds it
     this.delack.clear();
     this.keep.stop();

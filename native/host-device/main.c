@@ -515,7 +515,6 @@ static const HostEntry gHostTable[] = {
 	{ "host_ticks", host_ticks, NULL },
 	{ "host_computrons", host_computrons, NULL },
 	{ "host_heap", host_heap, NULL },
-	{ "host_memory", host_memory, NULL },
 };
 
 static const HostEntry *lookup(xsMachine *the)

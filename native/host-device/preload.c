@@ -15,7 +15,7 @@
  * creation.chunk and creation.heap beyond what the preloaded part holds, with their increments,
  * and creation.stack below the machine's roots (the preloaded part runs on a deeper stack, as
  * xsl's).
- * The memory report (SIGUSR1, or host_memory from the script) counts from that point.
+ * The memory report (SIGUSR1) counts from that point.
  */
 
 #include "xsAll.h"
@@ -25,7 +25,15 @@
 
 extern void fxGrowSlots(txMachine *the, txSize count);
 
-static xsIntegerValue gPreloadedSlots, gPreloadedChunks, gPreloadedKeys;
+/* Counted from the end of the preload: what the device's machine holds in RAM. */
+typedef struct {
+	xsIntegerValue keys, keyLimit, slots, chunks;
+	xsIntegerValue buffers; /* of the chunk bytes, those of ArrayBuffers' data */
+	xsIntegerValue preloadedKeys, preloadedSlots, preloadedChunks;
+	xsIntegerValue slotSize;
+} HostMemory;
+
+static xsIntegerValue gPreloadedSlots, gPreloadedChunks, gPreloadedKeys, gPreloadedBuffers;
 
 /* NETSTACK_CREATION: chunk, chunk increment, heap, heap increment, stack, keys, key increment, name modulo, symbol modulo. */
 int hostCreation(xsCreation *creation)
@@ -193,6 +201,20 @@ static void freezeBuiltIns(txMachine *the)
 	}
 }
 
+/* Bytes in ArrayBuffers (chunks, but data rather than the machine's own structures). */
+static xsIntegerValue bufferBytes(txMachine *the)
+{
+	txSlot *heap, *slot, *limit, *internal;
+	xsIntegerValue bytes = 0;
+
+	for (heap = the->firstHeap; heap; heap = heap->next)
+		for (slot = heap + 1, limit = heap->value.reference; slot < limit; slot++)
+			if ((slot->kind == XS_INSTANCE_KIND) && (internal = slot->next) && (internal->flag & XS_INTERNAL_FLAG) &&
+				(internal->kind == XS_ARRAY_BUFFER_KIND) && internal->value.arrayBuffer.address && internal->next && (internal->next->kind == XS_BUFFER_INFO_KIND))
+				bytes += internal->next->value.bufferInfo.length;
+	return bytes;
+}
+
 void hostPreloaded(txMachine *the, xsCreation *creation)
 {
 	txID keys;
@@ -221,6 +243,7 @@ void hostPreloaded(txMachine *the, xsCreation *creation)
 	/* The RAM the device's machine starts with, beyond what the preloaded part holds (flash on the device). */
 	gPreloadedSlots = the->currentHeapCount;
 	gPreloadedChunks = the->currentChunksSize;
+	gPreloadedBuffers = bufferBytes(the);
 	fxGrowSlots(the, creation->initialHeapCount);
 	fxNewChunk(the, creation->initialChunkSize);	/* a new block of that size, whose chunk the next collection frees */
 	xsCollectGarbage();
@@ -230,13 +253,14 @@ void hostPreloaded(txMachine *the, xsCreation *creation)
 	fflush(stdout);
 }
 
-void hostMemory(txMachine *the, HostMemory *m)
+static void hostMemory(txMachine *the, HostMemory *m)
 {
 	xsCollectGarbage();
 	m->keys = the->keyIndex - gPreloadedKeys;
 	m->keyLimit = the->keyCount - gPreloadedKeys;
 	m->slots = the->currentHeapCount - gPreloadedSlots;
 	m->chunks = the->currentChunksSize - gPreloadedChunks;
+	m->buffers = bufferBytes(the) - gPreloadedBuffers;
 	m->preloadedKeys = gPreloadedKeys;
 	m->preloadedSlots = gPreloadedSlots;
 	m->preloadedChunks = gPreloadedChunks;
@@ -248,28 +272,7 @@ void hostReportMemory(txMachine *the)
 {
 	HostMemory m;
 	hostMemory(the, &m);
-	printf("host-device: memory {\"keys\":%d,\"keyLimit\":%d,\"slots\":%d,\"chunks\":%d,\"preloadedKeys\":%d,\"preloadedSlots\":%d,\"preloadedChunks\":%d,\"slotSize\":%d}\n",
-		m.keys, m.keyLimit, m.slots, m.chunks, m.preloadedKeys, m.preloadedSlots, m.preloadedChunks, m.slotSize);
+	printf("host-device: memory {\"keys\":%d,\"keyLimit\":%d,\"slots\":%d,\"chunks\":%d,\"buffers\":%d,\"preloadedKeys\":%d,\"preloadedSlots\":%d,\"preloadedChunks\":%d,\"slotSize\":%d}\n",
+		m.keys, m.keyLimit, m.slots, m.chunks, m.buffers, m.preloadedKeys, m.preloadedSlots, m.preloadedChunks, m.slotSize);
 	fflush(stdout);
-}
-
-/* host_memory(): [runtime keys, key limit, slots, chunk bytes, bytes per slot], counted from the end of the preload. */
-void host_memory(xsMachine *the)
-{
-	HostMemory m;
-	xsIntegerValue values[5];
-	int i;
-
-	hostMemory(the, &m);
-	values[0] = m.keys;
-	values[1] = m.keyLimit;
-	values[2] = m.slots;
-	values[3] = m.chunks;
-	values[4] = m.slotSize;
-	xsmcVars(1);
-	xsmcSetNewArray(xsResult, 5);
-	for (i = 0; i < 5; i++) {
-		xsmcSetInteger(xsVar(0), values[i]);
-		xsmcSetIndex(xsResult, i, xsVar(0));
-	}
 }

@@ -5,19 +5,11 @@
 
 #include "xs.h"
 
-/** Counted from the end of the preload: what the device's machine holds in RAM. */
-typedef struct {
-	xsIntegerValue keys, keyLimit, slots, chunks;
-	xsIntegerValue preloadedKeys, preloadedSlots, preloadedChunks;
-	xsIntegerValue slotSize;
-} HostMemory;
-
 /* The app's creation sizes from NETSTACK_CREATION; 0 if it is missing or malformed. */
 int hostCreation(xsCreation *creation);
 /* The preloaded part has run: freeze it as xsl does, and size the machine by `creation`. */
 void hostPreloaded(xsMachine *the, xsCreation *creation);
-void hostMemory(xsMachine *the, HostMemory *m);
+/* Prints the memory in use, counted from the end of the preload, as one JSON line. */
 void hostReportMemory(xsMachine *the);
-void host_memory(xsMachine *the);
 
 #endif

@@ -18,7 +18,8 @@ import { bundleForHost, creationEnv, hostDevicePath } from "../../native/host-de
 import { Netns, type Teardown } from "./netns.ts";
 
 export const KERNEL = "10.77.50.1";
-const TAP = "tapdev0";
+/** The kernel's side of the device's link, in the device's namespace. */
+export const TAP = "tapdev0";
 
 /** Output of a child process, and a way to wait for a line. */
 export class Output {
@@ -57,6 +58,8 @@ export interface DeviceMemory {
   /** Slots and chunk bytes in use after a full collection. */
   slots: number;
   chunks: number;
+  /** Of the chunk bytes, those holding ArrayBuffers' data. */
+  buffers: number;
   preloadedKeys: number;
   preloadedSlots: number;
   preloadedChunks: number;

@@ -4,11 +4,12 @@
 import Time from "./time.ts";
 
 let nextId = 1;
-// Callbacks by id (the host program keeps ids and due times), made at the first timer: a Map
-// made while the script's preloaded part runs would be frozen.
-let timers: Map<number, () => void> | undefined;
+// The armed timers by id (the host program keeps ids and due times), made at the first timer:
+// a Map made while the script's preloaded part runs would be frozen. No closure per timer, so
+// that a timer costs about what Moddable's host object and its callback do on the device.
+let timers: Map<number, Timer> | undefined;
 
-(globalThis as Record<string, unknown>).__timerFire = (id: number) => timers?.get(id)?.();
+(globalThis as Record<string, unknown>).__timerFire = (id: number) => timers?.get(id)?.fire();
 
 class Timer {
   private constructor(
@@ -19,12 +20,15 @@ class Timer {
   ) {}
 
   private arm(): void {
-    (timers ??= new Map()).set(this.id, () => {
-      if (this.repeat) __timerSet(this.id, this.repeat);
-      else timers?.delete(this.id);
-      this.callback(this);
-    });
+    (timers ??= new Map()).set(this.id, this);
     __timerSet(this.id, this.interval);
+  }
+
+  /** @internal the host program says it is due */
+  fire(): void {
+    if (this.repeat) __timerSet(this.id, this.repeat);
+    else timers?.delete(this.id);
+    this.callback(this);
   }
 
   static set(callback: (timer: Timer) => void, interval = 0, repeat = 0): Timer {
