@@ -36,9 +36,9 @@ interface Row {
 /** Frames our netif received and sent while `f` ran, and what `f` returned. */
 async function counted<T>(stack: Stack, f: () => Promise<T>): Promise<{ value: T; framesIn: number; framesOut: number }> {
   const c = stack.netif.stats.counters;
-  const [rx, tx] = [c["eth.rx"] ?? 0, c["eth.tx"] ?? 0];
+  const [rx, tx] = [c.get("eth.rx") ?? 0, c.get("eth.tx") ?? 0];
   const value = await f();
-  return { value, framesIn: (c["eth.rx"] ?? 0) - rx, framesOut: (c["eth.tx"] ?? 0) - tx };
+  return { value, framesIn: (c.get("eth.rx") ?? 0) - rx, framesOut: (c.get("eth.tx") ?? 0) - tx };
 }
 
 function mibPerSecond([t]: Transfer[]): number {

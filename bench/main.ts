@@ -1,5 +1,5 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
-// frames, the firmware's size) and ratios measured within one run. Never a pass/fail test.
+// frames, the firmware's size and XS heap) and ratios measured within one run. Never a pass/fail test.
 // `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
 // same-run comparison as an SVG bar chart (when it could run) and the goodput-under-loss curves.
 
@@ -11,6 +11,7 @@ import { withXsBundle } from "../host-sim/xs.ts";
 import { chart } from "./chart.ts";
 import { compare } from "./compare.ts";
 import { deviceFigures, printHeap } from "./device.ts";
+import { benchDeviceMemory } from "./device-memory.ts";
 import { kernelTables } from "./kernel.ts";
 import { withBenchNet } from "./net.ts";
 import { lossCurves, printLossTable } from "./sack.ts";
@@ -67,6 +68,7 @@ const comparison = await withBenchNet(async (net) => {
   await kernelTables(net);
   return c;
 });
+await benchDeviceMemory();
 if (args.values.svg) {
   const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called
   fs.writeFileSync(file, chart(comparison, loss));

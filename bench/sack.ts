@@ -113,7 +113,7 @@ export function lossyTransfer(run: LossRun): LossResult {
   const frames = faults.reduce((n, f) => n + f.counts.frames, 0);
   const closed = clock.runUntil(() => fin, MAX_TIMERS);
   const intact = arrived && closed && hash.digest("hex") === createHash("sha256").update(data).digest("hex");
-  return { seconds, frames, intact, sender: { ...sender.netif.stats.counters }, receiver: { ...receiver.netif.stats.counters } };
+  return { seconds, frames, intact, sender: Object.fromEntries(sender.netif.stats.counters), receiver: Object.fromEntries(receiver.netif.stats.counters) };
 }
 
 /** Medians over the seeds of one loss rate, buffer size and SACK setting. */

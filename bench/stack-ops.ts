@@ -107,7 +107,7 @@ function connect(srcPort: number, port: number): { seq: number; ack: number } {
   const isn = 1000;
   stack.netif.input(tcp({ srcPort, dstPort: port, seq: isn, ack: 0, flags: SYN, options: { mss: MSS } }));
   const synAck = answer();
-  if (!(synAck.flags & SYN)) throw new Error(`no SYN-ACK: ${JSON.stringify(stack.netif.stats.drops)}`);
+  if (!(synAck.flags & SYN)) throw new Error(`no SYN-ACK: ${JSON.stringify([...stack.netif.stats.drops])}`);
   const ack = (synAck.seq + 1) >>> 0;
   stack.netif.input(tcp({ srcPort, dstPort: port, seq: isn + 1, ack, flags: ACK }));
   return { seq: isn + 1, ack };
@@ -195,7 +195,7 @@ ops["TCP 1460 B segment read from storage, sent, acknowledged"] = (n) => {
 
 /** Frames sent and bytes delivered so far, so a run can check the operations did their work. */
 export function effects(): { sent: number; received: number; drops: Record<string, number> } {
-  return { sent, received, drops: { ...stack.netif.stats.drops } };
+  return { sent, received, drops: Object.fromEntries(stack.netif.stats.drops) };
 }
 
 /** Holds `n` more idle connections open to a listener on port 80 (each accepted, with a recv callback, as a server would). */

@@ -30,6 +30,7 @@ import { type Firmware, type FirmwarePorts, type FirmwareRoute, startFirmware } 
 import type { FirmwareConfig } from "../modules/firmware/config.ts";
 import type { Link } from "../modules/platform.ts";
 import { createStack, type Stack } from "../modules/stack/stack.ts";
+import type { Stats } from "../modules/stack/stats.ts";
 import type { Storage } from "../modules/storage/storage.ts";
 import type { DnsRecord } from "../modules/wire/dns.ts";
 import { type Ip4, type Mac, ipToString, macEqual, parseIp, parseMac } from "../modules/wire/address.ts";
@@ -75,6 +76,10 @@ const LAN_MASK = parseIp("255.255.255.0")!;
 const INFRA = parseIp("10.0.0.1")!;
 /** 2026-01-01: the pcap's time stamps start there rather than in 1970. */
 const EPOCH = Date.UTC(2026, 0, 1);
+
+function plainStats(s: Stats): ScenarioResult["stats"] {
+  return { counters: Object.fromEntries(s.counters), drops: Object.fromEntries(s.drops) };
+}
 
 function ipOf(target: Target): Ip4 {
   const ip = typeof target === "number" ? target : parseIp(target);
@@ -221,7 +226,7 @@ export class Scenario {
   result(): ScenarioResult {
     return {
       trace: [...this.#trace],
-      stats: this.#stack?.stats.toJSON() ?? { counters: {}, drops: {} },
+      stats: this.#stack ? plainStats(this.#stack.stats) : { counters: {}, drops: {} },
       pcap: this.#recorder?.bytes() ?? new Uint8Array(0),
       faults: this.#faults ? { ...this.#faults.counts } : undefined,
     };

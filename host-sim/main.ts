@@ -101,7 +101,7 @@ if (values.replay) {
   bootAndExercise(client!);
 }
 recorder.close();
-console.log(`\nstats ${JSON.stringify(device.stack.netif.stats)}`);
+console.log(`\nstats ${device.stack.netif.stats.json()}`);
 console.log(`pcap: ${values.out} (${recorder.count} frames)`);
 const ladder = writeLadder(values.out);
 console.log(ladder.ok ? `ladder: ${ladder.value.htmlPath} (${ladder.value.svgPath})` : `ladder: not drawn: ${ladder.reason}`);

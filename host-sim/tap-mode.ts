@@ -110,7 +110,7 @@ export function serveOnTap(o: TapModeOptions): Result<Firmware> {
     fw.value.stop();
     pcap?.close();
     tap.value.close();
-    console.log(`\nstats ${JSON.stringify(fw.value.stack.netif.stats)}`);
+    console.log(`\nstats ${fw.value.stack.netif.stats.json()}`);
     if (pcap) console.log(`pcap: ${o.pcap} (${pcap.count} frames)`);
     process.exit(0);
   };

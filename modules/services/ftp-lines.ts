@@ -1,13 +1,15 @@
 // The command lines of FTP's control connection (RFC 959 4.1, over Telnet's NVT, RFC 854):
 // bytes in whatever pieces TCP delivers them, out as lines without their CR LF. Telnet
 // option negotiation is dropped, IAC IAC stands for a 255, and a line longer than the
-// buffer is dropped whole.
+// limit is dropped whole. The line buffer grows as lines need it, up to the limit: most
+// commands are short, and every session keeps its buffer.
 
 const LF = 10;
 const CR = 13;
 const IAC = 255; // Telnet's "interpret as command"
 const WILL = 251;
 const DONT = 254;
+const FIRST_LINE = 64; // bytes: room for nearly every command with its argument
 
 /** What next() gives for a line longer than the buffer. */
 export const OVERLONG = "overlong";
@@ -15,17 +17,17 @@ export const OVERLONG = "overlong";
 export class CommandLines {
   private readonly rx: Uint8Array[] = []; // received, not yet read into lines
   private rxOff = 0;
-  private readonly line: Uint8Array;
+  private line: Uint8Array;
   private lineLen = 0;
   private overlong = false;
   private telnet = 0; // 1 after IAC, 2 after IAC WILL/WONT/DO/DONT
 
-  /** `consumed` hears of each received piece once it is read, so TCP's window reopens only as lines are taken. */
+  /** `reader.recved` hears of each received piece once it is read (the pcb itself: no closure), so TCP's window reopens only as lines are taken. */
   constructor(
-    maxLength: number,
-    private readonly consumed: (n: number) => void,
+    private readonly maxLength: number,
+    private readonly reader: { recved(n: number): void },
   ) {
-    this.line = new Uint8Array(maxLength);
+    this.line = new Uint8Array(Math.min(FIRST_LINE, maxLength));
   }
 
   push(data: Uint8Array): void {
@@ -53,7 +55,7 @@ export class CommandLines {
       if (this.rxOff === chunk.length) {
         this.rx.shift();
         this.rxOff = 0;
-        this.consumed(chunk.length); // read: what is held is bounded by the line buffer
+        this.reader.recved(chunk.length); // read: what is held is bounded by the line buffer
       }
       if (line) return line;
     }
@@ -78,6 +80,11 @@ export class CommandLines {
   }
 
   private append(c: number): void {
+    if (this.lineLen === this.line.length && this.lineLen < this.maxLength) {
+      const bigger = new Uint8Array(Math.min(this.maxLength, 2 * this.lineLen));
+      bigger.set(this.line);
+      this.line = bigger;
+    }
     if (this.lineLen < this.line.length) this.line[this.lineLen++] = c;
     else this.overlong = true;
   }

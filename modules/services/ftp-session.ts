@@ -197,7 +197,7 @@ export class FtpSession {
   private renameFrom: string | undefined;
   private channel: DataChannel | undefined;
   private epsvAll = false;
-  private facts: MlstFact[] = [...MLST_FACTS];
+  private facts: readonly MlstFact[] = MLST_FACTS; // OPTS MLST replaces it, never changes it
   private current: Current | undefined;
 
   constructor(
@@ -206,7 +206,7 @@ export class FtpSession {
   ) {
     this.options = server.options;
     this.out = new Pump(pcb, server.ctx.scratch);
-    this.lines = new CommandLines(this.options.maxLineLength, (n) => pcb.recved(n));
+    this.lines = new CommandLines(this.options.maxLineLength, pcb);
     pcb.recv((data) => this.input(data));
     pcb.sent(() => this.drained());
     pcb.err(() => this.end());

@@ -19,7 +19,7 @@ interface FileBody {
 export class Connection {
   /** Whether the connection stays open after the current response. */
   keepAlive = true;
-  private readonly parser: RequestParser;
+  private parser: RequestParser | undefined; // only while a request is being read: an idle connection holds none
   private readonly inq: Uint8Array[] = []; // received, not yet parsed (nor acknowledged to TCP)
   private readonly out: Array<Uint8Array | FileBody> = []; // what TCP's send buffer has no room for yet
   private queued = 0; // bytes in `out` arrays
@@ -40,7 +40,6 @@ export class Connection {
     readonly server: HttpServer,
     readonly pcb: TcpPcb,
   ) {
-    this.parser = new RequestParser(server.options);
     this.since = this.lastSent = this.now();
     pcb.nodelay = true; // responses are written whole: never hold their tail back for an ACK
     pcb.recv((d) => this.received(d));
@@ -168,7 +167,7 @@ export class Connection {
     }
     if (d === null) this.peerDone = true;
     else {
-      if (!this.res && this.parser.idle && !this.inq.length) this.since = this.now(); // the first byte of a request
+      if (!this.res && this.betweenRequests()) this.since = this.now(); // the first byte of a request
       this.inq.push(d);
     }
     this.process();
@@ -181,7 +180,7 @@ export class Connection {
     this.processing = true;
     while (!this.closing && !this.closed && !this.blocked()) {
       const chunk = this.inq[0] ?? EMPTY;
-      const { used, step } = this.parser.next(chunk);
+      const { used, step } = (this.parser ??= new RequestParser(this.server.options)).next(chunk);
       if (used) this.consume(used);
       if (step.kind === "more") {
         if (!this.inq.length) break;
@@ -191,7 +190,13 @@ export class Connection {
       else this.refuse(step.status, step.reason);
     }
     this.processing = false;
+    if (this.betweenRequests()) this.parser = undefined;
     if (this.peerDone) this.peerClosed();
+  }
+
+  /** Nothing of a next request read yet. */
+  private betweenRequests(): boolean {
+    return (this.parser?.idle ?? true) && !this.inq.length;
   }
 
   /**
@@ -274,7 +279,7 @@ export class Connection {
     const req = this.res?.request;
     if (!req) {
       if (this.inq.length) return; // a whole request may be waiting for the last response to go out
-      if (!this.parser.idle) this.stats().drop("http-truncated-request");
+      if (!this.betweenRequests()) this.stats().drop("http-truncated-request");
       return this.close();
     }
     if (req.done || this.blocked()) {
@@ -315,7 +320,7 @@ export class Connection {
         if (now - req.progress >= o.requestTimeoutMs) this.refuse(408, "http-body-timeout");
         else if (req.waited > o.requestTimeoutMs + (req.received * 1000) / o.minBodyRate) this.refuse(408, "http-body-too-slow");
       }
-    } else if (this.parser.idle && !this.inq.length && this.requests > 0) {
+    } else if (this.betweenRequests() && this.requests > 0) {
       if (now - this.since < o.idleTimeoutMs) return;
       this.stats().count("http.idle-closed");
       this.close();

@@ -48,6 +48,11 @@ export class TcpCallbacks {
     this.pollTimer = this.clock.setTimer(intervalMs, tick);
   }
 
+  /** Drops the application's callbacks, so that what they hold can be collected. */
+  forget(): void {
+    this.recvCb = this.sentCb = this.errCb = undefined;
+  }
+
   stopPoll(): void {
     this.pollTimer?.cancel();
     this.pollTimer = undefined;

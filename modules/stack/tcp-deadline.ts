@@ -1,8 +1,15 @@
 // A deadline that moves often but rarely touches the clock. Moving it later leaves the
 // scheduled timer alone; when that timer fires early it re-arms itself for the rest. TCP
 // pushes its retransmission deadline back on every ACK, so this saves a timer per segment.
+// A deadline tells its owner, rather than calling a closure of its own: on XS every closure
+// costs its function and its environment, in every connection.
 
 import type { Clock, Timer } from "../platform.ts";
+
+/** What a deadline tells when it is due; an owner of several tells them apart by identity. */
+export interface DeadlineOwner {
+  deadlineDue(deadline: Deadline): void;
+}
 
 export class Deadline {
   private at = Infinity;
@@ -11,7 +18,7 @@ export class Deadline {
 
   constructor(
     private readonly clock: Clock,
-    private readonly fire: () => void,
+    private readonly owner: DeadlineOwner,
   ) {}
 
   get armed(): boolean {
@@ -43,6 +50,6 @@ export class Deadline {
     if (this.at === Infinity) return;
     if (this.at - this.clock.now() > 1e-6) return this.schedule(); // moved later meanwhile
     this.at = Infinity;
-    this.fire();
+    this.owner.deadlineDue(this);
   }
 }

@@ -3,9 +3,17 @@
 
 import type { Clock } from "../platform.ts";
 import type { TcpConfig } from "./tcp-config.ts";
-import { Deadline } from "./tcp-deadline.ts";
+import { Deadline, type DeadlineOwner } from "./tcp-deadline.ts";
 
-export class Keepalive {
+/** What keepalive asks of its connection. */
+export interface KeepaliveOwner {
+  /** Sends a probe. */
+  sendKeepalive(): void;
+  /** The probes went unanswered. */
+  keepaliveExpired(): void;
+}
+
+export class Keepalive implements DeadlineOwner {
   private probes = 0;
   private readonly timer: Deadline;
 
@@ -14,10 +22,9 @@ export class Keepalive {
     private readonly config: Pick<TcpConfig, "keepIdleMs" | "keepIntervalMs" | "keepCount">,
     /** Whether idle connections are probed. */
     public on: boolean,
-    private readonly probe: () => void,
-    private readonly expire: () => void,
+    private readonly owner: KeepaliveOwner,
   ) {
-    this.timer = new Deadline(clock, () => this.fire());
+    this.timer = new Deadline(clock, this);
   }
 
   /** The peer was heard from: the idle time starts again. */
@@ -30,10 +37,11 @@ export class Keepalive {
     this.timer.clear();
   }
 
-  private fire(): void {
-    if (this.probes >= this.config.keepCount) return this.expire();
+  /** @internal its timer is due */
+  deadlineDue(): void {
+    if (this.probes >= this.config.keepCount) return this.owner.keepaliveExpired();
     this.probes++;
-    this.probe();
+    this.owner.sendKeepalive();
     this.timer.set(this.config.keepIntervalMs);
   }
 }

@@ -12,8 +12,8 @@ import type { Stats } from "./stats.ts";
 import type { TcpDrop } from "./drops.ts";
 import type { TcpConfig } from "./tcp-config.ts";
 import { TcpCallbacks, type TcpError } from "./tcp-callbacks.ts";
-import { Deadline } from "./tcp-deadline.ts";
-import { Keepalive } from "./tcp-keepalive.ts";
+import { Deadline, type DeadlineOwner } from "./tcp-deadline.ts";
+import { Keepalive, type KeepaliveOwner } from "./tcp-keepalive.ts";
 import { MAX_WINDOW, RX_ACK_NOW, RX_FIN, RX_TAKEN, ReceiveWindow } from "./tcp-receive.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import type { IcmpErrorKind, TransportError } from "./transport-error.ts";
@@ -74,7 +74,7 @@ const SENDING = new Set<TcpState>(["established", "fin-wait-1", "close-wait", "c
 /** States where the peer's data is still expected. */
 const RECEIVING = new Set<TcpState>(["established", "fin-wait-1", "fin-wait-2"]);
 
-export class TcpPcb {
+export class TcpPcb implements DeadlineOwner, KeepaliveOwner {
   private current: TcpState = "closed";
   /** @internal the application holds the pcb (from connect, or once accepted) */
   given = false;
@@ -109,18 +109,12 @@ export class TcpPcb {
     const c = tcp.config;
     const clock = tcp.clock;
     this.rcv = new ReceiveWindow(c.wnd, c.maxGaps, tcp.stats);
-    this.rtx = new Deadline(clock, () => this.onRtx());
+    this.rtx = new Deadline(clock, this);
     this.snd = new TcpSender(tcp, this.rtx, (seq, flags, payload, options) => this.emit(seq, flags, payload, options));
     this.app = new TcpCallbacks(clock, () => this.callable());
-    this.limit = new Deadline(clock, () => this.onLimit());
-    this.delack = new Deadline(clock, () => this.sendAck());
-    this.keep = new Keepalive(
-      clock,
-      c,
-      c.keepalive,
-      () => this.sendKeepalive(),
-      () => this.fail("timeout"),
-    );
+    this.limit = new Deadline(clock, this);
+    this.delack = new Deadline(clock, this);
+    this.keep = new Keepalive(clock, c, c.keepalive, this);
     this.challenges = new TokenBucket(clock, c.challengeAcksPerSecond);
   }
 
@@ -204,6 +198,7 @@ export class TcpPcb {
   close(): void {
     if (this.released) return;
     this.released = true;
+    this.app.forget(); // never called again: let the application's objects go
     this.app.stopPoll();
     if (this.app.unread) return this.reset();
     this.app.discard();
@@ -579,7 +574,20 @@ export class TcpPcb {
     if (!this.rtx.armed) this.rtx.set(snd.rto.value);
   }
 
-  private sendKeepalive(): void {
+  /** @internal one of the pcb's deadlines is due */
+  deadlineDue(d: Deadline): void {
+    if (d === this.rtx) this.onRtx();
+    else if (d === this.limit) this.onLimit();
+    else this.sendAck();
+  }
+
+  /** @internal */
+  keepaliveExpired(): void {
+    this.fail("timeout");
+  }
+
+  /** @internal */
+  sendKeepalive(): void {
     this.stats.count("tcp.keepalives");
     this.emit(seqAdd(this.snd.una, -1), ACK); // an old sequence number the peer must answer
   }
@@ -605,6 +613,7 @@ export class TcpPcb {
 
   private enterTimeWait(): void {
     this.current = "time-wait";
+    this.snd.buf.release(); // all of it was acknowledged, our FIN too
     this.limit.clear(); // 2 MSL bounds it
     this.delack.clear();
     this.keep.stop();

@@ -4,7 +4,7 @@
 // (modules/device/checksum.ts) and the app's ./network.ts is network-ethernet.ts.
 
 import { build, type Plugin } from "esbuild";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,28 @@ export function hostDevicePath(): string {
   const bin = join(OUT, "host-device");
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build:native\` (npm test does it first)`);
   return bin;
+}
+
+interface Creation {
+  chunk: { initial: number; incremental: number };
+  heap: { initial: number; incremental: number };
+  stack: number;
+  keys: { initial: number; incremental: number; name: number; symbol: number };
+}
+
+/** The firmware's creation sizes (manifests/app/manifest_app.json), which the host program takes from NETSTACK_CREATION. */
+export function appCreation(): Creation {
+  return (JSON.parse(readFileSync(join(ROOT, "manifests/app/manifest_app.json"), "utf8")) as { creation: Creation }).creation;
+}
+
+/** The environment that runs a script on the host program with the firmware's creation sizes. */
+export function creationEnv(c: Creation = appCreation()): { NETSTACK_CREATION: string } {
+  const { chunk, heap, stack, keys } = c;
+  return {
+    NETSTACK_CREATION: [chunk.initial, chunk.incremental, heap.initial, heap.incremental, stack, keys.initial, keys.incremental, keys.name, keys.symbol].join(
+      ",",
+    ),
+  };
 }
 
 const asOnTheDevice: Plugin = {

@@ -11,15 +11,21 @@
  * - Moddable's timer, time and file modules, and native()/Native(), are small host functions
  *   here; the script's module shims (native/host-device/js) call them.
  *
- * Usage: PRECONFIGURED_TAPIF=tap0 host-device SCRIPT.js
- * The environment variable NETSTACK_CONFIG holds the JSON the script reads as mc/config.
- * SIGTERM or SIGINT ends it; __exit(code) from the script too.
+ * - The script's top level is what the firmware's manifests preload; what runs at boot on the
+ *   device it leaves in the global __main, which runs once preload.c has frozen the rest as
+ *   Moddable's linker does and sized the machine by the app's creation sizes.
+ *
+ * Usage: PRECONFIGURED_TAPIF=tap0 NETSTACK_CREATION=... host-device SCRIPT.js
+ * The environment variable NETSTACK_CONFIG holds the JSON the script reads as mc/config, and
+ * NETSTACK_CREATION the app's creation sizes (preload.c), which a script with __main needs.
+ * SIGTERM or SIGINT ends it; __exit(code) from the script too. SIGUSR1 prints the memory in use.
  */
 
 #define _GNU_SOURCE		/* pipe2 */
 #include "xsAll.h"
 #include "xsmc.h"
 #include "netstack_host.h"
+#include "preload.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -161,7 +167,7 @@ typedef struct HostTimer {
 } HostTimer;
 
 static HostTimer *gTimers;		/* sorted by due time, then by creation */
-static volatile sig_atomic_t gQuit;
+static volatile sig_atomic_t gQuit, gReportMemory;
 static int gExitCode;
 
 static uint64_t nowMs(void)
@@ -533,6 +539,22 @@ static void host_native(xsMachine *the)
 	xsResult = xsNewHostFunction(e->callback, 0);
 }
 
+/* __hostNames(): the names of the host functions */
+static void host_names(xsMachine *the)
+{
+	size_t i;
+	xsIntegerValue n = 0;
+
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 0);
+	for (i = 0; i < sizeof(gHostTable) / sizeof(gHostTable[0]); i++) {
+		if (!gHostTable[i].callback)
+			continue;
+		xsmcSetString(xsVar(0), (char *)gHostTable[i].name);
+		xsmcSetIndex(xsResult, n++, xsVar(0));
+	}
+}
+
 /* __hostObject(name): a new host object whose destructor is the one of that name */
 static void host_object(xsMachine *the)
 {
@@ -567,8 +589,10 @@ static txBoolean meter(txMachine *the, txU4 index)
 
 static void onSignal(int sig)
 {
-	(void)sig;
-	gQuit = 1;
+	if (sig == SIGUSR1)
+		gReportMemory = 1;
+	else
+		gQuit = 1;
 }
 
 static void addGlobal(xsMachine *the, const char *name, xsCallback callback, int length)
@@ -616,13 +640,14 @@ static char *readFile(const char *path)
 
 int main(int argc, char *argv[])
 {
-	xsCreation creation = {
-		256 * 1024,		/* initial chunk size */
-		64 * 1024,		/* incremental chunk size */
-		16 * 1024,		/* initial heap count */
-		4 * 1024,		/* incremental heap count */
+	/* Small steps while the preloaded part runs, so that little is left over when the app's sizes apply. */
+	xsCreation preload = {
+		32 * 1024,		/* initial chunk size */
+		4 * 1024,		/* incremental chunk size */
+		2048,			/* initial heap count */
+		128,			/* incremental heap count */
 		4096,			/* stack count */
-		4096,			/* initial key count */
+		8192,			/* initial key count */
 		1024,			/* incremental key count */
 		1993,			/* name modulo */
 		127,			/* symbol modulo */
@@ -630,6 +655,8 @@ int main(int argc, char *argv[])
 		1993,			/* parser table modulo */
 		0,				/* static size */
 	};
+	xsCreation app = preload;
+	int sized = hostCreation(&app);
 	sys_sem_t sem;
 	char *script;
 	const char *config = getenv("NETSTACK_CONFIG");
@@ -647,6 +674,7 @@ int main(int argc, char *argv[])
 	}
 	signal(SIGTERM, onSignal);
 	signal(SIGINT, onSignal);
+	signal(SIGUSR1, onSignal);
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(gWakePipe, O_NONBLOCK | O_CLOEXEC)) {
 		perror("host-device: pipe");
@@ -661,11 +689,16 @@ int main(int argc, char *argv[])
 	tcpip_callback(startTap, &sem);
 	sys_sem_wait(&sem);
 
-	the = gMachine = xsCreateMachine(&creation, "host-device", NULL);
+	if (sized) {
+		preload.nameModulo = app.nameModulo;
+		preload.symbolModulo = app.symbolModulo;
+	}
+	the = gMachine = xsCreateMachine(&preload, "host-device", NULL);
 	fxBeginMetering(the, meter, 0x7fffffff);
 	{
 		xsBeginHost(the);
 		addGlobal(the, "__native", host_native, 1);
+		addGlobal(the, "__hostNames", host_names, 0);
 		addGlobal(the, "__hostObject", host_object, 1);
 		addGlobal(the, "trace", host_trace, 1);
 		addGlobal(the, "__timerSet", host_timer_set, 2);
@@ -676,6 +709,13 @@ int main(int argc, char *argv[])
 		xsmcSet(xsGlobal, xsID("__configText"), xsVar(0));
 		xsTry {
 			xsCall1(xsGlobal, xsID("eval"), xsString(script));
+			xsmcGet(xsVar(0), xsGlobal, xsID("__main"));
+			if (xsmcTest(xsVar(0))) {
+				if (!sized)
+					xsUnknownError("NETSTACK_CREATION is missing or malformed");
+				hostPreloaded(the, &app);
+				xsCallFunction0(xsVar(0), xsGlobal);
+			}
 		}
 		xsCatch {
 			fprintf(stderr, "host-device: the script threw: %s\n", xsmcToString(xsException));
@@ -697,6 +737,10 @@ int main(int argc, char *argv[])
 			break;
 		serviceMessages(the);
 		serviceTimers(the);
+		if (gReportMemory) {
+			gReportMemory = 0;
+			hostReportMemory(the);
+		}
 	}
 	fxEndMetering(the);
 	xsDeleteMachine(the);

@@ -4,101 +4,16 @@
 // glue queues it for the XS thread, and the stack's frames leave through linkoutput on lwIP's
 // tcpip thread. The kernel is the peer, in a namespace of the test's own (10.77.50.1/24), with
 // dnsmasq serving DHCP: the firmware's own DHCP client takes an address, then ping, curl and
-// lftp reach it. Needs root (CI is).
-//
-// The kernel's side of the TAP has an MTU of 576: Debian's liblwip (2.1.3+dfsg1-2) sizes its
-// PBUF_POOL buffers for a 536-byte MSS (616 bytes with the header) in one file and fills them
-// for a 1460-byte MSS in another, so tapif writes any frame longer than 592 bytes past its pbuf
-// (AddressSanitizer: heap-buffer-overflow in pbuf_take on tapif's thread, then malloc aborts).
-// Frames of at most 590 bytes stay inside it. Our glue and stack are not limited by this: the
-// host simulator's TAP tests run full-size frames.
+// lftp reach it. Needs root (CI is). The device and its peers: test/support/host-device.ts.
 
-import test, { type ExecutionContext } from "ava";
-import { spawn, type ChildProcess } from "node:child_process";
+import test from "ava";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Netns } from "../support/netns.ts";
-import { hostDevicePath, bundleForHost } from "../../native/host-device/bundle.ts";
-
-const KERNEL = "10.77.50.1";
-const TAP = "tapdev0";
+import { startDevice } from "../support/host-device.ts";
 
 function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
-}
-
-/** Output of a child process, and a way to wait for a line. */
-class Output {
-  text = "";
-  constructor(p: ChildProcess) {
-    p.stdout?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-    p.stderr?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-  }
-  async wait(pattern: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = pattern.exec(this.text);
-      if (m) return m;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${this.text}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-function spawnIn(t: ExecutionContext, ns: Netns, args: string[], env: Record<string, string> = {}): { p: ChildProcess; out: Output } {
-  const p = spawn("ip", ["netns", "exec", ns.name, "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args]);
-  const out = new Output(p);
-  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-  t.teardown(async () => {
-    if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-    await exited;
-  });
-  return { p, out };
-}
-
-/** The firmware on the host program, on a TAP in a fresh namespace, with its files in a temporary root and an address from dnsmasq. */
-async function device(t: ExecutionContext) {
-  const bin = hostDevicePath();
-  const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
-  const root = mkdtempSync(join(tmpdir(), "host-device-"));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, "www"));
-  const ns = await Netns.create(t);
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const config = {
-    file: { root: `${root}/` },
-    netstack: {
-      hostname: "netstack",
-      tftp: { root: "tftp", write: "create" },
-      ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
-      http: { root: "www", put: false },
-    },
-  };
-  const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config) });
-  await hd.out.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
-  await ns.addAddress(TAP, `${KERNEL}/24`);
-  await ns.mustRun("ip", ["link", "set", "dev", TAP, "mtu", "576"]);
-  await ns.up(TAP);
-  const leases = join(root, "leases");
-  spawnIn(t, ns, [
-    "dnsmasq",
-    "--no-daemon",
-    "--conf-file=/dev/null",
-    "--no-resolv",
-    "--no-hosts",
-    "--pid-file=",
-    "--port=0",
-    `--interface=${TAP}`,
-    "--bind-interfaces",
-    `--dhcp-leasefile=${leases}`,
-    "--no-ping",
-    "--log-facility=-",
-    "--dhcp-range=10.77.50.100,10.77.50.120,10m",
-  ]);
-  const [, ip, prefix] = await hd.out.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
-  return { ns, ip: ip!, prefix: Number(prefix), root, out: hd.out, process: hd.p };
 }
 
 function pingSummary(out: string): { sent: number; received: number } {
@@ -108,7 +23,7 @@ function pingSummary(out: string): { sent: number; received: number } {
 }
 
 test("the firmware on XS, lwIP's tapif and the glue: our DHCP client gets the address, then ping, curl and lftp work with equal hashes", async (t) => {
-  const d = await device(t);
+  const d = await startDevice(t);
   t.regex(d.out.text, /esp_netif_dhcpc_stop\(ETH_DEF\)/, "the glue stopped ESP-IDF's DHCP client before taking the interface");
   t.regex(d.ip, /^10\.77\.50\.1(\d\d)$/);
   t.is(d.prefix, 24);

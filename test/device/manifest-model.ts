@@ -2,7 +2,7 @@
 // SDK: includes (relative ones; $(MODDABLE) and $(MODULES) ones are Moddable's own and only
 // recorded), the platforms rule that merges the first matching block only (the full name,
 // then its parents, then "..."), module names mapped to sources, "~" excluding sources, the
-// defines, config and creation sections, and the typescript compiler options. Then it
+// defines, config, creation and preload sections, and the typescript compiler options. Then it
 // resolves imports the way XS does on the device: a relative specifier against the importing
 // module's name, with ".js" dropped.
 
@@ -24,6 +24,8 @@ export interface Build {
   creation: Json;
   /** The build section's variables, a leading "./" resolved against the manifest's directory as mcconfig does. */
   build: Record<string, string>;
+  /** The preload entries of every manifest included, in order. */
+  preload: string[];
   compilerOptions: Json;
   errors: string[];
 }
@@ -63,7 +65,18 @@ function expand(source: string): Array<{ name: string; path: string }> {
 }
 
 export function build(manifest: string, platform: string): Build {
-  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, build: {}, compilerOptions: {}, errors: [] };
+  const b: Build = {
+    modules: new Map(),
+    cFiles: [],
+    moddable: [],
+    defines: {},
+    config: {},
+    creation: {},
+    build: {},
+    preload: [],
+    compilerOptions: {},
+    errors: [],
+  };
   const entries: Array<{ target: string; source: string }> = [];
   const excluded = new Set<string>();
   const seen = new Set<string>();
@@ -84,6 +97,7 @@ export function build(manifest: string, platform: string): Build {
     merge(b.config, m.config);
     merge(b.creation, m.creation);
     for (const [k, v] of Object.entries((m.build as Record<string, string> | undefined) ?? {})) b.build[k] = v.startsWith("./") ? resolve(dir, v) : v;
+    b.preload.push(...([] as string[]).concat((m.preload as string | string[] | undefined) ?? []));
     merge(b.compilerOptions, ((m.typescript as Json | undefined)?.tsconfig as Json | undefined)?.compilerOptions);
     if (typeof m.error === "string") b.errors.push(m.error);
   };

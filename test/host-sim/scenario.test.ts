@@ -56,7 +56,7 @@ test("a firmware of the user's own gets the ports; every frame it sends is trace
   t.true(trace.some((l) => /> IP 10\.0\.0\.5 > 10\.0\.0\.1: ICMP echo request/.test(l)));
   t.true(trace.some((l) => /< IP 10\.0\.0\.1 > 10\.0\.0\.5: ICMP echo reply/.test(l)));
   t.true(seen.includes("rx"));
-  t.is(stats.counters["eth.rx"], built.stack.stats.counters["eth.rx"]);
+  t.is(stats.counters["eth.rx"], built.stack.stats.counters.get("eth.rx"));
   // tshark reads the pcap: as many frames as the trace has frame lines.
   const file = join(mkdtempSync(join(tmpdir(), "scenario-")), "s.pcap");
   writeFileSync(file, pcap);

@@ -29,6 +29,6 @@ test("under 10 % loss with duplication and reordering the client reaches BOUND a
     const c = faults!.counts;
     t.true(c.drop > 0 && c.duplicate > 0 && c.reorder > 0, JSON.stringify(c));
     // Duplicated and late replies arrive when no exchange wants them, and are set aside.
-    t.true((lan.device.netif.stats.drops["dhcp-unexpected"] ?? 0) > 0);
+    t.true((lan.device.netif.stats.drops.get("dhcp-unexpected") ?? 0) > 0);
   }
 });

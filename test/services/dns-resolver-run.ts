@@ -46,6 +46,6 @@ export function session(seed: number): string[] {
   d.server1.mode = d.server2.mode = "silent";
   ask("silent.example.test", "A");
   d.b.clock.runUntilIdle();
-  lines.push(`stats ${JSON.stringify(d.device.netif.stats)}`);
+  lines.push(`stats ${d.device.netif.stats.json()}`);
   return lines;
 }

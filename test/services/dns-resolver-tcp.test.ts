@@ -30,7 +30,7 @@ test("a truncated UDP answer is fetched whole over TCP port 53 from the same ser
   const [udp, tcp] = d.server1.queries;
   t.is(udp!.msg.id, tcp!.msg.id);
   t.deepEqual(udp!.msg.questions, tcp!.msg.questions);
-  t.is(d.device.netif.stats.counters["dns.tcp"], 1);
+  t.is(d.device.netif.stats.counters.get("dns.tcp"), 1);
   d.b.clock.runUntilIdle();
   t.deepEqual(
     d.device.tcp.connections.map((c) => c.state),
@@ -51,7 +51,7 @@ test("the partial answer in a truncated reply is never used: without TCP the loo
     [false, false],
     "each UDP round tried, TCP refused each time",
   );
-  t.is(d.device.netif.stats.counters["dns.tcp"], 2);
+  t.is(d.device.netif.stats.counters.get("dns.tcp"), 2);
 });
 
 test("a server that accepts TCP but never answers is given up after tcpTimeoutMs; the next server answers", (t) => {
@@ -91,7 +91,7 @@ test("concurrent look-ups that both need TCP each get their whole answer", (t) =
     held.map((h) => addressesOf(h.outcome!)),
     [first, second],
   );
-  t.is(d.device.netif.stats.counters["dns.tcp"], 2);
+  t.is(d.device.netif.stats.counters.get("dns.tcp"), 2);
 });
 
 test("TCP fallback under seeded 10 % loss with reordering and duplication", (t) => {
@@ -113,7 +113,7 @@ test("TCP fallback under seeded 10 % loss with reordering and duplication", (t) 
     held.map((h) => addressesOf(h.outcome!)),
     expected,
   );
-  t.true((d.device.netif.stats.counters["dns.tcp"] ?? 0) >= names.length);
+  t.true((d.device.netif.stats.counters.get("dns.tcp") ?? 0) >= names.length);
   t.true(faults!.counts.drop > 0 && faults!.counts.reorder > 0 && faults!.counts.duplicate > 0, JSON.stringify(faults!.counts));
 });
 

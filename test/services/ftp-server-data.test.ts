@@ -207,7 +207,7 @@ test("property: UTF-8 decoding accepts exactly what a fatal TextDecoder accepts"
 /** Every line `input` holds, fed in pieces cut at `cuts`, and the bytes reported read. */
 function lines(input: Uint8Array, cuts: number[], max = 10): { lines: string[]; consumed: number } {
   let consumed = 0;
-  const r = new CommandLines(max, (n) => (consumed += n));
+  const r = new CommandLines(max, { recved: (n) => (consumed += n) });
   const out: string[] = [];
   let from = 0;
   for (const to of [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b).concat(input.length)) {

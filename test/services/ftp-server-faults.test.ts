@@ -27,7 +27,7 @@ for (const seed of [1, 2, 3]) {
       t.deepEqual(readAll(env.storage, "g"), data);
       const counts = faults!.counts;
       t.true(counts.drop > 0 && counts.corrupt > 0, JSON.stringify(counts));
-      t.true((env.device.netif.stats.counters["tcp.retransmits"] ?? 0) > 0);
+      t.true((env.device.netif.stats.counters.get("tcp.retransmits") ?? 0) > 0);
     });
   }
 }

@@ -31,8 +31,8 @@ test("bounce: PORT and EPRT to another address or to a privileged port are refus
   t.is(c.cmd("RETR f").code, 425, "no data connection was prepared");
   t.is(c.cmd("EPRT |2|::1|5000|").code, 522);
   env.clock.advance(5000);
-  t.is(third.netif.stats.counters["tcp.rx"] ?? 0, 0);
-  t.is(env.stats.drops["ftp-port-refused"], 6);
+  t.is(third.netif.stats.counters.get("tcp.rx") ?? 0, 0);
+  t.is(env.stats.drops.get("ftp-port-refused"), 6);
   t.deepEqual(c.retr("f", "port").data, bytes(100), "its own address and port 40000 are fine");
 });
 
@@ -47,7 +47,7 @@ test("a passive data port takes a connection only from the control connection's 
   c.wait(() => intruder.error !== undefined || intruder.eof, "the intruder's end");
   t.is(intruder.error, "reset");
   t.deepEqual(intruder.data, new Uint8Array(0));
-  t.is(env.stats.drops["ftp-data-foreign-peer"], 1);
+  t.is(env.stats.drops.get("ftp-data-foreign-peer"), 1);
   const mine = new DataConn(env.clock);
   mine.connect(env.client, SERVER, port);
   c.send("RETR f");
@@ -93,7 +93,7 @@ test("traversal: a user confined to home/bob cannot leave it by .., absolute pat
   t.deepEqual(readAll(env.storage, "home/secret.txt"), text("not bob's"));
   t.false(env.storage.stat("planted.txt").ok);
   t.false(env.storage.stat("moved.txt").ok);
-  t.true((env.stats.drops["path-escapes-root"] ?? 0) >= 15);
+  t.true((env.stats.drops.get("path-escapes-root") ?? 0) >= 15);
 });
 
 test("a file name with a control character or a colon is refused (553 for STOR and MKD)", (t) => {
@@ -124,7 +124,7 @@ test("anonymous users read under pub/ only: STOR, APPE, DELE, MKD, RMD, RNFR and
   t.false(env.storage.stat("pub/up.txt").ok);
   t.regex(c.list("LIST").lines.join("\n"), /^-r--r--r-- 1 ftp ftp +7 \w{3} [ \d]\d +[\d:]+ readme\.txt$/);
   t.regex(c.list("MLSD").lines[0]!, /perm=r; readme\.txt$/);
-  t.is(env.stats.drops["ftp-read-only"], 7);
+  t.is(env.stats.drops.get("ftp-read-only"), 7);
   t.is(env.server.dataInUse, 0);
 });
 
@@ -155,7 +155,7 @@ test("failed logins are answered only after loginDelayMs, whatever comes meanwhi
   }
   t.is(c.next().lines[0], "421 Too many failed logins, closing control connection");
   c.wait(() => c.closed, "the close");
-  t.is(env.stats.drops["ftp-login-failed"], 3);
+  t.is(env.stats.drops.get("ftp-login-failed"), 3);
   t.is(env.server.active, 0);
   t.is(env.login().cmd("NOOP").code, 200, "a new session may try again");
 });
@@ -169,7 +169,7 @@ test("an idle session is told 421 and closed after idleTimeoutMs; a transfer kee
   t.is(r.lines[0], "421 Timeout, closing control connection");
   t.true(r.at - start >= 60_000 && r.at - start < 61_000);
   c.wait(() => c.closed, "the close");
-  t.is(env.stats.drops["ftp-idle-timeout"], 1);
+  t.is(env.stats.drops.get("ftp-idle-timeout"), 1);
 
   const d = env.login();
   const { conn } = d.data("pasv");
@@ -237,7 +237,7 @@ test("sessions are limited: one too many is told 421 and closed; when one leaves
   const c = env.connect();
   t.is(c.next().lines[0], "421 Too many connections, try again later");
   c.wait(() => c.closed, "the close");
-  t.is(env.stats.drops["ftp-too-many-sessions"], 1);
+  t.is(env.stats.drops.get("ftp-too-many-sessions"), 1);
   a.cmd("QUIT");
   a.wait(() => a.closed, "the close");
   t.is(env.login().cmd("NOOP").code, 200);
@@ -256,7 +256,7 @@ test("a session must log in within loginTimeoutMs (30 s), however busy it keeps 
   t.is(r?.lines[0], "421 Login timeout, closing control connection");
   t.true(r!.at - hello.at >= 29_999 && r!.at - hello.at <= 30_050, `${r!.at - hello.at} ms after the greeting`);
   c.wait(() => c.closed, "the close");
-  t.is(env.stats.drops["ftp-login-timeout"], 1);
+  t.is(env.stats.drops.get("ftp-login-timeout"), 1);
   const d = env.login();
   env.clock.advance(60_000);
   t.is(d.cmd("NOOP").code, 200);
@@ -282,7 +282,7 @@ test("when every slot is taken, the oldest session that has not logged in yields
     silent.map((c) => c.closed),
     [true, false, false, false],
   );
-  t.is(env.stats.drops["ftp-session-yielded"], 1);
+  t.is(env.stats.drops.get("ftp-session-yielded"), 1);
   t.is(env.server.active, 4);
 });
 
@@ -293,7 +293,7 @@ test("sessions from one address are limited to maxSessionsPerAddress; other addr
   const c = env.connect();
   t.is(c.next().lines[0], "421 Too many connections from your address");
   c.wait(() => c.closed, "the close");
-  t.is(env.stats.drops["ftp-too-many-from-address"], 1);
+  t.is(env.stats.drops.get("ftp-too-many-from-address"), 1);
   const other = new FtpClient(env.b.host(4), env.clock, SERVER);
   t.is(other.next().code, 220);
   t.is(env.server.active, 3);
@@ -311,7 +311,7 @@ test("a data channel prepared and left unused is given up after dataTimeoutMs: i
   t.is(env.server.dataInUse, 1, "still held before the timeout");
   env.clock.advance(200);
   t.is(env.server.dataInUse, 0);
-  t.is(env.stats.drops["ftp-data-unused"], 1);
+  t.is(env.stats.drops.get("ftp-data-unused"), 1);
   const late = new DataConn(env.clock);
   late.connect(env.client, SERVER, port);
   a.wait(() => late.error !== undefined, "the refusal");
@@ -331,7 +331,7 @@ test("data connections are limited across sessions: PASV and PORT beyond the lim
   t.is(a.cmd("PASV").code, 227, "a new PASV replaces the session's own");
   a.cmd("ABOR");
   t.deepEqual(b.retr("f", "epsv").data, bytes(1000));
-  t.is(env.stats.drops["ftp-too-many-data-connections"], 2);
+  t.is(env.stats.drops.get("ftp-too-many-data-connections"), 2);
   t.is(env.server.dataInUse, 0);
 });
 
@@ -348,7 +348,7 @@ test("a client that sends without reading our replies is not read either: the re
     }
     env.clock.advance(100);
   }
-  const answered = env.stats.counters["ftp.noop"] ?? 0;
+  const answered = env.stats.counters.get("ftp.noop") ?? 0;
   t.log(`sent ${sent} NOOPs, ${answered} answered`);
   t.true(sent > answered, `sent ${sent}, answered ${answered}`);
   // What the server answered fits in our receive window, its send buffer and its reply backlog.
@@ -374,7 +374,7 @@ test("property: any bytes on the control connection get replies, never an intern
       for (const b of chunks) if (b.length && c.pcb.sndbuf >= b.length) c.pcb.write(b);
       c.send("\r\nNOOP");
       c.wait(() => c.replies.some((r, i) => i > 1 && r.code === 200 && r.text === "NOOP ok") || c.closed, "the final NOOP", 400_000);
-      return !c.closed && env.stats.drops["internal-error"] === undefined && c.replies.every((r) => r.code >= 100 && r.code < 600);
+      return !c.closed && env.stats.drops.get("internal-error") === undefined && c.replies.every((r) => r.code >= 100 && r.code < 600);
     }),
     { numRuns: 60 },
   );
@@ -393,7 +393,7 @@ test("10 000 distinct invented verbs before login are each told 500, and the ses
   const replies = c.rest();
   t.is(replies.length, 10_000);
   t.true(replies.every((r) => r.lines[0] === "500 Unknown command"));
-  t.is(env.stats.drops["ftp-unknown-command"], 10_000);
+  t.is(env.stats.drops.get("ftp-unknown-command"), 10_000);
   t.is(c.cmd("USER bob").code, 331);
   t.is(c.cmd("PASS secret").code, 230);
   c.cmd("TYPE I");

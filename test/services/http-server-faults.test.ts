@@ -66,7 +66,7 @@ for (const seed of [11, 2024]) {
 
     const c = faults!.counts;
     t.true(c.drop > 20 && c.duplicate > 5 && c.reorder > 20 && c.corrupt > 3, JSON.stringify(c));
-    t.true((env.counters["tcp.retransmits"] ?? 0) > 10);
+    t.true((env.counters.get("tcp.retransmits") ?? 0) > 10);
     t.log(`faults ${JSON.stringify(c)}; virtual time ${(env.clock.now() / 1000).toFixed(1)} s`);
   });
 }

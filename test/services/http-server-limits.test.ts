@@ -17,11 +17,11 @@ import { unwrap } from "../../modules/wire/result.ts";
 
 /** Sends `request` and expects one response with `status`, counted under `reason`; `closes`: with Connection: close and a FIN. */
 function refused(t: ExecutionContext, env: Env, request: string | Uint8Array, status: number, reason: string, closes = true): void {
-  const before = env.drops[reason] ?? 0;
+  const before = env.drops.get(reason) ?? 0;
   const { client, responses } = env.exchange(request, { keep: true });
   const label = JSON.stringify(typeof request === "string" ? request.slice(0, 80) : "bytes");
   t.is(responses[0]?.status, status, label);
-  t.is(env.drops[reason], before + 1, `${label} counted under ${reason}: ${JSON.stringify(env.drops)}`);
+  t.is(env.drops.get(reason), before + 1, `${label} counted under ${reason}: ${JSON.stringify([...env.drops])}`);
   if (closes) {
     env.until(() => client.fin);
     t.is(responses[0]?.headers.connection, "close", label);
@@ -173,7 +173,7 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
     silent.responses().map((r) => r.status),
     [408],
   );
-  t.is(env.drops["http-request-timeout"], 1);
+  t.is(env.drops.get("http-request-timeout"), 1);
 
   const slow = env.connect();
   const start = env.clock.now();
@@ -189,7 +189,7 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
   );
   const took = env.clock.now() - start;
   t.true(took >= 5_000 && took <= 6_500, `${took} ms of virtual time`);
-  t.is(env.drops["http-request-timeout"], 2);
+  t.is(env.drops.get("http-request-timeout"), 2);
 
   const stall = env.connect();
   stall.send(`POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 1000\r\n\r\n${"x".repeat(10)}`);
@@ -198,7 +198,7 @@ test("408: a connection that sends nothing, a slowly dribbled head, a body that 
     stall.responses().map((r) => r.status),
     [408],
   );
-  t.is(env.drops["http-body-timeout"], 1);
+  t.is(env.drops.get("http-body-timeout"), 1);
   env.until(() => env.server.connections === 0, 60_000);
   t.is(env.server.connections, 0);
 });
@@ -223,7 +223,7 @@ test("the unread rest of a body is dropped for at most discardTimeoutMs in all, 
     c.responses().map((r) => r.status),
     [200],
   );
-  t.is(env.drops["http-discard-timeout"], 1);
+  t.is(env.drops.get("http-discard-timeout"), 1);
   c.pcb.close();
   env.until(() => env.server.connections === 0, 20_000);
   t.is(env.server.connections, 0);
@@ -241,7 +241,7 @@ test("a body read by its handler must average minBodyRate: one byte every 5 s is
   const c = env.connect();
   c.pcb.nodelay = true;
   c.send("POST /sink HTTP/1.1\r\nHost: d\r\nContent-Length: 100000\r\n\r\n");
-  env.until(() => env.counters["http.requests"] === 1);
+  env.until(() => env.counters.get("http.requests") === 1);
   const start = env.clock.now();
   while (!c.fin && env.clock.now() - start < 120_000) {
     c.send("x");
@@ -253,7 +253,7 @@ test("a body read by its handler must average minBodyRate: one byte every 5 s is
     [408],
   );
   t.true(took >= 10_000 && took <= 11_000, `cut off after ${took} ms of virtual time`);
-  t.is(env.drops["http-body-too-slow"], 1);
+  t.is(env.drops.get("http-body-too-slow"), 1);
   // 1000 bytes a second (twice the rate) for 60 s is fine.
   got = 0;
   const d = env.connect();
@@ -282,7 +282,7 @@ test("a kept-alive connection left idle is closed quietly after the idle timeout
   t.true(c.fin);
   t.is(c.responses().length, 2, "no 408 on a connection that was only idle");
   t.true(c.bytes.length > served);
-  t.is(env.counters["http.idle-closed"], 1);
+  t.is(env.counters.get("http.idle-closed"), 1);
 });
 
 test("a client that stops reading a response is aborted after the send timeout", (t) => {
@@ -296,7 +296,7 @@ test("a client that stops reading a response is aborted after the send timeout",
   env.until(() => error !== undefined, 120_000);
   t.is(error, "reset");
   t.true(received > 0 && received < 300_000);
-  t.is(env.drops["http-send-timeout"], 1);
+  t.is(env.drops.get("http-send-timeout"), 1);
   t.is(env.server.connections, 0);
 });
 
@@ -322,7 +322,7 @@ test("a client that reads only a little now and then is reset once it averages b
   }
   const took = env.clock.now() - start;
   t.is(error, "reset");
-  t.is(env.drops["http-send-too-slow"], 1);
+  t.is(env.drops.get("http-send-too-slow"), 1);
   // Cut off when the time spent sending passed sendTimeoutMs plus what was acknowledged at 500 B/s.
   const due = 20_000 + (received * 1000) / 500;
   t.true(took >= due - 1_000 && took <= due + 1_500, `reset after ${took} ms, due at ${due} ms (${received} bytes read)`);
@@ -342,7 +342,7 @@ test("a handler that ignores backpressure is cut off at maxQueuedBytes", (t) => 
   c.send("GET /flood HTTP/1.1\r\nHost: d\r\n\r\n");
   env.until(() => c.error !== undefined);
   t.is(c.error, "reset");
-  t.is(env.drops["http-output-overflow"], 1);
+  t.is(env.drops.get("http-output-overflow"), 1);
   t.deepEqual(aborts, ["http-output-overflow"]);
 });
 
@@ -375,7 +375,7 @@ test("pipelined requests wait while a response is still queued: a client that do
   c.send("GET /f HTTP/1.1\r\nHost: d\r\n\r\n".repeat(50));
   env.clock.advance(20_000); // the client reads nothing: its window closes
   t.true(most <= 1, `${most} files open at once`);
-  t.is(env.counters["http.requests"], 1);
+  t.is(env.counters.get("http.requests"), 1);
   c.read();
   env.until(() => c.received >= 50 * 100_000, 600_000);
   env.clock.advance(5_000);
@@ -393,14 +393,14 @@ test("beyond maxConnections, when none waits for a request head, a connection is
   env.server.route("GET", "/hold", () => {}); // a response that never ends keeps each busy
   const held = [env.connect(), env.connect()];
   for (const c of held) c.send("GET /hold HTTP/1.1\r\nHost: d\r\n\r\n");
-  env.until(() => env.server.connections === 2 && env.counters["http.requests"] === 2);
+  env.until(() => env.server.connections === 2 && env.counters.get("http.requests") === 2);
   const { client, responses } = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n", { keep: true });
   env.until(() => client.fin);
   t.is(responses[0]!.status, 503);
   t.is(responses[0]!.headers["retry-after"], "1");
   t.is(responses[0]!.headers.connection, "close");
   t.true(client.fin);
-  t.is(env.drops["http-busy"], 1);
+  t.is(env.drops.get("http-busy"), 1);
   client.pcb.close();
   held[0]!.pcb.abort();
   env.until(() => env.server.connections === 1);
@@ -446,8 +446,8 @@ test("twelve slowloris clients dribbling heads: a real client is served within 5
   t.is(dec(r!.body), "real");
   t.true(took <= 5_000, `served after ${took} ms of virtual time`);
   t.log(`served after ${Math.round(took)} ms of virtual time`);
-  t.true((env.drops["http-evicted"] ?? 0) > 0);
-  t.is(env.drops["http-busy"], undefined, "no one was refused");
+  t.true((env.drops.get("http-evicted") ?? 0) > 0);
+  t.is(env.drops.get("http-busy"), undefined, "no one was refused");
 });
 
 test("a connection lingering after its last response, all of it acknowledged, gives its slot to a newcomer", (t) => {
@@ -459,8 +459,8 @@ test("a connection lingering after its last response, all of it acknowledged, gi
   t.is(env.server.connections, 2);
   const [r] = env.exchange("GET /status HTTP/1.1\r\nHost: d\r\n\r\n").responses;
   t.is(r?.status, 200);
-  t.is(env.drops["http-evicted"], 1);
-  t.is(env.drops["http-busy"], undefined);
+  t.is(env.drops.get("http-evicted"), 1);
+  t.is(env.drops.get("http-busy"), undefined);
 });
 
 test("when TCP itself has no pcb left, the SYN is dropped and counted", (t) => {
@@ -470,7 +470,7 @@ test("when TCP itself has no pcb left, the SYN is dropped and counted", (t) => {
   const third = env.connect();
   env.clock.advance(3_000);
   t.false(third.established);
-  t.true((env.drops["tcp-pcb-limit"] ?? 0) >= 1);
+  t.true((env.drops.get("tcp-pcb-limit") ?? 0) >= 1);
   held[0]!.pcb.close();
   env.until(() => third.established, 60_000);
   t.true(third.established);
@@ -517,9 +517,9 @@ test("no path leaves the static root: dot-dot, encoded, backslashes, NUL, absolu
     t.true([400, 403].includes(r.status), `${target}: ${r.status}`);
   }
   t.false(existsSync(join(dir, "evil.txt")));
-  t.true((env.drops["path-escapes-root"] ?? 0) >= 5);
-  t.true((env.drops["path-nul"] ?? 0) >= 2);
-  t.true((env.drops["storage-denied"] ?? 0) >= 3);
+  t.true((env.drops.get("path-escapes-root") ?? 0) >= 5);
+  t.true((env.drops.get("path-nul") ?? 0) >= 2);
+  t.true((env.drops.get("storage-denied") ?? 0) >= 3);
 });
 
 // ---- garbage ----
@@ -536,7 +536,7 @@ test("10 000 distinct bogus methods, header names and extensions: each answered,
     answered += responses.filter((r) => r.status === 501).length;
   }
   t.is(answered, 10_000);
-  t.is(env.drops["http-unknown-method"], 10_000);
+  t.is(env.drops.get("http-unknown-method"), 10_000);
   const [r] = env.exchange("GET /f.txt HTTP/1.1\r\nHost: d\r\nX-Other-Name: 1\r\n\r\n").responses;
   t.is(dec(r!.body), "still here");
 });
@@ -584,7 +584,7 @@ test("property: any bytes at all never crash the server; it answers a status lin
         const text = c.text;
         const lines = text.split("\r\n").filter((l) => /^HTTP\//.test(l));
         return (
-          !("internal-error" in env.drops) &&
+          !env.drops.has("internal-error") &&
           (text === "" || /^HTTP\/1\.1 \d{3} /.test(text)) &&
           lines.every((l) => /^HTTP\/1\.1 \d{3} /.test(l)) &&
           env.server.connections === 0

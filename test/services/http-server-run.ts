@@ -74,6 +74,6 @@ export function session(seed: number): string[] {
     c.pcb.close();
   }
   env.until(() => env.server.connections === 0);
-  lines.push(`stats ${JSON.stringify(env.device.netif.stats)}`);
+  lines.push(`stats ${env.device.netif.stats.json()}`);
   return lines;
 }

@@ -37,12 +37,12 @@ test("a TCP stream across four ARP expiry times never stalls: no retransmission,
   t.is(lateness.length, 125);
   t.true(Math.max(...lateness) <= 1, `slowest burst took ${Math.max(...lateness)} ms`);
   for (const s of [a, c]) {
-    t.is(s.stats.counters["tcp.retransmits"], undefined);
-    t.is(s.stats.counters["tcp.timeouts"], undefined);
-    t.is(s.stats.drops["arp-pending-overflow"], undefined);
+    t.is(s.stats.counters.get("tcp.retransmits"), undefined);
+    t.is(s.stats.counters.get("tcp.timeouts"), undefined);
+    t.is(s.stats.drops.get("arp-pending-overflow"), undefined);
   }
   // Each side asked the other again once per 270 s; the other's request refreshed its own entry.
-  t.is((a.stats.counters["arp.refresh"] ?? 0) + (c.stats.counters["arp.refresh"] ?? 0), 4);
+  t.is((a.stats.counters.get("arp.refresh") ?? 0) + (c.stats.counters.get("arp.refresh") ?? 0), 4);
 });
 
 /** Host 2 alone with a raw port: what it sends, with virtual times. */
@@ -73,7 +73,7 @@ test("our own address is never cached as another host's, and a first claim is an
   t.true(macEqual(sent[0]!.frame.subarray(0, 6), BROADCAST_MAC));
   t.true(sent[0]!.at - 1000 <= 1);
   t.is(s.netif.ip, US);
-  t.is(s.stats.counters["arp.defended"], 1);
+  t.is(s.stats.counters.get("arp.defended"), 1);
 });
 
 test("RFC 5227 2.4: a second claim within 10 s gives the address up; one after 10 s is defended again", (t) => {
@@ -85,8 +85,8 @@ test("RFC 5227 2.4: a second claim within 10 s gives the address up; one after 1
   claim(20_999); // 9.999 s after the last defence
   t.is(s.netif.ip, 0);
   t.is(sent.length, 2, "no third announcement");
-  t.is(s.stats.counters["arp.defended"], 2);
-  t.is(s.stats.counters["arp.conflict-lost"], 1);
+  t.is(s.stats.counters.get("arp.defended"), 2);
+  t.is(s.stats.counters.get("arp.conflict-lost"), 1);
 });
 
 test("answers to eight spoofed neighbours that never resolve do not block a real one: it is reached at once", (t) => {
@@ -104,8 +104,8 @@ test("answers to eight spoofed neighbours that never resolve do not block a real
   b.clock.runUntil(20);
   t.is(got.length, 1);
   t.true(got[0]! - 10 <= 1, `delivered at ${got[0]} ms`);
-  t.is(s.stats.drops["arp-pending-evicted"], 1);
-  t.is(s.stats.drops["arp-pending-overflow"], undefined);
+  t.is(s.stats.drops.get("arp-pending-evicted"), 1);
+  t.is(s.stats.drops.get("arp-pending-overflow"), undefined);
 });
 
 test("a full cache evicts the oldest entry never sent to, not a neighbour in use", (t) => {

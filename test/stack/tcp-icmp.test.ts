@@ -16,7 +16,7 @@ test("port unreachable in SYN-SENT fails the connection with refused; one quotin
   const quote = s.quote().slice();
   quote[24] = quote[24]! ^ 0x80; // another sequence number: a blind guess
   s.sendIcmp({ kind: "unreachable", code: ICMP_UNREACH_PORT, nextHopMtu: 0, quoted: quote });
-  t.is(s.stats.drops["tcp-icmp-out-of-window"], 1);
+  t.is(s.stats.drops.get("tcp-icmp-out-of-window"), 1);
   s.run(10);
   s.sendIcmp({ kind: "unreachable", code: ICMP_UNREACH_PORT, nextHopMtu: 0, quoted: s.quote() });
   t.deepEqual(s.events, ["connect refused at 10"]);
@@ -51,7 +51,7 @@ test("fragmentation needed lowers the MSS to the next hop's MTU and resends what
   ]);
   s.run(5);
   s.sendIcmp({ kind: "unreachable", code: ICMP_UNREACH_FRAG_NEEDED, nextHopMtu: 68, quoted: s.quote(s.datagrams.length - 4) }, ROUTER);
-  t.is(s.stats.counters["tcp.pmtu-lowered"], 2);
+  t.is(s.stats.counters.get("tcp.pmtu-lowered"), 2);
   t.deepEqual(
     s.take().map((line) => line.split(" ").at(-1)),
     ["len=512", "len=512", "len=512", "len=512", "len=512"],

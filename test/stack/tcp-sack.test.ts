@@ -129,16 +129,16 @@ test("sender: SACK recovery resends the three holes in one round trip and nothin
   t.deepEqual(resent(lines), [at(7), at(10), at(13)]);
   const fresh = lines.map((l) => Number(/seq=(\d+)/.exec(l)![1])).filter((seq) => seq >= at(17));
   t.deepEqual(fresh, [at(17), at(18), at(19)], "new data as the pipe allows, two of them on the first two duplicates (RFC 6675 5 (2.c))");
-  t.is(s.stats.counters["tcp.sack-recoveries"], 1);
+  t.is(s.stats.counters.get("tcp.sack-recoveries"), 1);
   // The peer now has it all: one ACK ends the recovery, with nothing sent twice.
   s.send({ flags: ".", ack: at(20), window: 20 * MSS });
   t.deepEqual(s.take(), []);
-  t.is(s.stats.counters["tcp.retransmits"], 3);
+  t.is(s.stats.counters.get("tcp.retransmits"), 3);
 
   const reno = inFlight(false);
   dupAcks(reno, [8, 9, 11, 12, 14, 15, 16], false);
   t.deepEqual(resent(reno.take()), [at(7)]);
-  t.is(reno.stats.counters["tcp.sack-recoveries"], undefined);
+  t.is(reno.stats.counters.get("tcp.sack-recoveries"), undefined);
 });
 
 test("sender: two SACKed segments above a hole are not yet a loss; three are (IsLost)", (t) => {
@@ -157,10 +157,10 @@ test("sender: blocks beyond what was sent or inverted are ignored and counted; b
     [at(1), at(2)],
   ] as Array<[number, number]>;
   for (let i = 0; i < 3; i++) s.send({ flags: ".", ack: at(7), window: 20 * MSS, options: s.sack(...bogus) });
-  t.is(s.stats.counters["tcp.sack-invalid"], 3);
+  t.is(s.stats.counters.get("tcp.sack-invalid"), 3);
   // Three duplicate ACKs without a usable block: NewReno's fast retransmit of the first hole.
   t.deepEqual(resent(s.take()), [at(7)]);
-  t.is(s.stats.counters["tcp.sack-recoveries"], undefined);
+  t.is(s.stats.counters.get("tcp.sack-recoveries"), undefined);
 });
 
 test("sender: after a timeout the resend skips what the peer SACKs anew", (t) => {
@@ -187,7 +187,7 @@ test("sender: reneging, data SACKed then dropped by the peer is resent after the
   s.take();
   s.run(5000);
   const again = resent(s.take());
-  t.true(s.stats.counters["tcp.timeouts"]! >= 1);
+  t.true(s.stats.counters.get("tcp.timeouts")! >= 1);
   t.deepEqual(again.slice(0, 1), [at(8)]);
   s.send({ flags: ".", ack: at(9), window: 20 * MSS });
   t.true(resent(s.take()).includes(at(9)), "segment 9, once SACKed, is resent");
@@ -243,7 +243,7 @@ test("1 MiB with 5% loss each way and 64 KiB windows: the sender never resends a
     spy: (direction, frame, sender) => {
       const seg = tcpOf(frame);
       if (!seg) return;
-      const now = sender.netif.stats.counters["tcp.timeouts"] ?? 0;
+      const now = sender.netif.stats.counters.get("tcp.timeouts") ?? 0;
       if (now !== timeouts) {
         timeouts = now;
         known.length = 0;

@@ -137,7 +137,7 @@ function transfer(t: ExecutionContext, run: Run): void {
   const transferMs = now();
   const s = server.netif.stats.counters;
   const c = client.netif.stats.counters;
-  const probes = (s["tcp.window-probes"] ?? 0) + (c["tcp.window-probes"] ?? 0);
+  const probes = (s.get("tcp.window-probes") ?? 0) + (c.get("tcp.window-probes") ?? 0);
   // Let the closing handshake, retransmitted FINs and TIME-WAIT run out.
   b.clock.runUntilIdle();
 
@@ -151,10 +151,10 @@ function transfer(t: ExecutionContext, run: Run): void {
   t.is(client.tcp.connections.length, 0);
   t.is(server.tcp.connections.length, 0);
   if (readDelayMs) t.true(probes > 0, "the slow reader closed the window, so the writers probed it");
-  t.true((c["tcp.established"] ?? 0) === 1 && (s["tcp.established"] ?? 0) === 1);
+  t.true((c.get("tcp.established") ?? 0) === 1 && (s.get("tcp.established") ?? 0) === 1);
   t.log(
-    `virtual ${(transferMs / 1000).toFixed(2)} s; retransmits client ${c["tcp.retransmits"] ?? 0} (timeouts ${c["tcp.timeouts"] ?? 0}, fast ${c["tcp.fast-retransmits"] ?? 0}),` +
-      ` server ${s["tcp.retransmits"] ?? 0} (timeouts ${s["tcp.timeouts"] ?? 0}, fast ${s["tcp.fast-retransmits"] ?? 0});` +
+    `virtual ${(transferMs / 1000).toFixed(2)} s; retransmits client ${c.get("tcp.retransmits") ?? 0} (timeouts ${c.get("tcp.timeouts") ?? 0}, fast ${c.get("tcp.fast-retransmits") ?? 0}),` +
+      ` server ${s.get("tcp.retransmits") ?? 0} (timeouts ${s.get("tcp.timeouts") ?? 0}, fast ${s.get("tcp.fast-retransmits") ?? 0});` +
       ` window probes ${probes};` +
       ` faults ${JSON.stringify(faults.map((f) => f.counts))}`,
   );

@@ -184,8 +184,8 @@ export interface Env {
    * `count` are whole; then the client closes, unless `keep` (to watch the server's FIN).
    */
   exchange(request: string | Uint8Array, options?: { heads?: boolean[]; count?: number; keep?: boolean }): { client: Client; responses: ParsedResponse[] };
-  drops: Record<string, number>;
-  counters: Record<string, number>;
+  drops: ReadonlyMap<string, number>;
+  counters: ReadonlyMap<string, number>;
 }
 
 /** A server at 10.0.0.2 over `storage` (null: none), its TCP configured by `tcp`, and a client stack at 10.0.0.3; they already know each other's MAC. */

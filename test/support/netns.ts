@@ -11,12 +11,15 @@ export { type RunResult, mustRun, run };
 
 let count = 0;
 
+/** What a namespace needs of a test (ava's ExecutionContext), or of a bench run: somewhere to register its removal. */
+export type Teardown = Pick<ExecutionContext, "teardown">;
+
 export class Netns {
   #deleted = false;
   private constructor(readonly name: string) {}
 
   /** Creates a namespace with a unique name and a loopback that is up; the test's teardown deletes it. */
-  static async create(t: ExecutionContext, prefix = "mcu"): Promise<Netns> {
+  static async create(t: Teardown, prefix = "mcu"): Promise<Netns> {
     const ns = new Netns(`${prefix}-${process.pid}-${++count}-${randomBytes(3).toString("hex")}`);
     await mustRun("ip", ["netns", "add", ns.name]);
     t.teardown(() => ns.delete());

@@ -113,8 +113,8 @@ for (const passive of [true, false]) {
     t.regex(ls, /^drwxr-xr-x .* sub$/m);
     t.is(env.reports.filter((r) => r.error).length, 0, JSON.stringify(env.reports.filter((r) => r.error)));
     const counters = env.device.netif.stats.counters;
-    if (passive) t.true((counters["ftp.pasv"] ?? 0) + (counters["ftp.epsv"] ?? 0) > 0);
-    else t.true((counters["ftp.port"] ?? 0) + (counters["ftp.eprt"] ?? 0) > 0);
+    if (passive) t.true((counters.get("ftp.pasv") ?? 0) + (counters.get("ftp.epsv") ?? 0) > 0);
+    else t.true((counters.get("ftp.port") ?? 0) + (counters.get("ftp.eprt") ?? 0) > 0);
   });
 }
 
@@ -149,9 +149,9 @@ test("curl: list, download, upload (-T), and active mode (-P -) with EPRT and wi
     t.is(fileHash(join(env.root, "home", `active${extra.length}.bin`)), up["up.bin"]!);
   }
   const counters = env.device.netif.stats.counters;
-  t.is(counters["ftp.eprt"], 2);
-  t.is(counters["ftp.port"], 2);
-  t.true((counters["ftp.epsv"] ?? 0) >= 4);
+  t.is(counters.get("ftp.eprt"), 2);
+  t.is(counters.get("ftp.port"), 2);
+  t.true((counters.get("ftp.epsv") ?? 0) >= 4);
 });
 
 /** Runs `file` in the namespace with `input` on its standard input. */
@@ -205,8 +205,8 @@ for (const passive of [true, false]) {
     t.regex(r.stdout, /a\.bin\r?$/m);
     t.regex(r.stdout, /^221 /m);
     const counters = env.device.netif.stats.counters;
-    t.is((counters["ftp.pasv"] ?? 0) + (counters["ftp.epsv"] ?? 0) > 0, passive);
-    t.is((counters["ftp.port"] ?? 0) + (counters["ftp.eprt"] ?? 0) > 0, !passive);
+    t.is((counters.get("ftp.pasv") ?? 0) + (counters.get("ftp.epsv") ?? 0) > 0, passive);
+    t.is((counters.get("ftp.port") ?? 0) + (counters.get("ftp.eprt") ?? 0) > 0, !passive);
   });
 }
 
@@ -294,8 +294,8 @@ a.quit()
   );
   t.is(py.code, 0, py.stderr);
   t.deepEqual(py.stdout.trim().split(/\s+/), ["550", "550", "550", "504", "504", "504", "550"]);
-  t.is(env.device.netif.stats.drops["ftp-port-refused"], 3);
-  t.true((env.device.netif.stats.drops["ftp-read-only"] ?? 0) >= 2);
+  t.is(env.device.netif.stats.drops.get("ftp-port-refused"), 3);
+  t.true((env.device.netif.stats.drops.get("ftp-read-only") ?? 0) >= 2);
 });
 
 test("a 50 MB RETR and a 20 MB STOR with curl, hashes equal (larger TCP windows)", async (t) => {

@@ -100,12 +100,12 @@ test("the kernel and our TCP use each other's SACK blocks through 2% loss either
   t.true((up.kernel.TCPSackRecovery ?? 0) > 0, `the kernel recovered by our blocks: ${JSON.stringify(up.kernel)}`);
   t.is(up.kernel.TCPSACKDiscard, 0, "and found none of them invalid");
 
-  const recoveries = stats.counters["tcp.sack-recoveries"] ?? 0;
+  const recoveries = stats.counters.get("tcp.sack-recoveries") ?? 0;
   const down = await kernel(19, "recv");
   t.is(down.sha256, expected);
   t.true(down.sack);
-  t.true((stats.counters["tcp.sack-recoveries"] ?? 0) > recoveries, "we recovered by the kernel's blocks");
-  t.is(stats.counters["tcp.sack-invalid"], undefined, "and found none of them invalid");
+  t.true((stats.counters.get("tcp.sack-recoveries") ?? 0) > recoveries, "we recovered by the kernel's blocks");
+  t.is(stats.counters.get("tcp.sack-invalid"), undefined, "and found none of them invalid");
   t.deepEqual(errors, []);
   t.log(`faults ${JSON.stringify(faults?.counts)}; kernel sending ${JSON.stringify(up.kernel)}; kernel receiving ${JSON.stringify(down.kernel)}`);
   t.log(`device counters ${JSON.stringify(stats.counters)}`);

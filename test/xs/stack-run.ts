@@ -59,6 +59,6 @@ export function run(seed: number, bytes: number): string[] {
     }),
   );
   clock.runUntilIdle();
-  lines.push(`received ${got} of ${bytes}; counters ${JSON.stringify(server.netif.stats)}; client ${JSON.stringify(client.netif.stats)}`);
+  lines.push(`received ${got} of ${bytes}; counters ${server.netif.stats.json()}; client ${client.netif.stats.json()}`);
   return lines;
 }

@@ -1,16 +1,16 @@
-// Runs first in the host program's script: Moddable's native()/Native() and the timer
-// service the host program calls back into. On the device, xsc compiles native("name") and
-// Native("name") into host functions and host constructors; here they are looked up by name
-// in the host program's table, once per name.
+// Runs first in the host program's script: Moddable's native()/Native(). On the device, xsc
+// compiles native("name") and Native("name") into host functions and host constructors; here
+// they are looked up by name in the host program's table. The script's top level is preloaded
+// (main.c), which makes its Maps read-only, so every host function is looked up now.
 
 /// <reference path="./host.d.ts" />
 
-const hostFunctions = new Map<string, (...args: never[]) => unknown>();
+const hostFunctions = new Map<string, (...args: never[]) => unknown>(__hostNames().map((name) => [name, __native(name)]));
 const g = globalThis as Record<string, unknown>;
 
 g.native = (name: string) => {
-  let f = hostFunctions.get(name);
-  if (!f) hostFunctions.set(name, (f = __native(name)));
+  const f = hostFunctions.get(name);
+  if (!f) throw new Error(`no host function ${name}`);
   return f;
 };
 
@@ -22,8 +22,3 @@ g.Native = (destructor: string) =>
       return Object.setPrototypeOf(__hostObject(destructor), new.target.prototype) as object;
     }
   };
-
-/** Timer callbacks by id; the host program only knows ids and due times. */
-export const timers = new Map<number, () => void>();
-
-g.__timerFire = (id: number) => timers.get(id)?.();

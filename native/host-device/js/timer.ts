@@ -1,10 +1,15 @@
 // Moddable's `timer` module on the host program: set, repeat, schedule, clear, delay.
 
 /// <reference path="./host.d.ts" />
-import { timers } from "./prelude.ts";
 import Time from "./time.ts";
 
 let nextId = 1;
+// The armed timers by id (the host program keeps ids and due times), made at the first timer:
+// a Map made while the script's preloaded part runs would be frozen. No closure per timer, so
+// that a timer costs about what Moddable's host object and its callback do on the device.
+let timers: Map<number, Timer> | undefined;
+
+(globalThis as Record<string, unknown>).__timerFire = (id: number) => timers?.get(id)?.fire();
 
 class Timer {
   private constructor(
@@ -15,12 +20,15 @@ class Timer {
   ) {}
 
   private arm(): void {
-    timers.set(this.id, () => {
-      if (this.repeat) __timerSet(this.id, this.repeat);
-      else timers.delete(this.id);
-      this.callback(this);
-    });
+    (timers ??= new Map()).set(this.id, this);
     __timerSet(this.id, this.interval);
+  }
+
+  /** @internal the host program says it is due */
+  fire(): void {
+    if (this.repeat) __timerSet(this.id, this.repeat);
+    else timers?.delete(this.id);
+    this.callback(this);
   }
 
   static set(callback: (timer: Timer) => void, interval = 0, repeat = 0): Timer {
@@ -43,7 +51,7 @@ class Timer {
   static clear(timer: Timer | undefined | null): void {
     if (!timer) return;
     __timerClear(timer.id);
-    timers.delete(timer.id);
+    timers?.delete(timer.id);
   }
 
   static delay(ms: number): void {

@@ -1,0 +1,166 @@
+// The firmware's XS heap on the host program (native/host-device), with the firmware's own
+// creation sizes and its preload frozen as on the device (test/support/host-device.ts): the
+// stack and the four servers (TFTP, FTP, HTTP, UDP echo) idle with a lease; the heap each open
+// connection adds, from the slope over several; the most in use while files go over HTTP and
+// FTP. Figures count from the end of the preload: what the device holds in RAM. Clock-free:
+// slots and chunk bytes after a full collection. npm run bench prints them (needs root);
+// test/device/memory.test.ts holds them to their targets.
+
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { appCreation } from "../native/host-device/bundle.ts";
+import { type Device, type DeviceMemory, TAP, startDevice } from "../test/support/host-device.ts";
+import type { Teardown } from "../test/support/netns.ts";
+
+const PEER = fileURLToPath(new URL("./device-peer.ts", import.meta.url));
+/** Bytes of one slot on the ESP32 (32-bit): the host's are twice that. */
+export const ESP32_SLOT = 16;
+const TRANSFER = 1 << 20;
+
+export interface Heap {
+  slots: number;
+  /** Chunk bytes on this 64-bit host; the ESP32's are fewer (pointers and slots in chunks are half the size). */
+  chunks: number;
+}
+
+/** Bytes on the ESP32: its slots, and the host's chunk bytes as an upper bound. */
+export function esp32Bytes(h: Heap): number {
+  return h.slots * ESP32_SLOT + h.chunks;
+}
+
+export interface DeviceMemoryFigures {
+  /** The stack with a lease, TFTP, FTP, HTTP and echo listening, nothing open; and the keys made at run time. */
+  idle: Heap & { keys: number; keyLimit: number; preloadedKeys: number };
+  /** What one connection adds beyond its buffers (the bytes of its ArrayBuffers: TCP's send buffer once written, FTP's command line), from the slope over `count`. */
+  perConnection: Record<"http-connected" | "http-kept-alive" | "ftp-logged-in" | "time-wait", Heap & { count: number; buffers: number }>;
+  /** The most in use, sampled while 1 MiB goes each way. */
+  peak: Record<"http-get" | "ftp-put", Heap>;
+  /** With every connection the stack allows (TCP's maxPcbs, 8) open and written to: 4 HTTP kept alive, 4 FTP sessions from two addresses. */
+  fullLoad: Heap;
+}
+
+/** A second address of the kernel's, for FTP's sessions per address. */
+const SECOND_PEER = "10.77.50.2";
+
+const heap = (m: DeviceMemory): Heap => ({ slots: m.slots, chunks: m.chunks });
+const beyondBuffers = (m: DeviceMemory): Heap & { buffers: number } => ({ slots: m.slots, chunks: m.chunks - m.buffers, buffers: m.buffers });
+const minus = (a: Heap, b: Heap): Heap => ({ slots: a.slots - b.slots, chunks: a.chunks - b.chunks });
+
+/** Holds `n` connections to `port` from the namespace (writing `text` on each first, from address `from`) while `f` runs. */
+async function holding<T>(d: Device, port: number, n: number, text: string, f: () => Promise<T>, from = ""): Promise<T> {
+  const p = spawn("ip", ["netns", "exec", d.ns.name, process.execPath, "--import", "tsx", PEER, d.ip, String(port), String(n), text, from]);
+  let out = "";
+  p.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+  p.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
+  const exited = new Promise<void>((r) => p.once("exit", () => r()));
+  try {
+    for (let waited = 0; !out.includes("ready"); waited += 50) {
+      if (waited > 30_000 || p.exitCode !== null) throw new Error(`the peer did not open ${n} connections to ${port}: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return await f();
+  } finally {
+    p.stdin.end();
+    await exited;
+  }
+}
+
+/** The heap one connection adds, from `n` connections against none (after `settleMs`, for the device's closes to finish). */
+async function perConnection(d: Device, port: number, n: number, text: string, settleMs = 0): Promise<Heap & { count: number; buffers: number }> {
+  const before = beyondBuffers(await d.memory());
+  const held = await holding(d, port, n, text, async () => {
+    await new Promise((r) => setTimeout(r, settleMs));
+    return beyondBuffers(await d.memory());
+  });
+  const added = minus(held, before);
+  return { slots: added.slots / n, chunks: added.chunks / n, count: n, buffers: (held.buffers - before.buffers) / n };
+}
+
+/** The most in use while `run` goes, sampled every 100 ms. */
+async function peakWhile(d: Device, run: Promise<unknown>): Promise<Heap> {
+  let done = false;
+  const finished = run.finally(() => (done = true));
+  let peak: Heap = { slots: 0, chunks: 0 };
+  while (!done) {
+    const h = heap(await d.memory());
+    if (esp32Bytes(h) > esp32Bytes(peak)) peak = h;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await finished;
+  return peak;
+}
+
+export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigures> {
+  const d = await startDevice(t, {
+    hostname: "netstack",
+    tftp: { root: "tftp", write: "create" },
+    ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
+    http: { root: "www", put: false },
+    echo: true,
+  });
+  const page = randomBytes(TRANSFER);
+  writeFileSync(join(d.root, "www", "page.bin"), page);
+  writeFileSync(join(d.root, "up.bin"), page);
+  const m = await d.memory();
+  const idle = { ...heap(m), keys: m.keys, keyLimit: m.keyLimit, preloadedKeys: m.preloadedKeys };
+
+  const curl = (args: string[]) => d.ns.mustRun("curl", ["-sS", "--fail", "-m", "120", ...args], 130_000);
+  await curl(["-o", "/dev/null", `http://${d.ip}/page.bin`]); // the paths below have run once
+  const peak = {
+    "http-get": await peakWhile(d, curl(["-o", "/dev/null", `http://${d.ip}/page.bin`])),
+    "ftp-put": await peakWhile(d, curl(["-T", join(d.root, "up.bin"), `ftp://esp:esp32@${d.ip}/www/up.bin`])),
+  };
+  const http = "GET /missing HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n";
+  const ftp = "USER esp\\r\\nPASS esp32\\r\\n";
+  await d.ns.addAddress(TAP, `${SECOND_PEER}/24`);
+  const fullLoad = await holding(d, 80, 4, http, () => holding(d, 21, 2, ftp, () => holding(d, 21, 2, ftp, async () => heap(await d.memory()), SECOND_PEER)));
+  const figures: DeviceMemoryFigures = {
+    idle,
+    peak,
+    fullLoad,
+    perConnection: {
+      "http-connected": await perConnection(d, 80, 4, ""),
+      "http-kept-alive": await perConnection(d, 80, 4, http),
+      "ftp-logged-in": await perConnection(d, 21, 2, ftp),
+      // Last, as they stay 2 MSL: the device closes first, so its pcbs wait in TIME-WAIT (the peer closes as it reads the FIN).
+      "time-wait": await perConnection(d, 80, 4, "GET /missing HTTP/1.1\\r\\nHost: d\\r\\nConnection: close\\r\\n\\r\\n", 1000),
+    },
+  };
+  if (d.process.exitCode !== null) throw new Error(`the host program ended: ${d.out.text}`);
+  return figures;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** The rows npm run bench prints. */
+export function printDeviceMemory(f: DeviceMemoryFigures): void {
+  const c = appCreation();
+  console.log(
+    `\nXS heap of the firmware on the host program, in RAM beyond the preload (ESP32 bytes: ${ESP32_SLOT}-byte slots + this host's chunk bytes, an upper bound)`,
+  );
+  console.log(
+    `  creation: chunk ${c.chunk.initial} + ${c.chunk.incremental}, heap ${c.heap.initial} + ${c.heap.incremental} slots, keys ${c.keys.initial} + ${c.keys.incremental}`,
+  );
+  const row = (label: string, h: Heap) =>
+    console.log(`${kib(esp32Bytes(h)).padStart(11)}  ${label}: ${Math.round(h.slots)} slots, ${Math.round(h.chunks)} chunk bytes`);
+  row("the stack and TFTP, FTP, HTTP and echo idle (target 48 KiB)", f.idle);
+  console.log(`  keys made at run time: ${f.idle.keys} of ${f.idle.keyLimit} (${f.idle.preloadedKeys} preloaded)`);
+  for (const [name, h] of Object.entries(f.perConnection))
+    row(`per ${name} connection, beyond its ${h.buffers} bytes of buffers (slope over ${h.count}; target 1 KiB)`, h);
+  for (const [name, h] of Object.entries(f.peak)) row(`the most in use during a 1 MiB ${name}`, h);
+  row("with every connection the stack allows open (4 HTTP kept alive, 4 FTP sessions)", f.fullLoad);
+}
+
+/** npm run bench's rows: the figures, measured once (as root: the host program needs a TAP). */
+export async function benchDeviceMemory(): Promise<void> {
+  if (process.getuid?.() !== 0) return console.log("\nskipped the firmware's XS heap on the host program: it needs root (a TAP and a namespace)");
+  const teardowns: Array<() => unknown> = [];
+  try {
+    printDeviceMemory(await measureDeviceMemory({ teardown: (f) => void teardowns.push(f) }));
+  } finally {
+    for (const f of teardowns.reverse()) await f();
+  }
+}
