@@ -44,9 +44,12 @@ export interface TcpHost {
   readonly stats: Stats;
   /** Our MSS: the payload of a full-size frame. */
   readonly mss: number;
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  readonly tsoPayload: number;
   /** The initial sequence number for a new connection (RFC 6528). */
   isn(pcb: TcpPcb): number;
-  transmit(pcb: TcpPcb, seg: TcpSegment): void;
+  /** `mss`: the segments' size, should the link cut this one up (TSO). */
+  transmit(pcb: TcpPcb, seg: TcpSegment, mss: number): void;
   /** A RST with the given numbers; flags are RST or RST|ACK. */
   sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void;
   /** The pcb entered TIME-WAIT. */
@@ -537,7 +540,7 @@ export class TcpPcb {
   private processText(seg: TcpDecoded): void {
     const r = this.rcv.accept(seg.seq, seg.payload, (seg.flags & FIN) !== 0, this.deliver);
     if (!(r & RX_TAKEN)) return;
-    this.unacked++;
+    this.unacked += Math.max(1, Math.ceil(seg.payload.length / this.mss)); // a link's large receive counts as the segments it joined
     if (r & RX_ACK_NOW) this.ackNow = true;
     if (r & RX_FIN) this.finReceived();
   }
@@ -608,7 +611,9 @@ export class TcpPcb {
       const unsent = this.sbuf.length - sent;
       const flight = seqDiff(this.sndNxt, this.sndUna);
       const usable = Math.min(this.sndWnd, this.cc.window) - flight;
-      const len = Math.max(0, Math.min(unsent, this.mss, usable));
+      let len = Math.max(0, Math.min(unsent, this.segmentMax(), usable));
+      const tail = len % this.mss; // beyond whole segments, which TSO sends together: it must be worth sending alone
+      if (len > this.mss && tail && !this.worthSending(tail, unsent - len + tail, flight + len - tail)) len -= tail;
       const fin = this.finQueued && len === unsent;
       if (!fin && !this.worthSending(len, unsent, flight)) break;
       const seq = this.sndNxt;
@@ -640,7 +645,7 @@ export class TcpPcb {
    */
   private worthSending(len: number, unsent: number, flight: number): boolean {
     if (len === 0) return false;
-    if (len === this.mss) return true;
+    if (len >= this.mss) return true;
     if (len === unsent && (this.nodelay || flight === 0 || seqDiff(this.shortEnd, this.sndUna) <= 0)) return true;
     return len >= this.maxSndWnd / 2;
   }
@@ -651,7 +656,7 @@ export class TcpPcb {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len && off + len === this.sbuf.length) flags |= PSH;
-    if (len && len < this.mss) this.shortEnd = seqAdd(seq, len);
+    if (len % this.mss) this.shortEnd = seqAdd(seq, len);
     this.emit(seq, flags, payload);
   }
 
@@ -680,19 +685,32 @@ export class TcpPcb {
     return seqDiff(this.sndMax, edge) > 0 ? edge : this.sndMax;
   }
 
+  /**
+   * The most data one segment carries: the MSS, or as many whole MSSs as fit in a frame the
+   * link cuts into segments itself (TSO), so that one frame carries many.
+   */
+  private segmentMax(): number {
+    const mss = this.mss;
+    return this.tcp.tsoPayload > mss ? mss * Math.floor(this.tcp.tsoPayload / mss) : mss;
+  }
+
   private emit(seq: number, flags: number, payload: Uint8Array = EMPTY, options = NO_OPTIONS): void {
     const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.rcv.advertise();
-    this.tcp.transmit(this, {
-      srcPort: this.localPort,
-      dstPort: this.remotePort,
-      seq,
-      ack: flags & ACK ? this.rcv.nxt : 0,
-      flags,
-      window,
-      urgent: 0,
-      options,
-      payload,
-    });
+    this.tcp.transmit(
+      this,
+      {
+        srcPort: this.localPort,
+        dstPort: this.remotePort,
+        seq,
+        ack: flags & ACK ? this.rcv.nxt : 0,
+        flags,
+        window,
+        urgent: 0,
+        options,
+        payload,
+      },
+      this.mss,
+    );
     if (flags & ACK) {
       this.unacked = 0;
       this.ackNow = false;

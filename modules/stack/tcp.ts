@@ -7,7 +7,7 @@
 import type { Ip4 } from "../wire/address.ts";
 import { fail, ok } from "../wire/result.ts";
 import { IP_PROTO_TCP } from "../wire/ipv4.ts";
-import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength } from "../wire/tcp.ts";
+import { ACK, FIN, RST, SYN, TCP_MIN_HEADER_LEN, type TcpDecoded, type TcpSegment, decodeTcp, encodeTcp, tcpLength, tcpOptionsLength } from "../wire/tcp.ts";
 import type { Clock } from "../platform.ts";
 import { type Datagram, type Ipv4, HEADROOM } from "./ipv4.ts";
 import type { Netif } from "./netif.ts";
@@ -29,6 +29,7 @@ export class Tcp implements TcpHost, ListenerHost {
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
   private readonly seqKey: SequenceKey;
+  private tsoFrame: Uint8Array | undefined; // see send()
 
   constructor(
     private readonly ip: Ipv4,
@@ -55,6 +56,12 @@ export class Tcp implements TcpHost, ListenerHost {
   /** Our MSS: the payload of a full-size frame. */
   get mss(): number {
     return this.ip.maxPayload - TCP_MIN_HEADER_LEN;
+  }
+
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  get tsoPayload(): number {
+    const frame = this.netif.tsoMaxFrame;
+    return frame && frame - HEADROOM - TCP_MIN_HEADER_LEN;
   }
 
   /** Live connections, for inspection. */
@@ -113,8 +120,8 @@ export class Tcp implements TcpHost, ListenerHost {
   }
 
   /** @internal */
-  transmit(pcb: TcpPcb, seg: TcpSegment): void {
-    this.send(pcb.localIp, pcb.remoteIp, seg);
+  transmit(pcb: TcpPcb, seg: TcpSegment, mss: number): void {
+    this.send(pcb.localIp, pcb.remoteIp, seg, mss);
   }
 
   /** @internal a RST with the given numbers; flags are RST or RST|ACK */
@@ -141,11 +148,19 @@ export class Tcp implements TcpHost, ListenerHost {
     if (!pcb.given) pcb.listener?.lost(pcb);
   }
 
-  private send(src: Ip4, dst: Ip4, seg: TcpSegment): void {
-    const frame = new Uint8Array(HEADROOM + tcpLength(seg));
-    encodeTcp(seg, src, dst, frame, HEADROOM);
+  /**
+   * Over a link with TSO the link sums the segment and cuts it into `mss`-sized ones, options
+   * counted; and every frame is built in the same bytes, which the link is done with once sent
+   * (Link.tso): a fresh 64 KiB frame per segment costs more than the rest of its sending.
+   */
+  private send(src: Ip4, dst: Ip4, seg: TcpSegment, mss = this.mss): void {
+    const length = HEADROOM + tcpLength(seg);
+    const tso = this.netif.tsoMaxFrame !== 0;
+    const reuse = tso && length <= this.netif.tsoMaxFrame;
+    const frame = reuse ? (this.tsoFrame ??= new Uint8Array(this.netif.tsoMaxFrame)).subarray(0, length) : new Uint8Array(length);
+    encodeTcp(seg, src, dst, frame, HEADROOM, tso);
     this.netif.stats.count("tcp.tx");
-    this.ip.output(frame, dst, IP_PROTO_TCP, { src });
+    this.ip.output(frame, dst, IP_PROTO_TCP, tso ? { src, segment: mss - tcpOptionsLength(seg.options) } : { src });
   }
 
   private input(d: Datagram): void {

@@ -3,7 +3,7 @@
 // their length; a length that does not fit is an error, never a read past the header.
 
 import type { Ip4 } from "./address.ts";
-import { checksum, pseudoHeaderSum } from "./checksum.ts";
+import { checksum, finish, pseudoHeaderSum } from "./checksum.ts";
 import { IP_PROTO_TCP } from "./ipv4.ts";
 import { type Result, ok, fail } from "./result.ts";
 
@@ -179,8 +179,12 @@ export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
   return tcpHeaderLength(s) + s.payload.length;
 }
 
-/** Writes header, options and payload at `off` with the checksum; returns the bytes written. */
-export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
+/**
+ * Writes header, options and payload at `off` with the checksum; returns the bytes written.
+ * `offload`: the link finishes the checksum, so the field gets only the pseudo-header's sum
+ * (what Linux calls CHECKSUM_PARTIAL), and the payload is never summed here.
+ */
+export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0, offload = false): number {
   const headerLength = tcpHeaderLength(s);
   const length = headerLength + s.payload.length;
   // A payload already in place (a frame built around it) is not copied onto itself.
@@ -196,7 +200,8 @@ export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, of
   v.setUint16(TCP_CHECKSUM_OFFSET, 0);
   v.setUint16(18, s.urgent);
   if (headerLength > TCP_MIN_HEADER_LEN) writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
-  v.setUint16(TCP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
+  const pseudo = pseudoHeaderSum(src, dst, IP_PROTO_TCP, length);
+  v.setUint16(TCP_CHECKSUM_OFFSET, offload ? ~finish(pseudo) & 0xffff : checksum(buf, off, off + length, pseudo));
   return length;
 }
 
