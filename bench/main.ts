@@ -1,7 +1,9 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
 // frames) and ratios measured within one run. Never a pass/fail test.
-// `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
-// same-run comparison as an SVG bar chart.
+// `npm run bench -- [REPEATS] [--svg FILE] [--compare] [--no-offload]`: XS calls per operation
+// (default 200); FILE gets the same-run comparison as an SVG bar chart; --compare runs only that
+// comparison (ours, lwIP, kernel); --no-offload opens our TAPs without checksum and segmentation
+// offload, as an ESP32's link would be.
 
 import * as fs from "node:fs";
 import { resolve } from "node:path";
@@ -14,7 +16,11 @@ import { kernelTables } from "./kernel.ts";
 import { withBenchNet } from "./net.ts";
 import * as stackOps from "./stack-ops.ts";
 
-const args = parseArgs({ allowPositionals: true, options: { svg: { type: "string" } } });
+const args = parseArgs({
+  allowPositionals: true,
+  options: { svg: { type: "string" }, compare: { type: "boolean" }, "no-offload": { type: "boolean" } },
+});
+const offload = !args.values["no-offload"];
 const repeats = Number(args.positionals[0] ?? 200);
 
 async function xsCosts(entry: string, title: string): Promise<Map<string, number>> {
@@ -44,12 +50,14 @@ function nodeRatios(): void {
   console.log(`(frames sent ${e.sent}, bytes delivered ${e.received}, drops ${JSON.stringify(e.drops)})`);
 }
 
-await xsCosts("./codec-ops.ts", "wire codecs");
-await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
-nodeRatios();
+if (!args.values.compare) {
+  await xsCosts("./codec-ops.ts", "wire codecs");
+  await xsCosts("./stack-ops.ts", "stack: one frame in, its answer out");
+  nodeRatios();
+}
 const comparison = await withBenchNet(async (net) => {
-  const c = await compare(net);
-  await kernelTables(net);
+  const c = await compare(net, offload);
+  if (!args.values.compare) await kernelTables(net, offload);
   return c;
 });
 if (args.values.svg) {
