@@ -2,7 +2,8 @@
 // A GET crosses a router namespace from a device whose TAP offloads to a device whose TAP does
 // not: the kernel cuts our 64 KiB segments up and finishes their checksums itself, and the
 // receiving stack checks every one. A PUT by curl hands the offloading device the kernel's own
-// large segments with unfinished checksums, which the addon completes. Needs root.
+// large segments with unfinished checksums, which the addon completes, as it does for a UDP
+// datagram from the kernel. Needs root.
 
 import test, { type ExecutionContext } from "ava";
 import { createHash, randomBytes } from "node:crypto";
@@ -129,4 +130,11 @@ test.serial("a PUT of 8 MiB by curl hands the offloading device large segments, 
   t.true(seen.rx > 2 * ETH_MTU_FRAME, `largest frame received ${seen.rx}`);
   t.true(tap.stats.rxFrames < BODY.length / 1460, `${tap.stats.rxFrames} frames received`);
   t.log(`${tap.stats.rxFrames} frames received for ${Math.ceil(BODY.length / 1460)} segments, the largest ${seen.rx} bytes`);
+  // The kernel leaves a UDP checksum unfinished for an offloading TAP too.
+  const pcb = device.udp.pcb();
+  if (!pcb.bind(9999).ok) return t.fail("port 9999 taken");
+  const got = new Promise<string>((resolve) => pcb.recv((data) => resolve(new TextDecoder().decode(data))));
+  await ns.mustRun("bash", ["-c", `echo -n offloaded > /dev/udp/${SERVER}/9999`]);
+  t.is(await got, "offloaded");
+  t.is(device.netif.stats.drops["udp-bad-checksum"], undefined);
 });
