@@ -96,9 +96,8 @@ export class Tcp implements TcpHost, ListenerHost {
     if (this.find(localIp, localPort, addr >>> 0, port)) return fail("port-in-use");
     const pcb = new TcpPcb(this, localIp, localPort, addr >>> 0, port);
     pcb.given = true;
-    pcb.connectCb = cb;
     this.pcbs.push(pcb);
-    pcb.open();
+    pcb.open(cb);
     return ok(pcb);
   }
 

@@ -36,7 +36,7 @@ export type StorageError =
 
 /**
  * The reason of a failed Storage result, typed. The interface below still says string, as
- * modules/device/storage.ts declares its results so, but every store fails only with these.
+ * modules/device/file-store.ts declares its results so, but every store fails only with these.
  */
 export function storageError(reason: string): StorageError {
   return reason as StorageError;

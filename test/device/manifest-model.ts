@@ -22,6 +22,8 @@ export interface Build {
   defines: Json;
   config: Json;
   creation: Json;
+  /** The build section's variables, a leading "./" resolved against the manifest's directory as mcconfig does. */
+  build: Record<string, string>;
   compilerOptions: Json;
   errors: string[];
 }
@@ -61,7 +63,7 @@ function expand(source: string): Array<{ name: string; path: string }> {
 }
 
 export function build(manifest: string, platform: string): Build {
-  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, compilerOptions: {}, errors: [] };
+  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, build: {}, compilerOptions: {}, errors: [] };
   const entries: Array<{ target: string; source: string }> = [];
   const excluded = new Set<string>();
   const seen = new Set<string>();
@@ -81,6 +83,7 @@ export function build(manifest: string, platform: string): Build {
     merge(b.defines, m.defines);
     merge(b.config, m.config);
     merge(b.creation, m.creation);
+    for (const [k, v] of Object.entries((m.build as Record<string, string> | undefined) ?? {})) b.build[k] = v.startsWith("./") ? resolve(dir, v) : v;
     merge(b.compilerOptions, ((m.typescript as Json | undefined)?.tsconfig as Json | undefined)?.compilerOptions);
     if (typeof m.error === "string") b.errors.push(m.error);
   };

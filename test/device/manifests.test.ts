@@ -29,7 +29,7 @@ const BOARDS = [
   },
 ];
 
-for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_littlefs.json"]) {
+for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_spiffs.json"]) {
   for (const board of BOARDS) {
     test(`${app} for ${board.platform}: every import from main resolves, on the device, to a module the manifests list`, (t) => {
       const b = build(at(app), board.platform);
@@ -75,14 +75,16 @@ test("the native checksum takes the name of wire/checksum, which the portable on
   );
 });
 
-test("the file system is SPIFFS by default and LittleFS in manifest_littlefs.json, each with the FileStorage adapter", (t) => {
-  const spiffs = build(at("manifests/app/manifest.json"), "esp32");
-  const lfs = build(at("manifests/app/manifest_littlefs.json"), "esp32");
-  t.true(spiffs.moddable.includes("$(MODULES)/files/file/manifest.json"));
-  t.false(spiffs.moddable.includes("$(MODULES)/files/file/manifest_littlefs.json"));
+test("the file system is LittleFS by default and SPIFFS in manifest_spiffs.json, each with its FileStorage under the name the app imports", (t) => {
+  const lfs = build(at("manifests/app/manifest.json"), "esp32");
+  const spiffs = build(at("manifests/app/manifest_spiffs.json"), "esp32");
   t.true(lfs.moddable.includes("$(MODULES)/files/file/manifest_littlefs.json"));
   t.false(lfs.moddable.includes("$(MODULES)/files/file/manifest.json"));
-  for (const b of [spiffs, lfs]) t.is(b.modules.get("netstack/device/storage"), at("modules/device/storage.ts"));
+  t.true(spiffs.moddable.includes("$(MODULES)/files/file/manifest.json"));
+  t.false(spiffs.moddable.includes("$(MODULES)/files/file/manifest_littlefs.json"));
+  t.is(lfs.modules.get("netstack/device/storage"), at("modules/device/storage.ts"));
+  t.is(spiffs.modules.get("netstack/device/storage"), at("modules/device/storage-spiffs.ts"));
+  for (const b of [spiffs, lfs]) t.is(b.modules.get("netstack/device/file-store"), at("modules/device/file-store.ts"));
 });
 
 test("TypeScript sources are compiled with their .ts imports rewritten to the .js names XS resolves", (t) => {
