@@ -61,7 +61,7 @@ interface Entry {
 
 interface Pending {
   frames: Uint8Array[];
-  segments: number[]; // each frame's Link.transmit segment, 0 for none
+  segments: Array<number | undefined>; // each frame's Link.transmit segment, if any
   tries: number;
   timer: Timer;
 }
@@ -110,7 +110,7 @@ export class Arp {
    * Sends an IPv4 frame (Ethernet header space reserved) to the neighbour `nextHop`,
    * queueing it while the neighbour's address is resolved; `segment` goes with it to netif.send.
    */
-  send(frame: Uint8Array, nextHop: Ip4, segment = 0): void {
+  send(frame: Uint8Array, nextHop: Ip4, segment?: number): void {
     const e = this.entry(nextHop);
     if (e) {
       this.refresh(nextHop, e);

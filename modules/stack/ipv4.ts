@@ -117,7 +117,7 @@ export class Ipv4 {
   output(frame: Uint8Array, dst: Ip4, protocol: number, opts: SendOptions = {}): boolean {
     const stats = this.netif.stats;
     const length = frame.length - ETH_HEADER_LEN;
-    const segment = opts.segment ?? 0;
+    const segment = opts.segment;
     if (length > this.netif.mtu && !(segment && frame.length <= this.netif.tsoMaxFrame && length <= IPV4_MAX_LENGTH)) {
       stats.drop("ip-too-big");
       return false;

@@ -96,7 +96,7 @@ export class Netif {
    * Sends a frame whose first ETH_HEADER_LEN bytes are reserved for the Ethernet header;
    * `segment` (TCP over a link with TSO) as Link.transmit says.
    */
-  send(frame: Uint8Array, dst: Mac, ethertype: number, segment = 0): void {
+  send(frame: Uint8Array, dst: Mac, ethertype: number, segment?: number): void {
     if (frame.length < MIN_FRAME) {
       const padded = new Uint8Array(MIN_FRAME); // Ethernet's minimum frame, without FCS
       padded.set(frame);

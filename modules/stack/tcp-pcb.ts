@@ -444,7 +444,9 @@ export class TcpPcb {
   private processText(seg: TcpDecoded): void {
     const r = this.rcv.accept(seg.seq, seg.payload, (seg.flags & FIN) !== 0, this.deliver);
     if (!(r & RX_TAKEN)) return;
-    this.unacked += Math.max(1, Math.ceil(seg.payload.length / this.snd.mss)); // a link's large receive counts as the segments it joined
+    const len = seg.payload.length;
+    const mss = this.snd.mss;
+    this.unacked += len > mss ? Math.ceil(len / mss) : 1; // a link's large receive counts as the segments it joined
     if (r & RX_ACK_NOW) this.ackNow = true;
     if (r & RX_FIN) this.finReceived();
   }

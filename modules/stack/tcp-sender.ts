@@ -174,9 +174,11 @@ export class TcpSender {
       const unsent = this.buf.length - sent;
       const flight = seqDiff(this.nxt, this.una);
       const usable = Math.min(this.wnd, this.cc.window) - flight;
-      let len = Math.max(0, Math.min(unsent, this.segmentMax(), usable));
-      const tail = len % this.mss; // beyond whole segments, which TSO sends together: it must be worth sending alone
-      if (len > this.mss && tail && !this.worthSending(tail, unsent - len + tail, flight + len - tail)) len -= tail;
+      let len = Math.max(0, Math.min(unsent, this.host.tsoPayload ? this.segmentMax() : this.mss, usable));
+      if (len > this.mss) {
+        const tail = len % this.mss; // beyond whole segments, which TSO sends together: it must be worth sending alone
+        if (tail && !this.worthSending(tail, unsent - len + tail, flight + len - tail)) len -= tail;
+      }
       const fin = this.finQueued && len === unsent;
       if (!fin && !this.worthSending(len, unsent, flight)) break;
       const seq = this.nxt;

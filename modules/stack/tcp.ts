@@ -29,7 +29,9 @@ export class Tcp implements TcpHost, ListenerHost {
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
   private readonly seqKey: SequenceKey;
-  private tsoFrame: Uint8Array | undefined; // see send()
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  readonly tsoPayload: number;
+  private tsoFrame: Uint8Array | undefined; // see sendOffloaded()
 
   constructor(
     private readonly ip: Ipv4,
@@ -38,6 +40,8 @@ export class Tcp implements TcpHost, ListenerHost {
     this.config = { ...TCP_DEFAULTS, ...config };
     this.netif = ip.netif;
     this.seqKey = new SequenceKey(this.netif.random);
+    const frame = this.netif.tsoMaxFrame;
+    this.tsoPayload = frame && frame - HEADROOM - TCP_MIN_HEADER_LEN;
     ip.register(IP_PROTO_TCP, (d) => this.input(d));
     this.netif.onAddressChange((old) => {
       if (old === this.netif.ip) return;
@@ -56,12 +60,6 @@ export class Tcp implements TcpHost, ListenerHost {
   /** Our MSS: the payload of a full-size frame. */
   get mss(): number {
     return this.ip.maxPayload - TCP_MIN_HEADER_LEN;
-  }
-
-  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
-  get tsoPayload(): number {
-    const frame = this.netif.tsoMaxFrame;
-    return frame && frame - HEADROOM - TCP_MIN_HEADER_LEN;
   }
 
   /** Live connections, for inspection. */
@@ -147,19 +145,25 @@ export class Tcp implements TcpHost, ListenerHost {
     if (!pcb.given) pcb.listener?.lost(pcb);
   }
 
+  private send(src: Ip4, dst: Ip4, seg: TcpSegment, mss = this.mss): void {
+    this.netif.stats.count("tcp.tx");
+    if (this.tsoPayload) return this.sendOffloaded(src, dst, seg, mss);
+    const frame = new Uint8Array(HEADROOM + tcpLength(seg));
+    encodeTcp(seg, src, dst, frame, HEADROOM);
+    this.ip.output(frame, dst, IP_PROTO_TCP, { src });
+  }
+
   /**
    * Over a link with TSO the link sums the segment and cuts it into `mss`-sized ones, options
    * counted; and every frame is built in the same bytes, which the link is done with once sent
    * (Link.tso): a fresh 64 KiB frame per segment costs more than the rest of its sending.
    */
-  private send(src: Ip4, dst: Ip4, seg: TcpSegment, mss = this.mss): void {
+  private sendOffloaded(src: Ip4, dst: Ip4, seg: TcpSegment, mss: number): void {
     const length = HEADROOM + tcpLength(seg);
-    const tso = this.netif.tsoMaxFrame !== 0;
-    const reuse = tso && length <= this.netif.tsoMaxFrame;
-    const frame = reuse ? (this.tsoFrame ??= new Uint8Array(this.netif.tsoMaxFrame)).subarray(0, length) : new Uint8Array(length);
-    encodeTcp(seg, src, dst, frame, HEADROOM, tso);
-    this.netif.stats.count("tcp.tx");
-    this.ip.output(frame, dst, IP_PROTO_TCP, tso ? { src, segment: mss - tcpOptionsLength(seg.options) } : { src });
+    const max = this.netif.tsoMaxFrame;
+    const frame = length <= max ? (this.tsoFrame ??= new Uint8Array(max)).subarray(0, length) : new Uint8Array(length);
+    encodeTcp(seg, src, dst, frame, HEADROOM, true);
+    this.ip.output(frame, dst, IP_PROTO_TCP, { src, segment: mss - tcpOptionsLength(seg.options) });
   }
 
   private input(d: Datagram): void {
