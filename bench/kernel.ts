@@ -133,7 +133,7 @@ function print(title: string, rows: Row[]): void {
 }
 
 /** Ours against the kernel for each TCP configuration, printed as tables. */
-export async function kernelTables({ client, dir, root }: BenchNet): Promise<void> {
+export async function kernelTables({ client, dir, root }: BenchNet, offload: boolean): Promise<void> {
   console.log("\nours over TAP against the Linux kernel over a veth (curl in one namespace, same run)");
   fs.writeFileSync(join(root, "big.bin"), randomBytes(BIG));
   fs.writeFileSync(join(root, "small.bin"), randomBytes(SMALL));
@@ -142,7 +142,7 @@ export async function kernelTables({ client, dir, root }: BenchNet): Promise<voi
     ["TCP wnd 5840, sndbuf 5840 (the embedded default)", {}],
   ];
   for (const [title, tcp] of configs) {
-    const dev = await device(client, new DirectoryStorage(root), tcp);
+    const dev = await device(client, new DirectoryStorage(root), tcp, offload);
     try {
       print(title, await measure(client, dir, dev.stack));
     } finally {

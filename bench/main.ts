@@ -1,7 +1,9 @@
 // `npm run bench`: figures that do not depend on the clock (XS computrons per operation,
 // frames, the firmware's size and XS heap) and ratios measured within one run. Never a pass/fail test.
-// `npm run bench -- [REPEATS] [--svg FILE]`: XS calls per operation (default 200); FILE gets the
-// same-run comparison as an SVG bar chart (when it could run) and the goodput-under-loss curves.
+// `npm run bench -- [REPEATS] [--svg FILE] [--compare] [--no-offload]`: XS calls per operation
+// (default 200); FILE gets the same-run comparison as an SVG bar chart (when it could run) and the
+// goodput-under-loss curves; --compare runs only that comparison (ours, lwIP, kernel);
+// --no-offload opens our TAPs without checksum and segmentation offload, as an ESP32's link would be.
 
 import * as fs from "node:fs";
 import { resolve } from "node:path";
@@ -18,7 +20,11 @@ import { lossCurves, printLossTable } from "./sack.ts";
 import { printSizes, sizes } from "./size.ts";
 import * as stackOps from "./stack-ops.ts";
 
-const args = parseArgs({ allowPositionals: true, options: { svg: { type: "string" } } });
+const args = parseArgs({
+  allowPositionals: true,
+  options: { svg: { type: "string" }, compare: { type: "boolean" }, "no-offload": { type: "boolean" } },
+});
+const offload = !args.values["no-offload"];
 const repeats = Number(args.positionals[0] ?? 200);
 
 async function xsCosts(entry: string): Promise<Map<string, number>> {
@@ -48,27 +54,30 @@ function nodeRatios(): void {
   console.log(`(frames sent ${e.sent}, bytes delivered ${e.received}, drops ${JSON.stringify(e.drops)})`);
 }
 
-const codecs = await xsCosts("./codec-ops.ts");
-console.log(`\nwire codecs (XS computrons per call, ${repeats} calls)`);
-for (const [name, c] of codecs) console.log(`${cell(c, 10)}  ${name}`);
-// The stack's operations on xsnap-worker (the TypeScript checksum) and on the host program
-// (the device's native checksum, 200 calls), as root.
-const portable = await xsCosts("./stack-ops.ts");
-const device = await deviceFigures();
-console.log(`\nstack: one frame in, its answer out (XS computrons per call): TypeScript checksum | native checksum`);
-for (const [name, c] of portable) console.log(`${cell(c, 10)} | ${cell(device?.computrons[name], 8)}  ${name}`);
-if (device) printHeap(device.heap);
-else console.log("(the native checksum's column and the heap need root: the host program opens a TAP)");
-printSizes(await sizes());
-nodeRatios();
-const loss = lossCurves();
-printLossTable(loss);
+let loss: ReturnType<typeof lossCurves> = [];
+if (!args.values.compare) {
+  const codecs = await xsCosts("./codec-ops.ts");
+  console.log(`\nwire codecs (XS computrons per call, ${repeats} calls)`);
+  for (const [name, c] of codecs) console.log(`${cell(c, 10)}  ${name}`);
+  // The stack's operations on xsnap-worker (the TypeScript checksum) and on the host program
+  // (the device's native checksum, 200 calls), as root.
+  const portable = await xsCosts("./stack-ops.ts");
+  const device = await deviceFigures();
+  console.log(`\nstack: one frame in, its answer out (XS computrons per call): TypeScript checksum | native checksum`);
+  for (const [name, c] of portable) console.log(`${cell(c, 10)} | ${cell(device?.computrons[name], 8)}  ${name}`);
+  if (device) printHeap(device.heap);
+  else console.log("(the native checksum's column and the heap need root: the host program opens a TAP)");
+  printSizes(await sizes());
+  nodeRatios();
+  loss = lossCurves();
+  printLossTable(loss);
+}
 const comparison = await withBenchNet(async (net) => {
-  const c = await compare(net);
-  await kernelTables(net);
+  const c = await compare(net, offload);
+  if (!args.values.compare) await kernelTables(net, offload);
   return c;
 });
-await benchDeviceMemory();
+if (!args.values.compare) await benchDeviceMemory();
 if (args.values.svg) {
   const file = resolve(process.env.INIT_CWD ?? ".", args.values.svg); // npm runs us in the package root, not where it was called
   fs.writeFileSync(file, chart(comparison, loss));

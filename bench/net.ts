@@ -82,9 +82,9 @@ export async function curl(client: string, args: readonly string[]): Promise<Tra
     });
 }
 
-/** Our device on a fresh TAP moved into `client`, serving `storage` over HTTP and FTP. */
-export async function device(client: string, storage: Storage, tcp: Partial<TcpConfig>) {
-  const tap = TapLink.open();
+/** Our device on a fresh TAP moved into `client`, serving `storage` over HTTP and FTP; the TAP offloads unless told not to. */
+export async function device(client: string, storage: Storage, tcp: Partial<TcpConfig>, offload = true) {
+  const tap = TapLink.open("", { offload });
   const stack = createStack(tap, new RealClock(), new SeededRandom(250), {
     mac: parseMac("02:00:0a:4d:fa:02")!,
     ip: parseIp(DEVICE)!,

@@ -12,12 +12,21 @@ import type { Link } from "../modules/platform.ts";
 interface NativeTap {
   readonly name: string;
   start(onFrames: (frames: Uint8Array[], error?: Error) => void): void;
-  /** Bytes written, or a negative errno. */
-  write(frame: Uint8Array): number;
+  /** Bytes written, or a negative errno; `segment` as Link.transmit says, with offload only. */
+  write(frame: Uint8Array, segment: number): number;
   close(): void;
 }
 
-type NativeTapClass = new (name: string) => NativeTap;
+type NativeTapClass = new (name: string, offload: boolean) => NativeTap;
+
+export interface TapOptions {
+  /**
+   * Checksum and TCP segmentation offload (IFF_VNET_HDR, TUNSETOFFLOAD): the stack hands the
+   * kernel TCP segments of up to 64 KiB with their checksums unfinished, and the kernel may
+   * hand it segments that large. Off by default.
+   */
+  offload?: boolean;
+}
 
 export interface TapStats {
   rxFrames: number;
@@ -28,6 +37,9 @@ export interface TapStats {
   txErrors: number;
   lastTxError?: string;
 }
+
+/** An IPv4 datagram's largest size behind its Ethernet header: what an offloading TAP takes in one frame. */
+const MAX_OFFLOAD_FRAME = 14 + 65535;
 
 const ADDON_PATH = "../native/tap/build/Release/tap.node";
 let addon: NativeTapClass | undefined;
@@ -47,14 +59,17 @@ function nativeTap(): NativeTapClass {
 export class TapLink implements Link {
   readonly name: string;
   readonly stats: TapStats = { rxFrames: 0, txFrames: 0, txDropped: 0, txErrors: 0 };
+  /** Present when opened with offload: the stack may then hand over TCP segments this large. */
+  readonly tso: { readonly maxFrame: number } | undefined;
   readonly #tap: NativeTap;
   #receiver?: (frame: Uint8Array) => void;
   #onError?: (error: Error) => void;
   #closed = false;
 
-  private constructor(tap: NativeTap) {
+  private constructor(tap: NativeTap, offload: boolean) {
     this.#tap = tap;
     this.name = tap.name;
+    this.tso = offload ? { maxFrame: MAX_OFFLOAD_FRAME } : undefined;
   }
 
   /**
@@ -62,16 +77,18 @@ export class TapLink implements Link {
    * whose message says "TAP needs root or CAP_NET_ADMIN" when the process lacks the privilege, and
    * whose `code` is the errno name (EPERM, ENOENT, EBUSY, ...).
    */
-  static open(name = ""): TapLink {
-    return new TapLink(new (nativeTap())(name));
+  static open(name = "", options: TapOptions = {}): TapLink {
+    const offload = options.offload ?? false;
+    return new TapLink(new (nativeTap())(name, offload), offload);
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  transmit(frame: Uint8Array): void {
-    const r = this.#closed ? -constants.errno.EBADF : this.#tap.write(frame);
+  /** Writes `frame` to the kernel before returning, so the stack may reuse it; `segment` as Link.transmit says. */
+  transmit(frame: Uint8Array, segment = 0): void {
+    const r = this.#closed ? -constants.errno.EBADF : this.#tap.write(frame, this.tso ? segment : 0);
     if (r >= 0) this.stats.txFrames++;
     else if (getSystemErrorName(r) === "EAGAIN") this.stats.txDropped++;
     else {

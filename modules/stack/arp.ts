@@ -73,6 +73,7 @@ interface Entry {
 
 interface Pending {
   frames: Uint8Array[];
+  segments: Array<number | undefined>; // each frame's Link.transmit segment, if any
   tries: number;
   timer: Timer;
 }
@@ -119,26 +120,28 @@ export class Arp {
 
   /**
    * Sends an IPv4 frame (Ethernet header space reserved) to the neighbour `nextHop`,
-   * queueing it while the neighbour's address is resolved.
+   * queueing it while the neighbour's address is resolved; `segment` goes with it to netif.send.
    */
-  send(frame: Uint8Array, nextHop: Ip4): void {
+  send(frame: Uint8Array, nextHop: Ip4, segment?: number): void {
     const e = this.entry(nextHop);
     if (e) {
       this.refresh(nextHop, e);
-      return this.netif.send(frame, e.mac, ETHERTYPE_IPV4);
+      return this.netif.send(frame, e.mac, ETHERTYPE_IPV4, segment);
     }
     let p = this.pending.get(nextHop);
     if (!p) {
       if (this.pending.size >= this.options.pendingHosts) this.evictPending();
-      p = { frames: [], tries: 0, timer: { cancel() {} } };
+      p = { frames: [], segments: [], tries: 0, timer: { cancel() {} } };
       this.pending.set(nextHop, p);
       this.request(nextHop, p);
     }
     if (p.frames.length >= this.options.pendingPerHost) {
       p.frames.shift(); // keep the newest: it is the one the application is waiting on
+      p.segments.shift();
       this.netif.stats.drop("arp-pending-overflow");
     }
-    p.frames.push(frame);
+    p.frames.push(segment ? frame.slice() : frame); // a frame with a segment is only lent (Link.tso)
+    p.segments.push(segment);
   }
 
   /** Broadcasts a gratuitous ARP request for our own address (RFC 5227 announcement). */
@@ -252,7 +255,7 @@ export class Arp {
     if (!p) return mac;
     p.timer.cancel();
     this.pending.delete(ip);
-    for (const frame of p.frames) this.netif.send(frame, mac, ETHERTYPE_IPV4);
+    for (let i = 0; i < p.frames.length; i++) this.netif.send(p.frames[i]!, mac, ETHERTYPE_IPV4, p.segments[i]);
     return mac;
   }
 

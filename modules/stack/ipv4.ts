@@ -24,6 +24,8 @@ import { Ipv4Reassembly } from "./ipv4-reassembly.ts";
 
 /** Bytes a transport reserves in front of its header for the IPv4 and Ethernet headers. */
 export const HEADROOM = ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN;
+/** The total length field's largest value. */
+const IPV4_MAX_LENGTH = 0xffff;
 
 export interface Datagram {
   src: Ip4;
@@ -54,6 +56,8 @@ export interface SendOptions {
   tos?: number;
   /** Source address; defaults to the interface's (0.0.0.0 while it has none, as DHCP needs). */
   src?: Ip4;
+  /** TCP over a link with TSO: the segment size the link cuts the payload into (Link.transmit). */
+  segment?: number;
 }
 
 export interface Ipv4Options {
@@ -114,7 +118,8 @@ export class Ipv4 {
   output(frame: Uint8Array, dst: Ip4, protocol: number, opts: SendOptions = {}): boolean {
     const stats = this.netif.stats;
     const length = frame.length - ETH_HEADER_LEN;
-    if (length > this.netif.mtu) {
+    const segment = opts.segment;
+    if (length > this.netif.mtu && !(segment && frame.length <= this.netif.tsoMaxFrame && length <= IPV4_MAX_LENGTH)) {
       stats.drop("ip-too-big");
       return false;
     }
@@ -136,7 +141,7 @@ export class Ipv4 {
     stats.count("ip.tx");
     const mac = this.broadcastMac(dst);
     if (mac) {
-      this.netif.send(frame, mac, ETHERTYPE_IPV4);
+      this.netif.send(frame, mac, ETHERTYPE_IPV4, segment);
       return true;
     }
     const hop = this.netif.isLocal(dst) ? dst : this.netif.gateway;
@@ -144,7 +149,7 @@ export class Ipv4 {
       stats.drop("ip-no-route");
       return false;
     }
-    this.arp.send(frame, hop);
+    this.arp.send(frame, hop, segment);
     return true;
   }
 

@@ -36,6 +36,8 @@ export const NETIF_DEFAULTS: Omit<Required<NetifOptions>, "mac"> = { mtu: 1500, 
 export class Netif {
   readonly mac: Mac;
   readonly mtu: number;
+  /** The largest frame the link cuts into TCP segments itself (Link.tso); 0 when it does not. */
+  readonly tsoMaxFrame: number;
   ip: Ip4;
   mask: Ip4;
   gateway: Ip4;
@@ -58,6 +60,7 @@ export class Netif {
     this.macHigh = m.getUint16(0);
     this.macLow = m.getUint32(2);
     this.mtu = options.mtu ?? NETIF_DEFAULTS.mtu;
+    this.tsoMaxFrame = link.tso?.maxFrame ?? 0;
     this.ip = options.ip ?? NETIF_DEFAULTS.ip;
     this.mask = options.mask ?? NETIF_DEFAULTS.mask;
     this.gateway = options.gateway ?? NETIF_DEFAULTS.gateway;
@@ -95,8 +98,11 @@ export class Netif {
     }
   }
 
-  /** Sends a frame whose first ETH_HEADER_LEN bytes are reserved for the Ethernet header. */
-  send(frame: Uint8Array, dst: Mac, ethertype: number): void {
+  /**
+   * Sends a frame whose first ETH_HEADER_LEN bytes are reserved for the Ethernet header;
+   * `segment` (TCP over a link with TSO) as Link.transmit says.
+   */
+  send(frame: Uint8Array, dst: Mac, ethertype: number, segment?: number): void {
     if (frame.length < MIN_FRAME) {
       const padded = new Uint8Array(MIN_FRAME); // Ethernet's minimum frame, without FCS
       padded.set(frame);
@@ -108,7 +114,8 @@ export class Netif {
     frame[ETH_TYPE_OFFSET + 1] = ethertype & 0xff;
     this.stats.count("eth.tx");
     this.onEvent?.({ kind: "tx", frame });
-    this.link.transmit(frame);
+    if (segment) this.link.transmit(frame, segment);
+    else this.link.transmit(frame);
   }
 
   event(layer: string, text: string): void {

@@ -41,9 +41,12 @@ export interface TcpHost {
   readonly stats: Stats;
   /** Our MSS: the payload of a full-size frame. */
   readonly mss: number;
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  readonly tsoPayload: number;
   /** The initial sequence number for a new connection (RFC 6528). */
   isn(pcb: TcpPcb): number;
-  transmit(pcb: TcpPcb, seg: TcpSegment): void;
+  /** `mss`: the segments' size, should the link cut this one up (TSO). */
+  transmit(pcb: TcpPcb, seg: TcpSegment, mss: number): void;
   /** A RST with the given numbers; flags are RST or RST|ACK. */
   sendReset(localIp: Ip4, localPort: number, remoteIp: Ip4, remotePort: number, seq: number, ack: number, flags: number): void;
   /** The pcb entered TIME-WAIT. */
@@ -436,7 +439,9 @@ export class TcpPcb implements DeadlineOwner, KeepaliveOwner {
   private processText(seg: TcpDecoded): void {
     const r = this.rcv.accept(seg.seq, seg.payload, (seg.flags & FIN) !== 0, this.deliver);
     if (!(r & RX_TAKEN)) return;
-    this.unacked++;
+    const len = seg.payload.length;
+    const mss = this.snd.mss;
+    this.unacked += len > mss ? Math.ceil(len / mss) : 1; // a link's large receive counts as the segments it joined
     if (r & RX_ACK_NOW) this.ackNow = true;
     if (r & RX_FIN) this.finReceived();
   }
@@ -497,17 +502,21 @@ export class TcpPcb implements DeadlineOwner, KeepaliveOwner {
       else acks = false; // a full segment has no room for them: a pure ACK will carry them
     }
     const window = flags & SYN ? Math.min(this.tcp.config.wnd, MAX_WINDOW) : this.rcv.advertise();
-    this.tcp.transmit(this, {
-      srcPort: this.localPort,
-      dstPort: this.remotePort,
-      seq,
-      ack: flags & ACK ? this.rcv.nxt : 0,
-      flags,
-      window,
-      urgent: 0,
-      options,
-      payload,
-    });
+    this.tcp.transmit(
+      this,
+      {
+        srcPort: this.localPort,
+        dstPort: this.remotePort,
+        seq,
+        ack: flags & ACK ? this.rcv.nxt : 0,
+        flags,
+        window,
+        urgent: 0,
+        options,
+        payload,
+      },
+      this.snd.mss,
+    );
     if (acks) {
       this.unacked = 0;
       this.ackNow = false;

@@ -30,6 +30,8 @@ export interface SenderHost {
   readonly stats: Stats;
   /** Our MSS: the payload of a full-size frame. */
   readonly mss: number;
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  readonly tsoPayload: number;
 }
 
 /** Sends one segment with the pcb's ports, its ACK and its window. */
@@ -195,7 +197,11 @@ export class TcpSender {
       const flight = seqDiff(this.nxt, this.una);
       // SACKed bytes have left the network, though they still fill the peer's window.
       const usable = Math.min(this.wnd - flight, this.cc.window - flight + this.board.sackedBelow(this.nxt));
-      const full = Math.max(0, Math.min(unsent, this.segmentSize(), usable));
+      let full = Math.max(0, Math.min(unsent, this.segmentMax(), usable));
+      if (full > this.mss) {
+        const tail = full % this.mss; // beyond whole segments, which TSO sends together: it must be worth sending alone
+        if (tail && !this.worthSending(tail, unsent - full + tail, flight + full - tail)) full -= tail;
+      }
       // A hole the peer's SACKs end early is resent whole, however short.
       const len = seqDiff(this.nxt, this.max) < 0 ? seqDiff(this.board.nextSacked(this.nxt, seqAdd(this.nxt, full)), this.nxt) : full;
       const fin = this.finQueued && len === unsent;
@@ -221,11 +227,6 @@ export class TcpSender {
     }
   }
 
-  /** The most data one segment of new data carries; output and recovery both cut by it. */
-  private segmentSize(): number {
-    return this.mss;
-  }
-
   /** RFC 6675's step (C): while the window has room beyond the bytes in the network, NextSeg. */
   private recover(): void {
     const b = this.board;
@@ -234,7 +235,7 @@ export class TcpSender {
       const sent = this.buf.offset(this.max);
       const unsent = this.buf.length - sent;
       const room = this.wnd - seqDiff(this.max, this.una);
-      const newLen = sent > this.buf.length ? 0 : Math.max(0, Math.min(unsent, this.segmentSize(), room));
+      const newLen = sent > this.buf.length ? 0 : Math.max(0, Math.min(unsent, this.mss, room));
       const fin = this.finQueued && newLen === unsent && sent <= this.buf.length;
       const what = b.nextSeg(this.una, this.max, this.mss, fin || this.worthSending(newLen, unsent, 1) ? newLen + (fin ? 1 : 0) : 0);
       if (what === SEG_NONE) break;
@@ -268,7 +269,7 @@ export class TcpSender {
    */
   private worthSending(len: number, unsent: number, flight: number): boolean {
     if (len === 0) return false;
-    if (len === this.mss) return true;
+    if (len >= this.mss) return true;
     if (len === unsent && (this.nodelay || flight === 0 || seqDiff(this.shortEnd, this.una) <= 0)) return true;
     return len >= this.maxWnd / 2;
   }
@@ -279,8 +280,17 @@ export class TcpSender {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len && off + len === this.buf.length) flags |= PSH;
-    if (len && len < this.mss) this.shortEnd = seqAdd(seq, len);
+    if (len % this.mss) this.shortEnd = seqAdd(seq, len);
     this.emit(seq, flags, payload);
+  }
+
+  /**
+   * The most data one segment carries: the MSS, or as many whole MSSs as fit in a frame the
+   * link cuts into segments itself (TSO), so that one frame carries many.
+   */
+  private segmentMax(): number {
+    const mss = this.mss;
+    return this.host.tsoPayload > mss ? mss * Math.floor(this.host.tsoPayload / mss) : mss;
   }
 
   /** Resends the first unacknowledged segment, leaving nxt where it is. */

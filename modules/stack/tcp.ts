@@ -17,7 +17,10 @@ import {
   TCP_MIN_HEADER_LEN,
   type TcpDecoded,
   type TcpSegment,
+  encodeTcp,
   encodeTcpHeader,
+  tcpLength,
+  tcpOptionsLength,
   tcpHeaderLength,
   tcpSegment,
 } from "../wire/tcp.ts";
@@ -45,6 +48,9 @@ export class Tcp implements TcpHost, ListenerHost {
   private readonly pcbs: TcpPcb[] = []; // connections, TIME-WAIT ones included
   private readonly listeners = new Map<number, TcpListener>();
   private readonly seqKey: SequenceKey;
+  /** The most payload one frame takes when the link cuts it into segments itself (TSO); 0 without. */
+  readonly tsoPayload: number;
+  private tsoFrame: Uint8Array | undefined; // see sendOffloaded()
 
   constructor(
     private readonly ip: Ipv4,
@@ -55,6 +61,8 @@ export class Tcp implements TcpHost, ListenerHost {
     this.clock = this.netif.clock;
     this.stats = this.netif.stats;
     this.seqKey = new SequenceKey(this.netif.random);
+    const frame = this.netif.tsoMaxFrame;
+    this.tsoPayload = frame && frame - HEADROOM - TCP_MIN_HEADER_LEN;
     ip.register(IP_PROTO_TCP, (d) => this.input(d));
     this.netif.onAddressChange((old) => {
       if (old === this.netif.ip) return;
@@ -122,8 +130,8 @@ export class Tcp implements TcpHost, ListenerHost {
   }
 
   /** @internal */
-  transmit(pcb: TcpPcb, seg: TcpSegment): void {
-    this.send(pcb.localIp, pcb.remoteIp, seg);
+  transmit(pcb: TcpPcb, seg: TcpSegment, mss: number): void {
+    this.send(pcb.localIp, pcb.remoteIp, seg, mss);
   }
 
   /** @internal a RST with the given numbers; flags are RST or RST|ACK */
@@ -151,12 +159,26 @@ export class Tcp implements TcpHost, ListenerHost {
   }
 
   /** The payload is copied once, with room for every header before it (on XS, one native copy not metered per byte). */
-  private send(src: Ip4, dst: Ip4, seg: TcpSegment): void {
+  private send(src: Ip4, dst: Ip4, seg: TcpSegment, mss = this.mss): void {
+    this.netif.stats.count("tcp.tx");
+    if (this.tsoPayload) return this.sendOffloaded(src, dst, seg, mss);
     const headerLength = tcpHeaderLength(seg);
     const frame = copyAfterHeadroom(seg.payload, HEADROOM + headerLength);
     encodeTcpHeader(seg, headerLength, seg.payload.length, src, dst, frame, HEADROOM);
-    this.netif.stats.count("tcp.tx");
     this.ip.output(frame, dst, IP_PROTO_TCP, { src });
+  }
+
+  /**
+   * Over a link with TSO the link sums the segment and cuts it into `mss`-sized ones, options
+   * counted; and every frame is built in the same bytes, which the link is done with once sent
+   * (Link.tso): a fresh 64 KiB frame per segment costs more than the rest of its sending.
+   */
+  private sendOffloaded(src: Ip4, dst: Ip4, seg: TcpSegment, mss: number): void {
+    const length = HEADROOM + tcpLength(seg);
+    const max = this.netif.tsoMaxFrame;
+    const frame = length <= max ? (this.tsoFrame ??= new Uint8Array(max)).subarray(0, length) : new Uint8Array(length);
+    encodeTcp(seg, src, dst, frame, HEADROOM, true); // the payload is copied into the reused frame
+    this.ip.output(frame, dst, IP_PROTO_TCP, { src, segment: mss - tcpOptionsLength(seg.options) });
   }
 
   private input(d: Datagram): void {

@@ -316,7 +316,8 @@ function readAt(node: FileNode, pos: number, buf: Uint8Array): number {
   while (pos + n < end) {
     const at = (pos + n) % CHUNK;
     const take = Math.min(CHUNK - at, end - pos - n);
-    buf.set(node.chunks[Math.floor((pos + n) / CHUNK)]!.subarray(at, at + take), n);
+    const chunk = node.chunks[Math.floor((pos + n) / CHUNK)]!;
+    buf.set(take === CHUNK ? chunk : chunk.subarray(at, at + take), n); // a whole chunk needs no view
     n += take;
   }
   return n;

@@ -3,7 +3,7 @@
 // their length; a length that does not fit is an error, never a read past the header.
 
 import type { Ip4 } from "./address.ts";
-import { checksum, pseudoHeaderSum } from "./checksum.ts";
+import { checksum, finish, pseudoHeaderSum } from "./checksum.ts";
 import { IP_PROTO_TCP } from "./ipv4.ts";
 import { type Result, ok, fail } from "./result.ts";
 
@@ -193,18 +193,31 @@ export function tcpLength(s: Pick<TcpSegment, "options" | "payload">): number {
   return tcpHeaderLength(s) + s.payload.length;
 }
 
-/** Writes header, options and payload at `off` with the checksum; returns the bytes written. */
-export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
+/**
+ * Writes header, options and payload at `off` with the checksum; returns the bytes written.
+ * `offload`: the link finishes the checksum, so the field gets only the pseudo-header's sum
+ * (what Linux calls CHECKSUM_PARTIAL), and the payload is never summed here.
+ */
+export function encodeTcp(s: TcpSegment, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0, offload = false): number {
   const headerLength = tcpHeaderLength(s);
   buf.set(s.payload, off + headerLength);
-  return encodeTcpHeader(s, headerLength, s.payload.length, src, dst, buf, off);
+  return encodeTcpHeader(s, headerLength, s.payload.length, src, dst, buf, off, offload);
 }
 
 /**
  * encodeTcp for a payload of `payloadLength` bytes that the caller has already placed after
  * the header's `headerLength` bytes (tcpHeaderLength): no copy. Returns the segment's length.
  */
-export function encodeTcpHeader(s: TcpSegment, headerLength: number, payloadLength: number, src: Ip4, dst: Ip4, buf: Uint8Array, off = 0): number {
+export function encodeTcpHeader(
+  s: TcpSegment,
+  headerLength: number,
+  payloadLength: number,
+  src: Ip4,
+  dst: Ip4,
+  buf: Uint8Array,
+  off = 0,
+  offload = false,
+): number {
   const length = headerLength + payloadLength;
   // Whole words: on XS, each DataView call costs about what a field written byte by byte does.
   const v = new DataView(buf.buffer, buf.byteOffset + off, headerLength);
@@ -214,7 +227,8 @@ export function encodeTcpHeader(s: TcpSegment, headerLength: number, payloadLeng
   v.setUint32(12, ((headerLength << 26) | ((s.flags & 0xff) << 16) | (s.window & 0xffff)) >>> 0);
   v.setUint32(TCP_CHECKSUM_OFFSET, s.urgent & 0xffff); // the checksum is 0 while it is summed
   if (headerLength > TCP_MIN_HEADER_LEN) writeOptions(s.options, v, TCP_MIN_HEADER_LEN);
-  v.setUint16(TCP_CHECKSUM_OFFSET, checksum(buf, off, off + length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)));
+  const pseudo = pseudoHeaderSum(src, dst, IP_PROTO_TCP, length);
+  v.setUint16(TCP_CHECKSUM_OFFSET, offload ? ~finish(pseudo) & 0xffff : checksum(buf, off, off + length, pseudo));
   return length;
 }
 

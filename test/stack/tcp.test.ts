@@ -151,7 +151,8 @@ test("data the app has not taken waits, and only what the window holds is accept
   s.send({ flags: ".", ack: 1 });
   s.send({ flags: ".", ack: 1, data: bytes(5000) });
   s.send({ flags: ".", ack: 1, data: bytes(2000, 5000) });
-  t.deepEqual(s.take().slice(1), ["0 [.] seq=1 ack=5841 win=0"]);
+  // 5000 bytes count as the four segments a link's large receive joins: acknowledged at once.
+  t.deepEqual(s.take().slice(1), ["0 [.] seq=1 ack=5001 win=840", "0 [.] seq=1 ack=5841 win=0"]);
   t.is(s.stats.counters.get("tcp.rx-trimmed"), 1);
 });
 
