@@ -1,17 +1,10 @@
 // The device glue running for real, off the ESP32: the host program (native/host-device) links
-// XS, Debian's lwIP and modules/device/netstack.c, and runs the firmware (modules/device/app.ts,
-// bundled as for an Ethernet board). lwIP's tapif thread hands each frame to netif->input, our
-// glue queues it for the XS thread, and the stack's frames leave through linkoutput on lwIP's
-// tcpip thread. The kernel is the peer, in a namespace of the test's own (10.77.50.1/24), with
-// dnsmasq serving DHCP: the firmware's own DHCP client takes an address, then ping, curl and
-// lftp reach it. Needs root (CI is).
-//
-// The kernel's side of the TAP has an MTU of 576: Debian's liblwip (2.1.3+dfsg1-2) sizes its
-// PBUF_POOL buffers for a 536-byte MSS (616 bytes with the header) in one file and fills them
-// for a 1460-byte MSS in another, so tapif writes any frame longer than 592 bytes past its pbuf
-// (AddressSanitizer: heap-buffer-overflow in pbuf_take on tapif's thread, then malloc aborts).
-// Frames of at most 590 bytes stay inside it. Our glue and stack are not limited by this: the
-// host simulator's TAP tests run full-size frames.
+// XS, Debian's lwIP, the glue (modules/device/netstack.c, netstack_eth.c) and its stand-ins for
+// ESP-IDF, and runs the firmware (modules/device/app.ts, bundled as for an Ethernet board). The
+// driver's thread hands each frame from the TAP to netif->input, our glue queues it for the XS
+// thread, and the stack's frames leave through linkoutput on lwIP's tcpip thread. The kernel is
+// the peer, in a namespace of the test's own (10.77.50.1/24), with dnsmasq serving DHCP: the
+// firmware's own DHCP client takes an address, then ping, curl and lftp reach it. Needs root (CI is).
 
 import test, { type ExecutionContext } from "ava";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -79,7 +72,6 @@ async function device(t: ExecutionContext) {
   const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config) });
   await hd.out.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
   await ns.addAddress(TAP, `${KERNEL}/24`);
-  await ns.mustRun("ip", ["link", "set", "dev", TAP, "mtu", "576"]);
   await ns.up(TAP);
   const leases = join(root, "leases");
   spawnIn(t, ns, [
@@ -107,14 +99,14 @@ function pingSummary(out: string): { sent: number; received: number } {
   return { sent: Number(m[1]), received: Number(m[2]) };
 }
 
-test("the firmware on XS, lwIP's tapif and the glue: our DHCP client gets the address, then ping, curl and lftp work with equal hashes", async (t) => {
+test("the firmware on XS, lwIP, the glue and a driver thread over a TAP: our DHCP client gets the address, then ping, curl and lftp work with equal hashes", async (t) => {
   const d = await device(t);
   t.regex(d.out.text, /esp_netif_dhcpc_stop\(ETH_DEF\)/, "the glue stopped ESP-IDF's DHCP client before taking the interface");
   t.regex(d.ip, /^10\.77\.50\.1(\d\d)$/);
   t.is(d.prefix, 24);
 
   t.deepEqual(pingSummary(await d.ns.mustRun("ping", ["-c", "5", "-i", "0.2", "-W", "2", d.ip], 20_000)), { sent: 5, received: 5 });
-  t.deepEqual(pingSummary(await d.ns.mustRun("ping", ["-c", "3", "-i", "0.2", "-s", "548", "-M", "do", "-W", "2", d.ip], 20_000)), { sent: 3, received: 3 });
+  t.deepEqual(pingSummary(await d.ns.mustRun("ping", ["-c", "3", "-i", "0.2", "-s", "1472", "-M", "do", "-W", "2", d.ip], 20_000)), { sent: 3, received: 3 });
   t.deepEqual(pingSummary(await d.ns.mustRun("ping", ["-f", "-c", "1000", "-W", "2", d.ip], 60_000)), { sent: 1000, received: 1000 });
 
   // HTTP: a 3 MB file from the static root.
