@@ -19,6 +19,10 @@ export interface Build {
   cFiles: string[];
   /** Moddable's own manifests that were included ($(MODULES)/...). */
   moddable: string[];
+  /** Moddable's own sources the manifests exclude ("~" entries under $(MODULES)...). */
+  moddableExcluded: string[];
+  /** ESP-IDF components the platform blocks depend on ({"idf": name}), which mcconfig reads only there. */
+  idfComponents: string[];
   defines: Json;
   config: Json;
   creation: Json;
@@ -61,7 +65,18 @@ function expand(source: string): Array<{ name: string; path: string }> {
 }
 
 export function build(manifest: string, platform: string): Build {
-  const b: Build = { modules: new Map(), cFiles: [], moddable: [], defines: {}, config: {}, creation: {}, compilerOptions: {}, errors: [] };
+  const b: Build = {
+    modules: new Map(),
+    cFiles: [],
+    moddable: [],
+    moddableExcluded: [],
+    idfComponents: [],
+    defines: {},
+    config: {},
+    creation: {},
+    compilerOptions: {},
+    errors: [],
+  };
   const entries: Array<{ target: string; source: string }> = [];
   const excluded = new Set<string>();
   const seen = new Set<string>();
@@ -69,7 +84,10 @@ export function build(manifest: string, platform: string): Build {
   const addModules = (modules: Json | undefined, dir: string) => {
     for (const [target, value] of Object.entries(modules ?? {})) {
       for (const s of ([] as string[]).concat(value as string | string[])) {
-        if (s.startsWith("$(")) continue;
+        if (s.startsWith("$(")) {
+          if (target === "~") b.moddableExcluded.push(s);
+          continue;
+        }
         const source = resolve(dir, s);
         if (target === "~") for (const f of expand(source)) excluded.add(f.path);
         else entries.push({ target, source });
@@ -94,6 +112,7 @@ export function build(manifest: string, platform: string): Build {
     const block = m.platforms ? matchPlatform(m.platforms as Json, platform) : undefined;
     if (block) {
       section(block, dir);
+      for (const d of (block.dependency as Array<{ idf?: string }> | undefined) ?? []) if (d.idf) b.idfComponents.push(d.idf);
       includes.push(...([] as string[]).concat((block.include as string | string[] | undefined) ?? []));
     }
     for (const inc of includes) {
