@@ -189,15 +189,16 @@ void host_chatter(xsMachine *the)
 		pthread_join(gChatterThread, NULL);		/* its last post gives up after QUEUE_WAIT_MS */
 }
 
-/* host_queue_stats(): {capacity, posted, maxDepth, waited, driverWaited, timedOut, refused, driverPosts} */
+/* host_queue_stats(): {capacity, posted, maxDepth, waited, driverWaited, timedOut, refused, driverPosts, depth} */
 void host_queue_stats(xsMachine *the)
 {
-	unsigned values[8];
-	static const char *names[8] = { "capacity", "posted", "maxDepth", "waited", "driverWaited", "timedOut", "refused", "driverPosts" };
+	unsigned values[9];
+	static const char *names[9] = { "capacity", "posted", "maxDepth", "waited", "driverWaited", "timedOut", "refused", "driverPosts", "depth" };
 	int i;
 
 	pthread_mutex_lock(&gLock);
 	values[0] = QUEUE_LENGTH;
+	values[8] = gCount;
 	values[1] = gStats.posted;
 	values[2] = gStats.maxDepth;
 	values[3] = gStats.waited;
@@ -208,7 +209,7 @@ void host_queue_stats(xsMachine *the)
 	pthread_mutex_unlock(&gLock);
 	xsmcVars(1);
 	xsmcSetNewObject(xsResult);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 9; i++) {
 		xsmcSetInteger(xsVar(0), (xsIntegerValue)values[i]);
 		xsmcSet(xsResult, xsID((char *)names[i]), xsVar(0));
 	}
