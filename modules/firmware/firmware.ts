@@ -58,8 +58,9 @@ export interface Firmware {
   address(): Ip4 | undefined;
   /**
    * The link went down (cable out, Wi-Fi lost) or came back. Down stops DHCP, which removes the
-   * address but remembers the lease; up asks for that lease again (INIT-REBOOT, RFC 2131 3.2),
-   * as the network may have changed meanwhile. Nothing happens with a static address.
+   * address but remembers the lease; up (even without a down before it) asks for that lease
+   * again (INIT-REBOOT, RFC 2131 3.2), as the network may have changed meanwhile. Nothing
+   * happens with a static address.
    */
   linkChanged(up: boolean): void;
   /** Stops DHCP and every server. */
@@ -88,8 +89,8 @@ export function startFirmware(ports: FirmwarePorts, config: unknown, options: Fi
     http,
     address: () => stack.netif.ip || undefined,
     linkChanged(up) {
+      dhcp?.stop();
       if (up) dhcp?.start();
-      else dhcp?.stop();
     },
     stop() {
       dhcp?.stop();

@@ -483,6 +483,8 @@ esp_err_t esp_eth_stop(esp_eth_handle_t hdl)
 {
 	if ((hdl != &gDriverMade) || !atomic_exchange(&gStarted, 0))
 		return ESP_ERR_INVALID_STATE;
+	if (atomic_load(&gCarrier))
+		postEvent(ETHERNET_EVENT_DISCONNECTED);		/* the PHY's link goes down first */
 	postEvent(ETHERNET_EVENT_STOP);
 	return ESP_OK;
 }

@@ -6,102 +6,19 @@
 // the peer, in a namespace of the test's own (10.77.50.1/24), with dnsmasq serving DHCP: the
 // firmware's own DHCP client takes an address, then ping, curl and lftp reach it. Needs root (CI is).
 
-import test, { type ExecutionContext } from "ava";
-import { spawn, type ChildProcess } from "node:child_process";
+import test from "ava";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Netns } from "../support/netns.ts";
-import { hostDevicePath, bundleForHost } from "../../native/host-device/bundle.ts";
-
-const KERNEL = "10.77.50.1";
-const TAP = "tapdev0";
+import { pingSummary, startHostDevice } from "../support/host-device.ts";
 
 function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
-/** Output of a child process, and a way to wait for a line. */
-class Output {
-  text = "";
-  constructor(p: ChildProcess) {
-    p.stdout?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-    p.stderr?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-  }
-  async wait(pattern: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = pattern.exec(this.text);
-      if (m) return m;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${this.text}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-function spawnIn(t: ExecutionContext, ns: Netns, args: string[], env: Record<string, string> = {}): { p: ChildProcess; out: Output } {
-  const p = spawn("ip", ["netns", "exec", ns.name, "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args]);
-  const out = new Output(p);
-  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-  t.teardown(async () => {
-    if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-    await exited;
-  });
-  return { p, out };
-}
-
-/** The firmware on the host program, on a TAP in a fresh namespace, with its files in a temporary root and an address from dnsmasq. */
-async function device(t: ExecutionContext) {
-  const bin = hostDevicePath();
-  const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
-  const root = mkdtempSync(join(tmpdir(), "host-device-"));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, "www"));
-  const ns = await Netns.create(t);
-  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-  const config = {
-    file: { root: `${root}/` },
-    netstack: {
-      hostname: "netstack",
-      tftp: { root: "tftp", write: "create" },
-      ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
-      http: { root: "www", put: false },
-    },
-  };
-  const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config) });
-  await hd.out.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
-  await ns.addAddress(TAP, `${KERNEL}/24`);
-  await ns.up(TAP);
-  const leases = join(root, "leases");
-  spawnIn(t, ns, [
-    "dnsmasq",
-    "--no-daemon",
-    "--conf-file=/dev/null",
-    "--no-resolv",
-    "--no-hosts",
-    "--pid-file=",
-    "--port=0",
-    `--interface=${TAP}`,
-    "--bind-interfaces",
-    `--dhcp-leasefile=${leases}`,
-    "--no-ping",
-    "--log-facility=-",
-    "--dhcp-range=10.77.50.100,10.77.50.120,10m",
-  ]);
-  const [, ip, prefix] = await hd.out.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
-  return { ns, ip: ip!, prefix: Number(prefix), root, out: hd.out, process: hd.p };
-}
-
-function pingSummary(out: string): { sent: number; received: number } {
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
-  if (!m) throw new Error(`no ping summary in: ${out}`);
-  return { sent: Number(m[1]), received: Number(m[2]) };
-}
-
 test("the firmware on XS, lwIP, the glue and a driver thread over a TAP: our DHCP client gets the address, then ping, curl and lftp work with equal hashes", async (t) => {
-  const d = await device(t);
-  t.regex(d.out.text, /esp_netif_dhcpc_stop\(ETH_DEF\)/, "the glue stopped ESP-IDF's DHCP client before taking the interface");
+  const d = await startHostDevice(t);
+  t.regex(d.device.text, /esp_netif_dhcpc_stop\(ETH_DEF\)/, "the glue stopped ESP-IDF's DHCP client before taking the interface");
   t.regex(d.ip, /^10\.77\.50\.1(\d\d)$/);
   t.is(d.prefix, 24);
 
@@ -133,5 +50,5 @@ test("the firmware on XS, lwIP, the glue and a driver thread over a TAP: our DHC
   const link = JSON.parse(await d.ns.mustRun("curl", ["-sS", "--fail", "-m", "10", `http://${d.ip}/link`], 20_000)) as Record<string, number>;
   t.true(link.received! > 1000 && link.sent! > 1000, JSON.stringify(link));
   t.is(link.receiveDropped, 0);
-  t.is(d.process.exitCode, null, "the host program is still running");
+  t.is(d.device.process.exitCode, null, "the host program is still running");
 });

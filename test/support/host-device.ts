@@ -1,0 +1,78 @@
+// The firmware on the host program (native/host-device), as a LAN device for tests: XS, lwIP,
+// the glue and its ESP-IDF stand-ins on a TAP in a namespace of the test's own, the kernel as
+// the peer at 10.77.50.1/24 and dnsmasq serving DHCP, its files in a temporary root. Commands
+// written to the device's stdin unplug and plug the cable and stop and start the driver.
+// Needs root.
+
+import type { ExecutionContext } from "ava";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundleForHost, hostDevicePath } from "../../native/host-device/bundle.ts";
+import { Child } from "./child.ts";
+import { Netns } from "./netns.ts";
+
+export const KERNEL = "10.77.50.1";
+
+let count = 0;
+
+export interface HostDevice {
+  ns: Netns;
+  /** The TAP's name, in `ns`. */
+  tap: string;
+  /** The address the firmware's DHCP client took. */
+  ip: string;
+  prefix: number;
+  /** The firmware's file root. */
+  root: string;
+  /** The host program: its log (the firmware's trace and the stand-ins' lines). */
+  device: Child;
+  /** dnsmasq, logging every DHCP message it gets and sends. */
+  dhcp: Child;
+  /** Writes one command to the host program (unplug, plug, stop, start, stats). */
+  command(line: string): void;
+}
+
+export async function startHostDevice(t: ExecutionContext): Promise<HostDevice> {
+  const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
+  const root = mkdtempSync(join(tmpdir(), "host-device-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "www"));
+  const ns = await Netns.create(t);
+  const tap = `hd${process.pid}x${++count}`.slice(0, 15);
+  await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+  const config = {
+    file: { root: `${root}/` },
+    netstack: {
+      hostname: "netstack",
+      tftp: { root: "tftp", write: "create" },
+      ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
+      http: { root: "www", put: false },
+    },
+  };
+  const env = [`PRECONFIGURED_TAPIF=${tap}`, `NETSTACK_CONFIG=${JSON.stringify(config)}`];
+  const device = new Child(t, spawn("ip", ["netns", "exec", ns.name, "env", ...env, hostDevicePath(), script], { stdio: ["pipe", "pipe", "pipe"] }));
+  await device.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
+  await ns.addAddress(tap, `${KERNEL}/24`);
+  await ns.up(tap);
+  const dhcp = Child.spawn(t, "ip", [
+    ...["netns", "exec", ns.name, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=", "--port=0"],
+    ...[
+      `--interface=${tap}`,
+      "--bind-interfaces",
+      `--dhcp-leasefile=${join(root, "leases")}`,
+      "--no-ping",
+      "--log-facility=-",
+      "--dhcp-range=10.77.50.100,10.77.50.120,10m",
+    ],
+  ]);
+  const [, ip, prefix] = await device.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
+  return { ns, tap, ip: ip!, prefix: Number(prefix), root, device, dhcp, command: (line) => device.process.stdin!.write(`${line}\n`) };
+}
+
+export function pingSummary(out: string): { sent: number; received: number } {
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (!m) throw new Error(`no ping summary in: ${out}`);
+  return { sent: Number(m[1]), received: Number(m[2]) };
+}
