@@ -40,6 +40,11 @@
  *   from construction to close(), so its destructor never meets a remembered receiver.
  */
 
+#include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>		/* xs.h uses size_t */
+#include <string.h>
+
 #include "xsmc.h"
 #include "xsHost.h"
 #include "mc.defines.h"
@@ -48,9 +53,6 @@
 #include "esp_random.h"
 #include "netstack.h"
 
-#include <math.h>
-#include <stdatomic.h>
-#include <string.h>
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/sys.h"

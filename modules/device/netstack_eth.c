@@ -13,6 +13,8 @@
  * by esp_eth_new_netif_glue before ours, run first.
  */
 
+#include <stddef.h>		/* xs.h uses size_t */
+
 #include "xsmc.h"
 #include "xsHost.h"
 #include "mc.defines.h"
