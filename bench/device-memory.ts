@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appCreation } from "../native/host-device/bundle.ts";
-import { type Device, type DeviceMemory, TAP, startDevice } from "../test/support/host-device.ts";
+import { type DeviceMemory, type HostDevice, startHostDevice } from "../test/support/host-device.ts";
 import type { Teardown } from "../test/support/netns.ts";
 
 const PEER = fileURLToPath(new URL("./device-peer.ts", import.meta.url));
@@ -50,7 +50,7 @@ const beyondBuffers = (m: DeviceMemory): Heap & { buffers: number } => ({ slots:
 const minus = (a: Heap, b: Heap): Heap => ({ slots: a.slots - b.slots, chunks: a.chunks - b.chunks });
 
 /** Holds `n` connections to `port` from the namespace (writing `text` on each first, from address `from`) while `f` runs. */
-async function holding<T>(d: Device, port: number, n: number, text: string, f: () => Promise<T>, from = ""): Promise<T> {
+async function holding<T>(d: HostDevice, port: number, n: number, text: string, f: () => Promise<T>, from = ""): Promise<T> {
   const p = spawn("ip", ["netns", "exec", d.ns.name, process.execPath, "--import", "tsx", PEER, d.ip, String(port), String(n), text, from]);
   let out = "";
   p.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
@@ -69,7 +69,7 @@ async function holding<T>(d: Device, port: number, n: number, text: string, f: (
 }
 
 /** The heap one connection adds, from `n` connections against none (after `settleMs`, for the device's closes to finish). */
-async function perConnection(d: Device, port: number, n: number, text: string, settleMs = 0): Promise<Heap & { count: number; buffers: number }> {
+async function perConnection(d: HostDevice, port: number, n: number, text: string, settleMs = 0): Promise<Heap & { count: number; buffers: number }> {
   const before = beyondBuffers(await d.memory());
   const held = await holding(d, port, n, text, async () => {
     await new Promise((r) => setTimeout(r, settleMs));
@@ -80,7 +80,7 @@ async function perConnection(d: Device, port: number, n: number, text: string, s
 }
 
 /** The most in use while `run` goes, sampled every 100 ms. */
-async function peakWhile(d: Device, run: Promise<unknown>): Promise<Heap> {
+async function peakWhile(d: HostDevice, run: Promise<unknown>): Promise<Heap> {
   let done = false;
   const finished = run.finally(() => (done = true));
   let peak: Heap = { slots: 0, chunks: 0 };
@@ -94,7 +94,7 @@ async function peakWhile(d: Device, run: Promise<unknown>): Promise<Heap> {
 }
 
 export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigures> {
-  const d = await startDevice(t, {
+  const d = await startHostDevice(t, {
     hostname: "netstack",
     tftp: { root: "tftp", write: "create" },
     ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
@@ -115,7 +115,7 @@ export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigu
   };
   const http = "GET /missing HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n";
   const ftp = "USER esp\\r\\nPASS esp32\\r\\n";
-  await d.ns.addAddress(TAP, `${SECOND_PEER}/24`);
+  await d.ns.addAddress(d.tap, `${SECOND_PEER}/24`);
   const fullLoad = await holding(d, 80, 4, http, () => holding(d, 21, 2, ftp, () => holding(d, 21, 2, ftp, async () => heap(await d.memory()), SECOND_PEER)));
   const figures: DeviceMemoryFigures = {
     idle,
@@ -129,7 +129,7 @@ export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigu
       "time-wait": await perConnection(d, 80, 4, "GET /missing HTTP/1.1\\r\\nHost: d\\r\\nConnection: close\\r\\n\\r\\n", 1000),
     },
   };
-  if (d.process.exitCode !== null) throw new Error(`the host program ended: ${d.out.text}`);
+  if (d.device.process.exitCode !== null) throw new Error(`the host program ended: ${d.device.text}`);
   return figures;
 }
 

@@ -1,7 +1,8 @@
 // The firmware on the ESP32: brings up the board's interface (Wi-Fi or Ethernet, network.ts),
-// takes it over with the lwIP glue and hands it, with the board's clock, random source and
-// files, to the firmware core (firmware/firmware.ts), which runs our DHCP client and starts
-// the configured servers. Everything it is told comes from mc/config: the manifest's "config"
+// claims it with the lwIP glue before it associates or links, and at the first link-up hands
+// it, with the board's clock, random source and files, to the firmware core
+// (firmware/firmware.ts), which runs our DHCP client and starts the configured servers. Later
+// link changes go to the firmware, whose DHCP client asks again for its lease (INIT-REBOOT). Everything it is told comes from mc/config: the manifest's "config"
 // section and mcconfig's command line. It logs through trace(), which mcconfig -d shows on the
 // serial console (and xsbug).
 
@@ -22,15 +23,15 @@ function log(text: string): void {
 }
 
 let firmware: Firmware | undefined;
-let link: LwipLink | undefined;
 
 function linkUp(): void {
-  if (firmware) return log("link up again");
-  const l = new LwipLink(IFKEY);
-  link = l;
-  log(`took ${IFKEY}, MAC ${macToString(l.mac)}`);
+  if (firmware) {
+    log("link up again");
+    return firmware.linkChanged(true);
+  }
+  log(`took ${IFKEY}, MAC ${macToString(link.mac)}`);
   const started = startFirmware(
-    { link: l, mac: l.mac, clock: new TickClock(), random: hardwareRandom, storage: new FileStorage(files, config.file.root), log },
+    { link, mac: link.mac, clock: new TickClock(), random: hardwareRandom, storage: new FileStorage(files, config.file.root), log },
     config.netstack,
     {
       routes: [
@@ -39,7 +40,7 @@ function linkUp(): void {
           path: "/link",
           handler: (_req, res) => {
             res.setHeader("Content-Type", "application/json");
-            res.end(JSON.stringify(link?.counters));
+            res.end(JSON.stringify(link.counters));
           },
         },
       ],
@@ -49,4 +50,10 @@ function linkUp(): void {
   else log(`config.${started.reason}`);
 }
 
-bringUp({ up: linkUp, down: () => log("link down"), log });
+function linkDown(): void {
+  log("link down");
+  firmware?.linkChanged(false);
+}
+
+bringUp({ up: linkUp, down: linkDown, log });
+const link = new LwipLink(IFKEY);

@@ -56,6 +56,13 @@ export interface Firmware {
   readonly http: HttpServer | undefined;
   /** The address in use, or undefined while there is none. */
   address(): Ip4 | undefined;
+  /**
+   * The link went down (cable out, Wi-Fi lost) or came back. Down stops DHCP, which removes the
+   * address but remembers the lease; up (even without a down before it) asks for that lease
+   * again (INIT-REBOOT, RFC 2131 3.2), as the network may have changed meanwhile. Nothing
+   * happens with a static address.
+   */
+  linkChanged(up: boolean): void;
   /** Stops DHCP and every server. */
   stop(): void;
 }
@@ -81,6 +88,10 @@ export function startFirmware(ports: FirmwarePorts, config: unknown, options: Fi
     ftp,
     http,
     address: () => stack.netif.ip || undefined,
+    linkChanged(up) {
+      dhcp?.stop();
+      if (up) dhcp?.start();
+    },
     stop() {
       dhcp?.stop();
       tftp?.close();

@@ -64,7 +64,7 @@ export async function bundleForHost(entry: string, name: string, minify = false)
     platform: "neutral",
     minify,
     logLevel: "silent",
-    alias: { timer: shim("timer.ts"), time: shim("time.ts"), file: shim("file.ts"), ethernet: shim("ethernet.ts"), "mc/config": shim("config.ts") },
+    alias: { timer: shim("timer.ts"), time: shim("time.ts"), file: shim("file.ts"), "mc/config": shim("config.ts") },
     plugins: [asOnTheDevice],
   });
   const text = result.outputFiles[0]!.text;

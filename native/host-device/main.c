@@ -1,13 +1,14 @@
 /*
- * host-device: the device port's glue (modules/device/netstack.c) proven off the ESP32.
+ * host-device: the device port's glue (modules/device/netstack*.c) proven off the ESP32.
  *
  * This program plays the parts of ESP-IDF and of Moddable's runtime around the very same glue:
- * - Debian's lwIP runs its tcpip thread, and its tapif netif reads a Linux TAP device on a
- *   thread of its own and hands each frame to netif->input, as ESP-IDF's Wi-Fi and EMAC tasks
- *   do. The esp_netif functions the glue calls find that netif under the key "ETH_DEF".
+ * - Debian's lwIP runs its tcpip thread; idf.c plays ESP-IDF (esp_netif, esp_event, esp_eth
+ *   and a driver whose receive thread reads a Linux TAP and hands each frame to netif->input,
+ *   as the EMAC's task does). Commands on stdin unplug and plug the cable, stop and start the
+ *   driver.
  * - The XS engine, compiled from the sources @agoric/xsnap ships, runs one bundled script on
- *   this (the main) thread: the device app with the stack. modMessagePostToMachine queues a
- *   callback for this thread and wakes it through a pipe, as Moddable's message queue does.
+ *   this (the main) thread: the device app with the stack. queue.c is Moddable's message queue
+ *   to this thread, bounded and waiting as on the ESP32.
  * - Moddable's timer, time and file modules, and native()/Native(), are small host functions
  *   here; the script's module shims (native/host-device/js) call them.
  *
@@ -15,7 +16,7 @@
  *   device it leaves in the global __main, which runs once preload.c has frozen the rest as
  *   Moddable's linker does and sized the machine by the app's creation sizes.
  *
- * Usage: PRECONFIGURED_TAPIF=tap0 NETSTACK_CREATION=... host-device SCRIPT.js
+ * Usage: [PRECONFIGURED_TAPIF=tap0] NETSTACK_CREATION=... host-device SCRIPT.js
  * The environment variable NETSTACK_CONFIG holds the JSON the script reads as mc/config, and
  * NETSTACK_CREATION the app's creation sizes (preload.c), which a script with __main needs.
  * SIGTERM or SIGINT ends it; __exit(code) from the script too. SIGUSR1 prints the memory in use.
@@ -24,7 +25,7 @@
 #define _GNU_SOURCE		/* pipe2 */
 #include "xsAll.h"
 #include "xsmc.h"
-#include "netstack_host.h"
+#include "host.h"
 #include "preload.h"
 
 #include <dirent.h>
@@ -32,7 +33,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -40,7 +40,6 @@
 #include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
-#include "netif/tapif.h"
 
 /* ---- the glue's host functions (modules/device/netstack.c) ---- */
 
@@ -57,105 +56,17 @@ extern void xs_netstack_finish(xsMachine *the);
 extern void xs_netstack_checksum(xsMachine *the);
 extern void xs_netstack_pseudo_header_sum(xsMachine *the);
 extern void xs_netstack_update_checksum(xsMachine *the);
+extern void xs_netstack_eth_start(xsMachine *the);
 
-/* ---- ESP-IDF's part: one esp_netif, "ETH_DEF", over lwIP's tapif ---- */
-
-struct esp_netif_obj {
-	const char *key;
-	struct netif *netif;
-};
-
-static struct netif gTapNetif;
-static esp_netif_t gEspNetif = { "ETH_DEF", &gTapNetif };
-
-esp_netif_t *esp_netif_get_handle_from_ifkey(const char *if_key)
-{
-	return strcmp(if_key, gEspNetif.key) ? NULL : &gEspNetif;
-}
-
-void *esp_netif_get_netif_impl(esp_netif_t *esp_netif)
-{
-	return esp_netif->netif;
-}
-
-/* Debian's lwIP is built without a DHCP client, so there is nothing to stop: say that the glue asked. */
-esp_err_t esp_netif_dhcpc_stop(esp_netif_t *esp_netif)
-{
-	fprintf(stderr, "host-device: esp_netif_dhcpc_stop(%s)\n", esp_netif->key);
-	return ESP_OK;
-}
-
-uint32_t esp_random(void)
-{
-	uint32_t value;
-	while (getrandom(&value, sizeof(value), 0) != sizeof(value))
-		;
-	return value;
-}
-
-/* ---- Moddable's part: messages to the XS thread ---- */
-
-typedef struct HostMessage {
-	struct HostMessage *next;
-	modMessageDeliver callback;
-	void *refcon;
-	uint16_t length;
-	uint8_t data[];
-} HostMessage;
-
-static pthread_mutex_t gMessagesLock = PTHREAD_MUTEX_INITIALIZER;
-static HostMessage *gMessagesFirst, *gMessagesLast;
 static int gWakePipe[2];
-static xsMachine *gMachine;
-
-int modMessagePostToMachine(xsMachine *the, uint8_t *message, uint16_t messageLength, modMessageDeliver callback, void *refcon)
-{
-	HostMessage *m = malloc(sizeof(HostMessage) + messageLength);
-	uint8_t one = 1;
-
-	if (!m || (the != gMachine)) {
-		free(m);
-		return -1;
-	}
-	m->next = NULL;
-	m->callback = callback;
-	m->refcon = refcon;
-	m->length = messageLength;
-	if (messageLength)
-		memcpy(m->data, message, messageLength);
-	pthread_mutex_lock(&gMessagesLock);
-	if (gMessagesLast)
-		gMessagesLast->next = m;
-	else
-		gMessagesFirst = m;
-	gMessagesLast = m;
-	pthread_mutex_unlock(&gMessagesLock);
-	if (write(gWakePipe[1], &one, 1) < 0 && errno != EAGAIN)
-		return -2;
-	return 0;
-}
 
 static void serviceMessages(xsMachine *the)
 {
-	HostMessage *m;
 	uint8_t drain[64];
 
 	while (read(gWakePipe[0], drain, sizeof(drain)) > 0)
 		;
-	for (;;) {
-		pthread_mutex_lock(&gMessagesLock);
-		m = gMessagesFirst;
-		if (m) {
-			gMessagesFirst = m->next;
-			if (!gMessagesFirst)
-				gMessagesLast = NULL;
-		}
-		pthread_mutex_unlock(&gMessagesLock);
-		if (!m)
-			break;
-		m->callback(the, m->refcon, m->length ? m->data : NULL, m->length);
-		free(m);
-	}
+	hostQueueService(the);
 }
 
 /* ---- time and timers: the script keeps the callbacks, we keep ids and due times ---- */
@@ -495,6 +406,7 @@ static const HostEntry gHostTable[] = {
 	{ "xs_netstack_checksum", xs_netstack_checksum, NULL },
 	{ "xs_netstack_pseudo_header_sum", xs_netstack_pseudo_header_sum, NULL },
 	{ "xs_netstack_update_checksum", xs_netstack_update_checksum, NULL },
+	{ "xs_netstack_eth_start", xs_netstack_eth_start, NULL },
 	{ "host_file_destructor", NULL, host_file_destructor },
 	{ "host_file", host_file, NULL },
 	{ "host_file_read", host_file_read, NULL },
@@ -515,6 +427,10 @@ static const HostEntry gHostTable[] = {
 	{ "host_ticks", host_ticks, NULL },
 	{ "host_computrons", host_computrons, NULL },
 	{ "host_heap", host_heap, NULL },
+	{ "host_queue_stats", host_queue_stats, NULL },
+	{ "host_chatter", host_chatter, NULL },
+	{ "host_flood", host_flood, NULL },
+	{ "host_flood_done", host_flood_done, NULL },
 };
 
 static const HostEntry *lookup(xsMachine *the)
@@ -602,15 +518,6 @@ static void addGlobal(xsMachine *the, const char *name, xsCallback callback, int
 	xsmcSet(xsGlobal, xsID((char *)name), xsVar(0));
 }
 
-static void startTap(void *ctx)
-{
-	sys_sem_t *done = ctx;
-	netif_add(&gTapNetif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, tapif_init, tcpip_input);
-	netif_set_up(&gTapNetif);
-	netif_set_link_up(&gTapNetif);
-	sys_sem_signal(done);
-}
-
 static void tcpipReady(void *ctx)
 {
 	sys_sem_signal((sys_sem_t *)ctx);
@@ -664,7 +571,7 @@ int main(int argc, char *argv[])
 	volatile int failed = 0;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: PRECONFIGURED_TAPIF=NAME host-device SCRIPT.js\n");
+		fprintf(stderr, "usage: [PRECONFIGURED_TAPIF=NAME] host-device SCRIPT.js\n");
 		return 2;
 	}
 	script = readFile(argv[1]);
@@ -681,19 +588,20 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
-	/* lwIP: the tcpip thread, then the TAP netif (its reader thread starts in tapif_init). */
+	/* lwIP's tcpip thread, then ESP-IDF's part: the driver (and its TAP), the control thread. */
 	if (sys_sem_new(&sem, 0) != ERR_OK)
 		return 1;
 	tcpip_init(tcpipReady, &sem);
 	sys_sem_wait(&sem);
-	tcpip_callback(startTap, &sem);
-	sys_sem_wait(&sem);
+	if (hostIdfStart())
+		return 1;
 
 	if (sized) {
 		preload.nameModulo = app.nameModulo;
 		preload.symbolModulo = app.symbolModulo;
 	}
-	the = gMachine = xsCreateMachine(&preload, "host-device", NULL);
+	the = xsCreateMachine(&preload, "host-device", NULL);
+	hostQueueInit(the, gWakePipe[1]);
 	fxBeginMetering(the, meter, 0x7fffffff);
 	{
 		xsBeginHost(the);

@@ -1,25 +1,16 @@
-// How the device glue (modules/device/netstack.c) is compiled off the device: against lwIP 2.1's
-// headers (Debian's liblwip-dev, the version ESP-IDF's lwIP derives from), the XS headers that
-// @agoric/xsnap ships, and our header of the ESP-IDF and Moddable functions it calls.
+// How the device glue (modules/device/netstack*.c) is compiled off the device: with the flags
+// of the host program's Makefile (native/host-device), against lwIP 2.1's headers (Debian's
+// liblwip-dev), the XS headers that @agoric/xsnap ships and our stand-ins for the ESP-IDF and
+// Moddable headers (modules/device/host), with warnings and implicit declarations as errors.
 
-import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const GLUE = join(ROOT, "modules/device/netstack.c");
-export const LWIP_INCLUDE = "/usr/include/lwip";
-/** Moddable's XS as @agoric/xsnap ships it: includes, platforms, sources. */
-export const XS = join(dirname(createRequire(import.meta.url).resolve("@agoric/xsnap/package.json")), "moddable/xs");
+/** Every C file of the glue: the link (all boards), the Ethernet boards' and the Wi-Fi board's interface glue. */
+export const GLUE_FILES = ["netstack.c", "netstack_eth.c", "netstack_wifi.c"].map((f) => join(ROOT, "modules/device", f));
 
-/** Warnings are errors: the glue must compile clean. */
-export const GLUE_CFLAGS = [
-  "-std=gnu11",
-  "-Wall",
-  "-Wextra",
-  "-Werror",
-  `-I${LWIP_INCLUDE}`,
-  `-I${join(XS, "includes")}`,
-  `-I${join(XS, "platforms")}`,
-  `-I${join(ROOT, "modules/device")}`,
-];
+export const GLUE_CFLAGS = execFileSync("make", ["-s", "-C", join(ROOT, "native/host-device"), "glue-cflags"], { encoding: "utf8" })
+  .trim()
+  .split(/\s+/);

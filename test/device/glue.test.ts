@@ -1,9 +1,9 @@
 import test from "ava";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { run } from "../support/netns.ts";
-import { GLUE, GLUE_CFLAGS, ROOT } from "./glue-build.ts";
+import { GLUE_CFLAGS, GLUE_FILES, ROOT } from "./glue-build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glue-"));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,15 +18,31 @@ function nativeNames(): string[] {
   return [...names].sort();
 }
 
-test("the glue compiles with -Wall -Wextra -Werror against lwIP 2.1, the XS headers and our host header, and defines every host function the TypeScript names", async (t) => {
-  const object = join(dir, "netstack.o");
-  const cc = await run("gcc", [...GLUE_CFLAGS, "-c", GLUE, "-o", object], 60_000);
-  t.is(cc.code, 0, cc.stderr);
-  t.is(cc.stderr, "");
-  const nm = await run("nm", ["--defined-only", "-g", object]);
-  const defined = new Set(nm.stdout.split("\n").map((l) => l.split(" ").pop()!));
+/** Compiles `source` (a path) with the glue's flags into the test's directory. */
+function compile(source: string) {
+  return run("gcc", [...GLUE_CFLAGS, "-c", source, "-o", join(dir, `${basename(source)}.o`)], 60_000);
+}
+
+/** A copy of a glue file with one change, in the test's directory. */
+function variant(file: string, name: string, from: string, to: string): string {
+  const text = readFileSync(file, "utf8");
+  if (!text.includes(from)) throw new Error(`${basename(file)} has no ${JSON.stringify(from)}`);
+  const copy = join(dir, name);
+  writeFileSync(copy, text.replace(from, to));
+  return copy;
+}
+
+test("the glue compiles without a warning or an implicit declaration against lwIP 2.1, the XS headers and the stand-in headers, and defines every host function the TypeScript names", async (t) => {
+  const defined = new Set<string>();
+  for (const file of GLUE_FILES) {
+    const cc = await compile(file);
+    t.is(cc.code, 0, cc.stderr);
+    t.is(cc.stderr, "");
+    const nm = await run("nm", ["--defined-only", "-g", join(dir, `${basename(file)}.o`)]);
+    for (const l of nm.stdout.split("\n")) defined.add(l.split(" ").pop()!);
+  }
   const names = nativeNames();
-  t.true(names.length >= 10, names.join(" "));
+  t.true(names.length >= 11, names.join(" "));
   t.deepEqual(
     names.filter((n) => !defined.has(n)),
     [],
@@ -34,11 +50,30 @@ test("the glue compiles with -Wall -Wextra -Werror against lwIP 2.1, the XS head
 });
 
 test("the glue's compile check fails on a warning", async (t) => {
-  // The same flags on a copy with one unused variable: proof that warnings do stop the build.
-  const copy = join(dir, "warned.c");
-  const source = readFileSync(GLUE, "utf8").replace("static NetstackGlue gGlue;", "static NetstackGlue gGlue;\nstatic void unused(void) { int x; }");
-  writeFileSync(copy, source);
-  const cc = await run("gcc", [...GLUE_CFLAGS, "-c", copy, "-o", join(dir, "warned.o")], 60_000);
+  const copy = variant(GLUE_FILES[0]!, "warned.c", "static NetstackGlue gGlue;", "static NetstackGlue gGlue;\nstatic void unused(void) { int x; }");
+  const cc = await compile(copy);
   t.not(cc.code, 0);
   t.regex(cc.stderr, /error:/);
+});
+
+test("a function whose header is not included fails, as the stand-in headers declare each function where ESP-IDF does", async (t) => {
+  // esp_netif_get_netif_impl lives in esp_netif_net_stack.h, not in esp_netif.h.
+  const copy = variant(GLUE_FILES[0]!, "unincluded.c", '#include "esp_netif_net_stack.h"\n', "");
+  const cc = await compile(copy);
+  t.not(cc.code, 0);
+  t.regex(cc.stderr, /implicit declaration of function .esp_netif_get_netif_impl./);
+});
+
+test("lwIP 2.2's tcpip_callback_wait, which esp-lwip 2.1.3 (ESP-IDF 5.0 to 5.3) lacks, is refused though Debian's lwIP declares it", async (t) => {
+  const header = readFileSync("/usr/include/lwip/lwip/tcpip.h", "utf8");
+  t.regex(header, /tcpip_callback_wait/, "Debian's lwIP 2.1.3 declares it: the poison is what refuses it");
+  const copy = variant(
+    GLUE_FILES[0]!,
+    "waits.c",
+    "static NetstackGlue gGlue;",
+    "static NetstackGlue gGlue;\nstatic void nop(void *c) { (void)c; }\nerr_t waits(void) { return tcpip_callback_wait(nop, NULL); }",
+  );
+  const cc = await compile(copy);
+  t.not(cc.code, 0);
+  t.regex(cc.stderr, /poisoned/);
 });

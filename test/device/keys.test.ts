@@ -11,13 +11,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Device, startDevice } from "../support/host-device.ts";
+import { type HostDevice, startHostDevice } from "../support/host-device.ts";
 
 const PEER = fileURLToPath(new URL("./keys-peer.ts", import.meta.url));
 const COUNT = 10_000;
 
 /** Fetches the same file over HTTP, FTP (logged in) and TFTP; each must be `content`. */
-async function servesFiles(t: import("ava").ExecutionContext, d: Device, content: Buffer): Promise<void> {
+async function servesFiles(t: import("ava").ExecutionContext, d: HostDevice, content: Buffer): Promise<void> {
   for (const url of [`http://${d.ip}/page.bin`, `ftp://esp:esp32@${d.ip}/www/page.bin`, `tftp://${d.ip}/page.bin`]) {
     const got = await d.ns.mustRun("curl", ["-sS", "--fail", "-m", "20", url, "-o", "-", "--output-dir", "/", "-w", ""], 30_000);
     t.is(got, content.toString("latin1"), url);
@@ -25,7 +25,7 @@ async function servesFiles(t: import("ava").ExecutionContext, d: Device, content
 }
 
 test("10 000 invented FTP verbs, HTTP methods, header names and TFTP options make no key, and the firmware still serves", async (t) => {
-  const d = await startDevice(t, {
+  const d = await startHostDevice(t, {
     hostname: "netstack",
     tftp: { root: "www", write: "none" },
     ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
@@ -52,5 +52,5 @@ test("10 000 invented FTP verbs, HTTP methods, header names and TFTP options mak
   const after = await d.memory();
   t.is(after.keys, before.keys, "no key was made");
   await servesFiles(t, d, content);
-  t.is(d.process.exitCode, null, "the host program is still running");
+  t.is(d.device.process.exitCode, null, "the host program is still running");
 });

@@ -19,6 +19,10 @@ export interface Build {
   cFiles: string[];
   /** Moddable's own manifests that were included ($(MODULES)/...). */
   moddable: string[];
+  /** Moddable's own sources the manifests exclude ("~" entries under $(MODULES)...). */
+  moddableExcluded: string[];
+  /** ESP-IDF components the platform blocks depend on ({"idf": name}), which mcconfig reads only there. */
+  idfComponents: string[];
   defines: Json;
   config: Json;
   creation: Json;
@@ -69,6 +73,8 @@ export function build(manifest: string, platform: string): Build {
     modules: new Map(),
     cFiles: [],
     moddable: [],
+    moddableExcluded: [],
+    idfComponents: [],
     defines: {},
     config: {},
     creation: {},
@@ -84,7 +90,10 @@ export function build(manifest: string, platform: string): Build {
   const addModules = (modules: Json | undefined, dir: string) => {
     for (const [target, value] of Object.entries(modules ?? {})) {
       for (const s of ([] as string[]).concat(value as string | string[])) {
-        if (s.startsWith("$(")) continue;
+        if (s.startsWith("$(")) {
+          if (target === "~") b.moddableExcluded.push(s);
+          continue;
+        }
         const source = resolve(dir, s);
         if (target === "~") for (const f of expand(source)) excluded.add(f.path);
         else entries.push({ target, source });
@@ -111,6 +120,7 @@ export function build(manifest: string, platform: string): Build {
     const block = m.platforms ? matchPlatform(m.platforms as Json, platform) : undefined;
     if (block) {
       section(block, dir);
+      for (const d of (block.dependency as Array<{ idf?: string }> | undefined) ?? []) if (d.idf) b.idfComponents.push(d.idf);
       includes.push(...([] as string[]).concat((block.include as string | string[] | undefined) ?? []));
     }
     for (const inc of includes) {

@@ -1,4 +1,5 @@
 import test from "ava";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
@@ -6,27 +7,16 @@ import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const at = (p: string) => resolve(ROOT, p);
 /** Modules that Moddable's own manifests provide. */
-const MODDABLE = new Set(["timer", "time", "file", "wifi", "ethernet", "mc/config"]);
+const MODDABLE = new Set(["timer", "time", "file", "wifi", "mc/config"]);
+const WIFI = "$(MODULES)/network/wifi/manifest.json";
+const ETHERNET_KIT_PINS = { mdc: 23, mdio: 18, clock: { mode: "EMAC_CLK_EXT_IN", gpio: 0 }, phy: { address: 1, reset: 5 } };
+const WT32_PINS = { mdc: 23, mdio: 18, clock: { mode: "EMAC_CLK_EXT_IN", gpio: 0 }, phy: { address: 1, reset: -1 }, power: 16 };
 
 const BOARDS = [
-  { platform: "esp32", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
-  { platform: "esp32/nodemcu", network: "modules/device/network.ts", moddable: "$(MODULES)/network/wifi/manifest.json", queue: 16 },
-  {
-    platform: "esp32/wt32_eth01",
-    network: "modules/device/network-ethernet.ts",
-    moddable: "$(MODULES)/network/ethernet/manifest.json",
-    queue: 32,
-    phy: "LAN87XX",
-    reset: 16,
-  },
-  {
-    platform: "esp32/ethernet_kit",
-    network: "modules/device/network-ethernet.ts",
-    moddable: "$(MODULES)/network/ethernet/manifest.json",
-    queue: 32,
-    phy: "IP101",
-    reset: 5,
-  },
+  { platform: "esp32", network: "modules/device/network.ts", glue: "netstack_wifi.c", moddable: [WIFI], queue: 16, eth: undefined },
+  { platform: "esp32/nodemcu", network: "modules/device/network.ts", glue: "netstack_wifi.c", moddable: [WIFI], queue: 16, eth: undefined },
+  { platform: "esp32/wt32_eth01", network: "modules/device/network-ethernet.ts", glue: "netstack_eth.c", moddable: [], queue: 32, eth: WT32_PINS },
+  { platform: "esp32/ethernet_kit", network: "modules/device/network-ethernet.ts", glue: "netstack_eth.c", moddable: [], queue: 32, eth: ETHERNET_KIT_PINS },
 ];
 
 for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_spiffs.json"]) {
@@ -51,17 +41,37 @@ for (const app of ["manifests/app/manifest.json", "manifests/app/manifest_spiffs
           reached.has("netstack/services/tftp-server") &&
           reached.has("netstack/services/dhcp-client"),
       );
-      // The board's pieces: its bring-up module, its Moddable network manifest, its defines.
+      // The board's pieces: its bring-up module and C glue, Moddable's network manifests (none
+      // on Ethernet: Moddable's ethernet module calls the PHY drivers ESP-IDF 6.0 removed), its defines.
       t.is(b.modules.get("netstack/device/network"), at(board.network));
-      t.true(b.moddable.includes(board.moddable));
-      t.is((b.defines.netstack as { queue: number }).queue, board.queue);
-      const phy = (b.defines.ethernet as { internal?: { phy: Record<string, number> } } | undefined)?.internal?.phy;
-      if (board.phy) t.deepEqual([phy?.[board.phy], phy?.reset], [1, board.reset]);
-      else t.is(phy, undefined);
-      t.deepEqual(b.cFiles, [at("modules/device/netstack.c")]);
+      t.deepEqual(
+        b.moddable.filter((m) => m.includes("/network/")),
+        board.moddable,
+      );
+      const netstack = b.defines.netstack as { queue: number; eth?: unknown };
+      t.is(netstack.queue, board.queue);
+      t.deepEqual(netstack.eth, board.eth);
+      t.deepEqual(b.cFiles.sort(), [at("modules/device/netstack.c"), at(`modules/device/${board.glue}`)].sort());
+      // Moddable's own wt32_eth01 target pulls in its ethernet module and a setup/ethernet that
+      // would start it at boot: the board leaves them out.
+      t.deepEqual(b.moddableExcluded.filter((m) => m.includes("/network/ethernet/")).length, board.platform === "esp32/wt32_eth01" ? 4 : 0);
+      t.deepEqual(b.idfComponents.sort(), ["esp_netif", "lwip", ...(board.eth ? ["esp_driver_gpio", "esp_eth"] : [])].sort());
     });
   }
 }
+
+test("the host program's mc.defines.h stand-in holds the WT32-ETH01's defines, which its host build and tests run with", (t) => {
+  const text = readFileSync(at("modules/device/host/mc.defines.h"), "utf8");
+  const defines = new Map([...text.matchAll(/^#define (MODDEF_\w+) \(?([^)\s]+)\)?$/gm)].map((m) => [m[1]!, m[2]!]));
+  const b = build(at("manifests/app/manifest.json"), "esp32/wt32_eth01");
+  const expected = new Map<string, string>();
+  const flatten = (prefix: string, value: unknown) => {
+    if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) flatten(`${prefix}_${k.toUpperCase()}`, v);
+    else expected.set(prefix, String(value));
+  };
+  flatten("MODDEF_NETSTACK", b.defines.netstack);
+  t.deepEqual(defines, expected);
+});
 
 test("the native checksum takes the name of wire/checksum, which the portable one gives up, and imports nothing at run time", (t) => {
   const b = build(at("manifests/app/manifest.json"), "esp32");

@@ -1,53 +1,39 @@
-// The firmware on the host program (native/host-device: XS, Debian's lwIP's tapif and the
-// device glue), on a TAP in a namespace of its own with the kernel as the peer
-// (10.77.50.1/24) and dnsmasq serving DHCP, its files in a temporary root, run with the
-// firmware's creation sizes. Needs root. The tests in test/device and bench/device.ts use it.
-//
-// The kernel's side of the TAP has an MTU of 576: Debian's liblwip (2.1.3+dfsg1-2) sizes its
-// PBUF_POOL buffers for a 536-byte MSS (616 bytes with the header) in one file and fills them
-// for a 1460-byte MSS in another, so tapif writes any frame longer than 592 bytes past its pbuf
-// (AddressSanitizer: heap-buffer-overflow in pbuf_take on tapif's thread, then malloc aborts).
-// Frames of at most 590 bytes stay inside it. Our glue and stack are not limited by this: the
-// host simulator's TAP tests run full-size frames.
+// The firmware on the host program (native/host-device), as a LAN device for tests: XS, lwIP,
+// the glue and its ESP-IDF stand-ins on a TAP in a namespace of the test's own, the kernel as
+// the peer at 10.77.50.1/24 and dnsmasq serving DHCP, its files in a temporary root, run with
+// the firmware's creation sizes. Commands
+// written to the device's stdin unplug and plug the cable and stop and start the driver.
+// Needs root.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
+import { Child } from "./child.ts";
 import { Netns, type Teardown } from "./netns.ts";
 
 export const KERNEL = "10.77.50.1";
-/** The kernel's side of the device's link, in the device's namespace. */
-export const TAP = "tapdev0";
 
-/** Output of a child process, and a way to wait for a line. */
-export class Output {
-  text = "";
-  constructor(p: ChildProcess) {
-    p.stdout?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-    p.stderr?.setEncoding("utf8").on("data", (d: string) => (this.text += d));
-  }
-  async wait(pattern: RegExp, ms: number, what: string, from = 0): Promise<RegExpExecArray> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = pattern.exec(this.text.slice(from));
-      if (m) return m;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${this.text}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+let count = 0;
 
-function spawnIn(t: Teardown, ns: Netns, args: string[], env: Record<string, string> = {}): { p: ChildProcess; out: Output } {
-  const p = spawn("ip", ["netns", "exec", ns.name, "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args]);
-  const out = new Output(p);
-  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-  t.teardown(async () => {
-    if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-    await exited;
-  });
-  return { p, out };
+export interface HostDevice {
+  ns: Netns;
+  /** The TAP's name, in `ns`. */
+  tap: string;
+  /** The address the firmware's DHCP client took. */
+  ip: string;
+  prefix: number;
+  /** The firmware's file root. */
+  root: string;
+  /** The host program: its log (the firmware's trace and the stand-ins' lines). */
+  device: Child;
+  /** dnsmasq, logging every DHCP message it gets and sends. */
+  dhcp: Child;
+  /** Writes one command to the host program (unplug, plug, stop, start, stats). */
+  command(line: string): void;
+  /** The memory in use now, after a full collection. */
+  memory(): Promise<DeviceMemory>;
 }
 
 /** What the host program reports on SIGUSR1 (native/host-device/preload.c), counted from the end of the preload. */
@@ -67,25 +53,14 @@ export interface DeviceMemory {
   slotSize: number;
 }
 
-export interface Device {
-  ns: Netns;
-  ip: string;
-  prefix: number;
-  root: string;
-  out: Output;
-  process: ChildProcess;
-  /** The memory in use now, after a full collection. */
-  memory(): Promise<DeviceMemory>;
-}
-
 /** `netstack` is the firmware's config.netstack (default: TFTP, FTP user esp, HTTP on www). */
-export async function startDevice(t: Teardown, netstack?: object): Promise<Device> {
-  const bin = hostDevicePath();
+export async function startHostDevice(t: Teardown, netstack?: object): Promise<HostDevice> {
   const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
   const root = mkdtempSync(join(tmpdir(), "host-device-"));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, "www"));
   const ns = await Netns.create(t);
+  const tap = `hd${process.pid}x${++count}`.slice(0, 15);
   await ns.mustRun("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
   const config = {
     file: { root: `${root}/` },
@@ -96,33 +71,35 @@ export async function startDevice(t: Teardown, netstack?: object): Promise<Devic
       http: { root: "www", put: false },
     },
   };
-  const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config), ...creationEnv() });
-  await hd.out.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
-  await ns.addAddress(TAP, `${KERNEL}/24`);
-  await ns.mustRun("ip", ["link", "set", "dev", TAP, "mtu", "576"]);
-  await ns.up(TAP);
-  const leases = join(root, "leases");
-  spawnIn(t, ns, [
-    "dnsmasq",
-    "--no-daemon",
-    "--conf-file=/dev/null",
-    "--no-resolv",
-    "--no-hosts",
-    "--pid-file=",
-    "--port=0",
-    `--interface=${TAP}`,
-    "--bind-interfaces",
-    `--dhcp-leasefile=${leases}`,
-    "--no-ping",
-    "--log-facility=-",
-    "--dhcp-range=10.77.50.100,10.77.50.120,10m",
+  const env = [`PRECONFIGURED_TAPIF=${tap}`, `NETSTACK_CONFIG=${JSON.stringify(config)}`, ...Object.entries(creationEnv()).map(([k, v]) => `${k}=${v}`)];
+  const device = new Child(t, spawn("ip", ["netns", "exec", ns.name, "env", ...env, hostDevicePath(), script], { stdio: ["pipe", "pipe", "pipe"] }));
+  await device.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
+  await ns.addAddress(tap, `${KERNEL}/24`);
+  await ns.up(tap);
+  const dhcp = Child.spawn(t, "ip", [
+    ...["netns", "exec", ns.name, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=", "--port=0"],
+    ...[
+      `--interface=${tap}`,
+      "--bind-interfaces",
+      `--dhcp-leasefile=${join(root, "leases")}`,
+      "--no-ping",
+      "--log-facility=-",
+      "--dhcp-range=10.77.50.100,10.77.50.120,10m",
+    ],
   ]);
-  const [, ip, prefix] = await hd.out.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
+  const [, ip, prefix] = await device.wait(/address (\d+\.\d+\.\d+\.\d+)\/(\d+)/, 30_000, "a DHCP lease");
   const memory = async (): Promise<DeviceMemory> => {
-    const from = hd.out.text.length;
-    hd.p.kill("SIGUSR1");
-    const [, json] = await hd.out.wait(/host-device: memory (\{.*\})\n/, 10_000, "the memory report", from);
+    const from = device.text.length;
+    device.process.kill("SIGUSR1");
+    const [, json] = await device.wait(/host-device: memory (\{.*\})\n/, 10_000, "the memory report", from);
     return JSON.parse(json!) as DeviceMemory;
   };
-  return { ns, ip: ip!, prefix: Number(prefix), root, out: hd.out, process: hd.p, memory };
+  const command = (line: string) => device.process.stdin!.write(`${line}\n`);
+  return { ns, tap, ip: ip!, prefix: Number(prefix), root, device, dhcp, command, memory };
+}
+
+export function pingSummary(out: string): { sent: number; received: number } {
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (!m) throw new Error(`no ping summary in: ${out}`);
+  return { sent: Number(m[1]), received: Number(m[2]) };
 }

@@ -1,0 +1,9 @@
+/* What mcconfig writes from the manifests' defines, for the host program: the WT32-ETH01's. */
+#define MODDEF_NETSTACK_QUEUE (32)
+#define MODDEF_NETSTACK_ETH_MDC (23)
+#define MODDEF_NETSTACK_ETH_MDIO (18)
+#define MODDEF_NETSTACK_ETH_CLOCK_MODE EMAC_CLK_EXT_IN
+#define MODDEF_NETSTACK_ETH_CLOCK_GPIO (0)
+#define MODDEF_NETSTACK_ETH_PHY_ADDRESS (1)
+#define MODDEF_NETSTACK_ETH_PHY_RESET (-1)
+#define MODDEF_NETSTACK_ETH_POWER (16)
