@@ -14,7 +14,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
+import { type Creation, appCreation, bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
+import type { FirmwareConfig } from "../../modules/firmware/config.ts";
+import { build } from "../device/manifest-model.ts";
 import { Netns, type Teardown } from "./netns.ts";
 
 export const KERNEL = "10.77.50.1";
@@ -78,8 +80,22 @@ export interface Device {
   memory(): Promise<DeviceMemory>;
 }
 
-/** `netstack` is the firmware's config.netstack (default: TFTP, FTP user esp, HTTP on www). */
-export async function startDevice(t: Teardown, netstack?: object): Promise<Device> {
+/** The documented boards, as mcconfig's -p names them. */
+export const BOARDS = ["esp32", "esp32/wt32_eth01", "esp32/ethernet_kit"] as const;
+export type Board = (typeof BOARDS)[number];
+
+/** What the app's manifests give `board` (merged as mcconfig merges them): its config.netstack and its creation sizes. */
+export function boardFirmware(board: Board): { netstack: FirmwareConfig; creation: Creation } {
+  const b = build(new URL("../../manifests/app/manifest.json", import.meta.url).pathname, board);
+  return { netstack: (b.config as { netstack: FirmwareConfig }).netstack, creation: b.creation as unknown as Creation };
+}
+
+/**
+ * `netstack` is the firmware's config.netstack (default: TFTP, FTP user esp, HTTP on www), `creation` its sizes (default the
+ * app's own, the Ethernet boards'). With a board's (boardFirmware) the program runs that board's firmware but its network
+ * bring-up: the bundle's is always the Ethernet one (bundle.ts), as the host has no Wi-Fi.
+ */
+export async function startDevice(t: Teardown, netstack?: object, creation: Creation = appCreation()): Promise<Device> {
   const bin = hostDevicePath();
   const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
   const root = mkdtempSync(join(tmpdir(), "host-device-"));
@@ -96,7 +112,7 @@ export async function startDevice(t: Teardown, netstack?: object): Promise<Devic
       http: { root: "www", put: false },
     },
   };
-  const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config), ...creationEnv() });
+  const hd = spawnIn(t, ns, [bin, script], { PRECONFIGURED_TAPIF: TAP, NETSTACK_CONFIG: JSON.stringify(config), ...creationEnv(creation) });
   await hd.out.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
   await ns.addAddress(TAP, `${KERNEL}/24`);
   await ns.mustRun("ip", ["link", "set", "dev", TAP, "mtu", "576"]);
