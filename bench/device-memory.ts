@@ -11,8 +11,9 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { appCreation } from "../native/host-device/bundle.ts";
-import { type DeviceMemory, type HostDevice, startHostDevice } from "../test/support/host-device.ts";
+import type { Creation } from "../native/host-device/bundle.ts";
+import { BOARDS, type Board, type DeviceMemory, type HostDevice, boardFirmware, startHostDevice } from "../test/support/host-device.ts";
+import { TCP_DEFAULTS } from "../modules/stack/tcp-config.ts";
 import type { Teardown } from "../test/support/netns.ts";
 
 const PEER = fileURLToPath(new URL("./device-peer.ts", import.meta.url));
@@ -38,8 +39,40 @@ export interface DeviceMemoryFigures {
   perConnection: Record<"http-connected" | "http-kept-alive" | "ftp-logged-in" | "time-wait", Heap & { count: number; buffers: number }>;
   /** The most in use, sampled while 1 MiB goes each way. */
   peak: Record<"http-get" | "ftp-put", Heap>;
-  /** With every connection the stack allows (TCP's maxPcbs, 8) open and written to: 4 HTTP kept alive, 4 FTP sessions from two addresses. */
-  fullLoad: Heap;
+  /** With every connection the board's TCP allows (maxPcbs) open and written to: half of them FTP sessions (two per address), the rest HTTP kept alive. */
+  fullLoad: Heap & { http: number; ftp: number };
+  /** The board's TCP bounds and creation sizes, which the figures were measured with. */
+  maxPcbs: number;
+  maxTimeWait: number;
+  creation: Creation;
+}
+
+/** What the creation sizes must hold: every connection open, every TIME-WAIT pcb, and a transfer's working set. */
+export interface WorstCase {
+  slots: number;
+  chunks: number;
+  /** ESP32 bytes of the whole XS machine needed (slots, chunks, stack and keys as creation sizes them), and that creation allocates. */
+  bytes: number;
+  creationBytes: number;
+}
+
+/** ESP32 bytes of a machine with `slots` and `chunks`, and creation's stack (16-byte slots) and keys (4 bytes each). */
+function machineBytes(c: Creation, slots: number, chunks: number): number {
+  return slots * ESP32_SLOT + chunks + c.stack * ESP32_SLOT + c.keys.initial * 4;
+}
+
+export function worstCase(f: DeviceMemoryFigures): WorstCase {
+  const tw = f.perConnection["time-wait"];
+  // A transfer's working set, its connections included (so counted twice: the sum errs high): the most a peak took beyond idle.
+  const transfer = Object.values(f.peak).map((h) => minus(h, f.idle));
+  const slots = Math.ceil(f.fullLoad.slots + f.maxTimeWait * tw.slots + Math.max(...transfer.map((h) => h.slots)));
+  const chunks = Math.ceil(f.fullLoad.chunks + f.maxTimeWait * tw.chunks + Math.max(...transfer.map((h) => h.chunks)));
+  return {
+    slots,
+    chunks,
+    bytes: machineBytes(f.creation, slots, chunks),
+    creationBytes: machineBytes(f.creation, f.creation.heap.initial, f.creation.chunk.initial),
+  };
 }
 
 /** A second address of the kernel's, for FTP's sessions per address. */
@@ -79,6 +112,24 @@ async function perConnection(d: HostDevice, port: number, n: number, text: strin
   return { slots: added.slots / n, chunks: added.chunks / n, count: n, buffers: (held.buffers - before.buffers) / n };
 }
 
+/** The device's count of TIME-WAIT pcbs it forgot to make room (its /status). */
+async function recycled(d: HostDevice): Promise<number> {
+  const status = await d.ns.mustRun("curl", ["-sS", "--fail", "-m", "20", `http://${d.ip}/status`], 30_000);
+  return (JSON.parse(status) as { counters: Record<string, number> }).counters["tcp.time-wait-recycled"] ?? 0;
+}
+
+/**
+ * What one TIME-WAIT pcb holds, from `n` connections the device closes first. Earlier closes may have left pcbs in
+ * TIME-WAIT, and a new one beyond maxTimeWait frees the oldest: those are not in the slope's count.
+ */
+async function perTimeWait(d: HostDevice, n: number): Promise<Heap & { count: number; buffers: number }> {
+  const before = await recycled(d);
+  const h = await perConnection(d, 80, n, "GET /missing HTTP/1.1\\r\\nHost: d\\r\\nConnection: close\\r\\n\\r\\n", 1000);
+  const added = n - ((await recycled(d)) - before);
+  if (added <= 0) throw new Error(`no TIME-WAIT pcb was added by ${n} closes`);
+  return { slots: (h.slots * n) / added, chunks: (h.chunks * n) / added, count: added, buffers: 0 };
+}
+
 /** The most in use while `run` goes, sampled every 100 ms. */
 async function peakWhile(d: HostDevice, run: Promise<unknown>): Promise<Heap> {
   let done = false;
@@ -93,14 +144,12 @@ async function peakWhile(d: HostDevice, run: Promise<unknown>): Promise<Heap> {
   return peak;
 }
 
-export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigures> {
-  const d = await startHostDevice(t, {
-    hostname: "netstack",
-    tftp: { root: "tftp", write: "create" },
-    ftp: { root: "", users: [{ name: "esp", password: "esp32" }] },
-    http: { root: "www", put: false },
-    echo: true,
-  });
+/** The figures of `board`'s firmware: its config.netstack (echo added) and its creation sizes. */
+export async function measureDeviceMemory(t: Teardown, board: Board): Promise<DeviceMemoryFigures> {
+  const { netstack, creation } = boardFirmware(board);
+  const maxPcbs = netstack.tcp?.maxPcbs ?? TCP_DEFAULTS.maxPcbs;
+  const maxTimeWait = netstack.tcp?.maxTimeWait ?? TCP_DEFAULTS.maxTimeWait;
+  const d = await startHostDevice(t, { ...netstack, echo: true }, creation);
   const page = randomBytes(TRANSFER);
   writeFileSync(join(d.root, "www", "page.bin"), page);
   writeFileSync(join(d.root, "up.bin"), page);
@@ -116,17 +165,27 @@ export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigu
   const http = "GET /missing HTTP/1.1\\r\\nHost: d\\r\\n\\r\\n";
   const ftp = "USER esp\\r\\nPASS esp32\\r\\n";
   await d.ns.addAddress(d.tap, `${SECOND_PEER}/24`);
-  const fullLoad = await holding(d, 80, 4, http, () => holding(d, 21, 2, ftp, () => holding(d, 21, 2, ftp, async () => heap(await d.memory()), SECOND_PEER)));
+  // FTP sessions from two addresses (two from each at most), as many as the firmware lets FTP have: half of maxPcbs.
+  const ftpSessions = Math.floor(maxPcbs / 2);
+  const fromFirst = Math.min(2, ftpSessions);
+  const loaded = () =>
+    holding(d, 21, fromFirst, ftp, () =>
+      ftpSessions > fromFirst ? holding(d, 21, ftpSessions - fromFirst, ftp, async () => heap(await d.memory()), SECOND_PEER) : d.memory().then(heap),
+    );
+  const fullLoad = { ...(await holding(d, 80, maxPcbs - ftpSessions, http, loaded)), http: maxPcbs - ftpSessions, ftp: ftpSessions };
   const figures: DeviceMemoryFigures = {
     idle,
     peak,
     fullLoad,
+    maxPcbs,
+    maxTimeWait,
+    creation,
     perConnection: {
       "http-connected": await perConnection(d, 80, 4, ""),
       "http-kept-alive": await perConnection(d, 80, 4, http),
       "ftp-logged-in": await perConnection(d, 21, 2, ftp),
       // Last, as they stay 2 MSL: the device closes first, so its pcbs wait in TIME-WAIT (the peer closes as it reads the FIN).
-      "time-wait": await perConnection(d, 80, 4, "GET /missing HTTP/1.1\\r\\nHost: d\\r\\nConnection: close\\r\\n\\r\\n", 1000),
+      "time-wait": await perTimeWait(d, Math.min(4, maxTimeWait)),
     },
   };
   if (d.device.process.exitCode !== null) throw new Error(`the host program ended: ${d.device.text}`);
@@ -135,11 +194,11 @@ export async function measureDeviceMemory(t: Teardown): Promise<DeviceMemoryFigu
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** The rows npm run bench prints. */
-export function printDeviceMemory(f: DeviceMemoryFigures): void {
-  const c = appCreation();
+/** The rows npm run bench prints for `board`. */
+export function printDeviceMemory(board: string, f: DeviceMemoryFigures): void {
+  const c = f.creation;
   console.log(
-    `\nXS heap of the firmware on the host program, in RAM beyond the preload (ESP32 bytes: ${ESP32_SLOT}-byte slots + this host's chunk bytes, an upper bound)`,
+    `\nXS heap of the ${board} firmware on the host program, in RAM beyond the preload (ESP32 bytes: ${ESP32_SLOT}-byte slots + this host's chunk bytes, an upper bound)`,
   );
   console.log(
     `  creation: chunk ${c.chunk.initial} + ${c.chunk.incremental}, heap ${c.heap.initial} + ${c.heap.incremental} slots, keys ${c.keys.initial} + ${c.keys.incremental}`,
@@ -151,15 +210,31 @@ export function printDeviceMemory(f: DeviceMemoryFigures): void {
   for (const [name, h] of Object.entries(f.perConnection))
     row(`per ${name} connection, beyond its ${h.buffers} bytes of buffers (slope over ${h.count}; target 1 KiB)`, h);
   for (const [name, h] of Object.entries(f.peak)) row(`the most in use during a 1 MiB ${name}`, h);
-  row("with every connection the stack allows open (4 HTTP kept alive, 4 FTP sessions)", f.fullLoad);
+  row(`with every connection TCP allows open (maxPcbs ${f.maxPcbs}: ${f.fullLoad.http} HTTP kept alive, ${f.fullLoad.ftp} FTP sessions)`, f.fullLoad);
+  const w = worstCase(f);
+  console.log(
+    `${kib(w.bytes).padStart(11)}  worst case (those, ${f.maxTimeWait} TIME-WAIT pcbs and a transfer; stack and keys as in creation): ${w.slots} slots, ${w.chunks} chunk bytes; creation allocates ${kib(w.creationBytes)}, ${(100 * (1 - w.slots / c.heap.initial)).toFixed(0)} % (slots) and ${(100 * (1 - w.chunks / c.chunk.initial)).toFixed(0)} % (chunks) to spare`,
+  );
 }
 
 /** npm run bench's rows: the figures, measured once (as root: the host program needs a TAP). */
 export async function benchDeviceMemory(): Promise<void> {
   if (process.getuid?.() !== 0) return console.log("\nskipped the firmware's XS heap on the host program: it needs root (a TAP and a namespace)");
+  // The Ethernet boards share their config and creation: measured once, printed for both.
+  const measured = new Map<string, DeviceMemoryFigures>();
+  for (const board of BOARDS) {
+    const key = JSON.stringify(boardFirmware(board));
+    const f = measured.get(key) ?? (await measureOnce(board));
+    measured.set(key, f);
+    printDeviceMemory(board, f);
+  }
+}
+
+/** One board's figures, its device torn down after. */
+async function measureOnce(board: Board): Promise<DeviceMemoryFigures> {
   const teardowns: Array<() => unknown> = [];
   try {
-    printDeviceMemory(await measureDeviceMemory({ teardown: (f) => void teardowns.push(f) }));
+    return await measureDeviceMemory({ teardown: (f) => void teardowns.push(f) }, board);
   } finally {
     for (const f of teardowns.reverse()) await f();
   }

@@ -7,6 +7,7 @@ import { type Result, fail, ok } from "../wire/result.ts";
 import { parseIp, type Ip4 } from "../wire/address.ts";
 import { confinePath } from "../storage/path.ts";
 import type { FtpUser } from "../services/ftp-server.ts";
+import type { TcpConfig } from "../stack/tcp-config.ts";
 
 export type TftpWrite = "none" | "create" | "overwrite";
 
@@ -23,7 +24,12 @@ export interface FirmwareConfig {
   http?: { root: string; put: boolean; putLimit?: number };
   /** UDP echo (RFC 862) on port 7. */
   echo?: boolean;
+  /** TCP's bounds, each defaulting to TCP_DEFAULTS (modules/stack/tcp-config.ts): the board's memory sets them (docs/MEMORY.md). */
+  tcp?: FirmwareTcp;
 }
+
+/** Connections open at once (TIME-WAIT not counted), TIME-WAIT pcbs kept, and each connection's send buffer and receive window in bytes. */
+export type FirmwareTcp = Partial<Pick<TcpConfig, "maxPcbs" | "maxTimeWait" | "sndbuf" | "wnd">>;
 
 export interface StaticAddress {
   ip: Ip4;
@@ -51,6 +57,13 @@ type Check = (value: unknown, at: string) => string | undefined;
 const text: Check = (v, at) => (typeof v === "string" ? undefined : `${at}: expected a string`);
 const flag: Check = (v, at) => (typeof v === "boolean" ? undefined : `${at}: expected true or false`);
 const bytes: Check = (v, at) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : `${at}: expected a whole number of bytes`);
+/** A whole number from `least` to `most`, in `unit`. */
+function whole(least: number, most: number, unit: string): Check {
+  return (v, at) =>
+    Number.isSafeInteger(v) && (v as number) >= least && (v as number) <= most
+      ? undefined
+      : `${at}: expected ${unit} from ${least} to ${most}, got ${JSON.stringify(v)}`;
+}
 const dir: Check = (v, at) =>
   text(v, at) ?? (confinePath(v as string).ok ? undefined : `${at}: expected a directory inside the storage, got ${JSON.stringify(v)}`);
 const address: Check = (v, at) =>
@@ -99,6 +112,16 @@ const config = object({
   ftp: [object({ root: [dir, true], users: [list(user), true], anonymous: [dir, false] }), false],
   http: [object({ root: [dir, true], put: [flag, true], putLimit: [bytes, false] }), false],
   echo: [flag, false],
+  // A buffer of at least one segment (TCP's default MSS); a window within what window scaling can offer (RFC 7323 2.3).
+  tcp: [
+    object({
+      maxPcbs: [whole(1, 64, "a count"), false],
+      maxTimeWait: [whole(0, 64, "a count"), false],
+      sndbuf: [whole(536, 1 << 20, "bytes"), false],
+      wnd: [whole(536, 1 << 30, "bytes"), false],
+    }),
+    false,
+  ],
 });
 
 /** `value` as a FirmwareConfig, or the first wrong field, named from `at` (e.g. "netstack.tftp.write: expected ..."). */

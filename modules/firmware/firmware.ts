@@ -10,8 +10,8 @@ import type { UdpPcb } from "../stack/udp.ts";
 import type { NetEvent } from "../stack/netif.ts";
 import { DhcpClient, type DhcpLease } from "../services/dhcp-client.ts";
 import { TftpServer } from "../services/tftp-server.ts";
-import { FtpServer } from "../services/ftp-server.ts";
-import { HttpServer, type HttpHandler } from "../services/http-server.ts";
+import { FTP_SERVER_DEFAULTS, FtpServer } from "../services/ftp-server.ts";
+import { HTTP_SERVER_DEFAULTS, HttpServer, type HttpHandler } from "../services/http-server.ts";
 import type { Storage } from "../storage/storage.ts";
 import { Subtree, makeDirs } from "../storage/subtree.ts";
 import { type Ip4, type Mac, ipToString } from "../wire/address.ts";
@@ -73,7 +73,8 @@ export function startFirmware(ports: FirmwarePorts, config: unknown, options: Fi
   if (!checked.ok) return checked;
   const c = checked.value;
   const log = ports.log;
-  const stack = createStack(ports.link, ports.clock, ports.random, { ...options.stack, mac: ports.mac });
+  const tcp = { ...options.stack?.tcp, ...c.tcp };
+  const stack = createStack(ports.link, ports.clock, ports.random, { ...options.stack, tcp, mac: ports.mac });
   stack.netif.onEvent = options.onEvent;
   const dhcp = takeAddress(stack, c, log);
   const tftp = c.tftp && startTftp(stack, ports, c.tftp);
@@ -150,7 +151,12 @@ function startTftp(stack: Stack, ports: FirmwarePorts, c: NonNullable<FirmwareCo
 }
 
 function startFtp(stack: Stack, ports: FirmwarePorts, c: NonNullable<FirmwareConfig["ftp"]>): FtpServer {
+  // Each session needs its data connection beside it, so at most half of TCP's pcbs are sessions.
+  const sessions = Math.max(1, Math.min(FTP_SERVER_DEFAULTS.maxSessions, Math.floor(stack.tcp.config.maxPcbs / 2)));
   const ftp = new FtpServer(stack, rootOf(ports, c.root), {
+    maxSessions: sessions,
+    maxSessionsPerAddress: Math.min(FTP_SERVER_DEFAULTS.maxSessionsPerAddress, sessions),
+    maxDataConnections: sessions,
     users: c.users,
     anonymousRoot: c.anonymous,
     onTransfer: (r) => ports.log(`ftp ${r.user} ${r.command} ${r.path} ${r.bytes} bytes${r.error ? ` failed: ${r.error}` : ""}`),
@@ -160,7 +166,11 @@ function startFtp(stack: Stack, ports: FirmwarePorts, c: NonNullable<FirmwareCon
 }
 
 function startHttp(stack: Stack, ports: FirmwarePorts, c: NonNullable<FirmwareConfig["http"]>, routes: FirmwareRoute[]): HttpServer {
-  const http = new HttpServer(stack, rootOf(ports, c.root), { allowPut: c.put, ...(c.putLimit === undefined ? {} : { maxBodyBytes: c.putLimit }) });
+  const http = new HttpServer(stack, rootOf(ports, c.root), {
+    maxConnections: Math.min(HTTP_SERVER_DEFAULTS.maxConnections, stack.tcp.config.maxPcbs),
+    allowPut: c.put,
+    ...(c.putLimit === undefined ? {} : { maxBodyBytes: c.putLimit }),
+  });
   for (const r of routes) http.route(r.method, r.path, r.handler);
   const paths = [http.options.statusPath, ...routes.map((r) => r.path)].filter((p) => p);
   const put = c.put ? `PUT up to ${http.options.maxBodyBytes} bytes` : "no PUT";

@@ -22,14 +22,14 @@ export function hostDevicePath(): string {
   return bin;
 }
 
-interface Creation {
+export interface Creation {
   chunk: { initial: number; incremental: number };
   heap: { initial: number; incremental: number };
   stack: number;
   keys: { initial: number; incremental: number; name: number; symbol: number };
 }
 
-/** The firmware's creation sizes (manifests/app/manifest_app.json), which the host program takes from NETSTACK_CREATION. */
+/** The firmware's creation sizes (manifests/app/manifest_app.json's own, the Ethernet boards'; the Wi-Fi board's block overrides them), which the host program takes from NETSTACK_CREATION. */
 export function appCreation(): Creation {
   return (JSON.parse(readFileSync(join(ROOT, "manifests/app/manifest_app.json"), "utf8")) as { creation: Creation }).creation;
 }

@@ -1,6 +1,7 @@
 // A model of what mcconfig makes of our manifests, enough to check them without the Moddable
 // SDK: includes (relative ones; $(MODDABLE) and $(MODULES) ones are Moddable's own and only
-// recorded), the platforms rule that merges the first matching block only (the full name,
+// recorded), merged in mcconfig's order (what a manifest includes first, then its own sections,
+// then its platform block), the platforms rule that merges the first matching block only (the full name,
 // then its parents, then "..."), module names mapped to sources, "~" excluding sources, the
 // defines, config, creation and preload sections, and the typescript compiler options. Then it
 // resolves imports the way XS does on the device: a relative specifier against the importing
@@ -115,11 +116,9 @@ export function build(manifest: string, platform: string): Build {
     seen.add(path);
     const m = JSON.parse(readFileSync(path, "utf8")) as Json;
     const dir = dirname(path);
-    section(m, dir);
     const includes = ([] as string[]).concat((m.include as string | string[] | undefined) ?? []);
     const block = m.platforms ? matchPlatform(m.platforms as Json, platform) : undefined;
     if (block) {
-      section(block, dir);
       for (const d of (block.dependency as Array<{ idf?: string }> | undefined) ?? []) if (d.idf) b.idfComponents.push(d.idf);
       includes.push(...([] as string[]).concat((block.include as string | string[] | undefined) ?? []));
     }
@@ -127,6 +126,10 @@ export function build(manifest: string, platform: string): Build {
       if (inc.startsWith("$(")) b.moddable.push(inc);
       else include(resolve(dir, inc));
     }
+    // mcconfig merges an included manifest before the one that includes it, and a manifest's own
+    // sections before its platform block: the includer's, and then its block's, win.
+    section(m, dir);
+    if (block) section(block, dir);
   };
   include(resolve(manifest));
 

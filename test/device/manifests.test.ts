@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
+import { checkConfig } from "../../modules/firmware/config.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const at = (p: string) => resolve(ROOT, p);
@@ -112,4 +113,21 @@ test("a platform without a block is refused with the app's error, and the app's 
   const b = build(at("manifests/app/manifest.json"), "esp32");
   const creation = b.creation as { chunk: { initial: number }; heap: { initial: number } };
   t.true(creation.chunk.initial > 0 && creation.heap.initial > 0);
+});
+
+test("each board's config.netstack is a valid firmware config with its TCP bounds, and the Wi-Fi board's smaller creation keeps no growth", (t) => {
+  type Creation = { chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number }; keys: { initial: number } };
+  const of = (platform: string) => {
+    const b = build(at("manifests/app/manifest.json"), platform);
+    const checked = checkConfig((b.config as { netstack: unknown }).netstack);
+    if (!checked.ok) throw new Error(`${platform}: ${checked.reason}`);
+    return { tcp: checked.value.tcp, creation: b.creation as Creation, hostname: checked.value.hostname };
+  };
+  const wifi = of("esp32");
+  const eth = of("esp32/wt32_eth01");
+  t.deepEqual(of("esp32/ethernet_kit"), eth);
+  t.is(wifi.hostname, "netstack", "the app's own config is kept beside the board's");
+  t.deepEqual([wifi.tcp?.maxPcbs, wifi.tcp?.maxTimeWait, eth.tcp?.maxPcbs, eth.tcp?.maxTimeWait], [4, 4, 8, 8]);
+  t.true(wifi.creation.heap.initial < eth.creation.heap.initial && wifi.creation.chunk.initial < eth.creation.chunk.initial);
+  t.deepEqual([wifi.creation.heap.incremental, wifi.creation.chunk.incremental, wifi.creation.keys.initial], [0, 0, eth.creation.keys.initial]);
 });

@@ -14,6 +14,7 @@ test("the ESP32 app's config.netstack is a valid firmware config, and so is one 
     echo: true,
     http: { root: "www", put: true, putLimit: 4096 },
     ftp: { root: "", users: [{ name: "a", password: "b", root: "x", readOnly: true, account: "c" }], anonymous: "pub" },
+    tcp: { maxPcbs: 4, maxTimeWait: 0, sndbuf: 2920, wnd: 65536 * 4 },
   };
   t.deepEqual(checkConfig(full), { ok: true, value: full });
   t.true(checkConfig({ hostname: "bare" }).ok, "every service may be left out");
@@ -61,6 +62,22 @@ test("a wrong config names the first wrong field and what it should be", (t) => 
   t.is(
     wrong((c) => (c.ftp!.users = {}), "config.netstack"),
     "config.netstack.ftp.users: expected a list",
+  );
+  t.is(
+    wrong((c) => (c.tcp = { maxPcbs: 0 })),
+    "netstack.tcp.maxPcbs: expected a count from 1 to 64, got 0",
+  );
+  t.is(
+    wrong((c) => (c.tcp = { sndbuf: 100 })),
+    "netstack.tcp.sndbuf: expected bytes from 536 to 1048576, got 100",
+  );
+  t.is(
+    wrong((c) => (c.tcp = { wnd: 1.5e3 + 0.5 })),
+    "netstack.tcp.wnd: expected bytes from 536 to 1073741824, got 1500.5",
+  );
+  t.is(
+    wrong((c) => (c.tcp = { maxPCBs: 4 })),
+    "netstack.tcp.maxPCBs: unknown field",
   );
   t.is(checkConfig(null).ok ? "ok" : (checkConfig(null) as { reason: string }).reason, "netstack: expected an object");
   t.is(checkConfig([]).ok, false);

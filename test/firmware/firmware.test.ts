@@ -113,6 +113,29 @@ test("a static address, no TFTP writes, and HTTP PUT up to its limit; routes of 
   t.not(httpRequest(r.client, r.clock, device, "/hello").error, undefined, "nothing listens after stop");
 });
 
+test("config.tcp bounds the stack, and the servers' sessions follow TCP's: HTTP within maxPcbs, FTP half of it, each session with its data connection", (t) => {
+  const limits = (tcp?: object) => {
+    const r = rig({ ...manifestConfig(), tcp }, { stack: { tcp: { maxListeners: 3, sndbuf: 1000 } } });
+    if (!r.fw.ok) throw new Error(r.fw.reason);
+    const { stack, ftp, http } = r.fw.value;
+    const c = stack.tcp.config;
+    return [
+      c.maxPcbs,
+      c.maxTimeWait,
+      c.sndbuf,
+      c.wnd,
+      c.maxListeners,
+      http!.options.maxConnections,
+      ftp!.options.maxSessions,
+      ftp!.options.maxSessionsPerAddress,
+      ftp!.options.maxDataConnections,
+    ];
+  };
+  t.deepEqual(limits({ maxPcbs: 4, maxTimeWait: 2, sndbuf: 2920, wnd: 4380 }), [4, 2, 2920, 4380, 3, 4, 2, 2, 2], "the config over the port's options");
+  t.deepEqual(limits(), [8, 8, 1000, 5840, 3, 4, 4, 2, 4], "TCP's defaults, the port's options kept");
+  t.deepEqual(limits({ maxPcbs: 2 }).slice(5), [2, 1, 1, 1]);
+});
+
 test("a wrong config starts nothing and says which field is wrong", (t) => {
   const r = rig({ ...manifestConfig(), tftp: { root: "tftp", write: "always" } });
   t.false(r.fw.ok);

@@ -9,8 +9,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
+import { type Creation, appCreation, bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
 import { Child } from "./child.ts";
+import type { FirmwareConfig } from "../../modules/firmware/config.ts";
+import { build } from "../device/manifest-model.ts";
 import { Netns, type Teardown } from "./netns.ts";
 
 export const KERNEL = "10.77.50.1";
@@ -53,8 +55,22 @@ export interface DeviceMemory {
   slotSize: number;
 }
 
-/** `netstack` is the firmware's config.netstack (default: TFTP, FTP user esp, HTTP on www). */
-export async function startHostDevice(t: Teardown, netstack?: object): Promise<HostDevice> {
+/** The documented boards, as mcconfig's -p names them. */
+export const BOARDS = ["esp32", "esp32/wt32_eth01", "esp32/ethernet_kit"] as const;
+export type Board = (typeof BOARDS)[number];
+
+/** What the app's manifests give `board` (merged as mcconfig merges them): its config.netstack and its creation sizes. */
+export function boardFirmware(board: Board): { netstack: FirmwareConfig; creation: Creation } {
+  const b = build(new URL("../../manifests/app/manifest.json", import.meta.url).pathname, board);
+  return { netstack: (b.config as { netstack: FirmwareConfig }).netstack, creation: b.creation as unknown as Creation };
+}
+
+/**
+ * `netstack` is the firmware's config.netstack (default: TFTP, FTP user esp, HTTP on www), `creation` its sizes (default the
+ * app's own, the Ethernet boards'). With a board's (boardFirmware) the program runs that board's firmware but its network
+ * bring-up: the bundle's is always the Ethernet one (bundle.ts), as the host has no Wi-Fi.
+ */
+export async function startHostDevice(t: Teardown, netstack?: object, creation: Creation = appCreation()): Promise<HostDevice> {
   const { path: script } = await bundleForHost("native/host-device/js/app.ts", "app");
   const root = mkdtempSync(join(tmpdir(), "host-device-"));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
@@ -71,7 +87,11 @@ export async function startHostDevice(t: Teardown, netstack?: object): Promise<H
       http: { root: "www", put: false },
     },
   };
-  const env = [`PRECONFIGURED_TAPIF=${tap}`, `NETSTACK_CONFIG=${JSON.stringify(config)}`, ...Object.entries(creationEnv()).map(([k, v]) => `${k}=${v}`)];
+  const env = [
+    `PRECONFIGURED_TAPIF=${tap}`,
+    `NETSTACK_CONFIG=${JSON.stringify(config)}`,
+    ...Object.entries(creationEnv(creation)).map(([k, v]) => `${k}=${v}`),
+  ];
   const device = new Child(t, spawn("ip", ["netns", "exec", ns.name, "env", ...env, hostDevicePath(), script], { stdio: ["pipe", "pipe", "pipe"] }));
   await device.wait(/took ETH_DEF, MAC (\S+)/, 20_000, "the firmware to take the interface");
   await ns.addAddress(tap, `${KERNEL}/24`);

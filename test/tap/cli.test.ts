@@ -47,6 +47,8 @@ test("a --config that is not valid: one line naming the file and the field, exit
   const file = join(dir, "bad.json");
   writeFileSync(file, JSON.stringify({ config: { netstack: { hostname: "x", http: { root: "www", put: "yes" } } } }));
   failsWith(t, await start("--tap", "--config", file), new RegExp(`^--config ${file}: netstack\\.http\\.put: expected true or false$`));
+  writeFileSync(file, JSON.stringify({ config: { netstack: { hostname: "x", tcp: { maxPcbs: 4, maxTimeWait: -1 } } } }));
+  failsWith(t, await start("--tap", "--config", file), new RegExp(`^--config ${file}: netstack\\.tcp\\.maxTimeWait: expected a count from 0 to 64, got -1$`));
   writeFileSync(file, "{ not json");
   failsWith(t, await start("--tap", "--config", file), new RegExp(`^--config ${file}: .*JSON`));
   failsWith(t, await start("--tap", "--static", "10.0.0.2"), /^--static 10\.0\.0\.2: expected ADDR\/PREFIX or ADDR\/PREFIX,GATEWAY$/);
