@@ -1,5 +1,5 @@
 // The firmware's XS heap on the host program (native/host-device), with the firmware's own
-// creation sizes and its preload frozen as on the device (test/support/host-device.ts): the
+// creation sizes and its preload frozen as on the device (bench/host-device.ts): the
 // stack and the four servers (TFTP, FTP, HTTP, UDP echo) idle with a lease; the heap each open
 // connection adds, from the slope over several; the most in use while files go over HTTP and
 // FTP. Figures count from the end of the preload: what the device holds in RAM. Clock-free:
@@ -12,9 +12,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Creation } from "../native/host-device/bundle.ts";
-import { BOARDS, type Board, type DeviceMemory, type HostDevice, boardFirmware, startHostDevice } from "../test/support/host-device.ts";
+import { BOARDS, type Board, type DeviceMemory, type HostDevice, boardFirmware, startHostDevice } from "./host-device.ts";
 import { TCP_DEFAULTS } from "../modules/stack/tcp-config.ts";
-import type { Teardown } from "../test/support/netns.ts";
+import type { Teardown } from "./netns.ts";
 
 const PEER = fileURLToPath(new URL("./device-peer.ts", import.meta.url));
 /** Bytes of one slot on the ESP32 (32-bit): the host's are twice that. */

@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { run } from "../support/netns.ts";
+import { run } from "../../bench/netns.ts";
 import { GLUE_CFLAGS, GLUE_FILES, ROOT } from "./glue-build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "glue-"));

@@ -10,7 +10,7 @@ import test from "ava";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pingSummary, startHostDevice } from "../support/host-device.ts";
+import { pingSummary, startHostDevice } from "../../bench/host-device.ts";
 
 function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");

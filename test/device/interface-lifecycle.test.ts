@@ -10,8 +10,8 @@
 // Needs root.
 
 import test from "ava";
-import type { Child } from "../support/child.ts";
-import { pingSummary, startHostDevice } from "../support/host-device.ts";
+import type { Child } from "../../bench/child.ts";
+import { pingSummary, startHostDevice } from "../../bench/host-device.ts";
 
 function occurrences(text: string, pattern: RegExp): string[] {
   return [...text.matchAll(new RegExp(pattern.source, "g"))].map((m) => m[1] ?? m[0]);

@@ -1,7 +1,7 @@
 // On XS a string used as a property key becomes a key for the machine's life, and the
 // firmware's key table does not grow (creation.keys, incremental 0): a peer that could make
 // keys could stop the device. The firmware runs on the host program with its own creation
-// sizes (test/support/host-device.ts); a peer in its namespace (keys-peer.ts) sends 10 000
+// sizes (bench/host-device.ts); a peer in its namespace (keys-peer.ts) sends 10 000
 // invented FTP verbs before logging in, HTTP methods, HTTP header names and TFTP option names.
 // The keys made at run time must not move, and the firmware must still serve files over
 // HTTP, FTP and TFTP. Needs root.
@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type HostDevice, startHostDevice } from "../support/host-device.ts";
+import { type HostDevice, startHostDevice } from "../../bench/host-device.ts";
 
 const PEER = fileURLToPath(new URL("./keys-peer.ts", import.meta.url));
 const COUNT = 10_000;

@@ -2,7 +2,7 @@ import test from "ava";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
+import { build, runtimeImports, resolveSpecifier } from "../../native/host-device/manifest-model.ts";
 import { checkConfig } from "../../modules/firmware/config.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

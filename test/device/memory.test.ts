@@ -11,7 +11,7 @@
 
 import test from "ava";
 import { esp32Bytes, measureDeviceMemory, worstCase } from "../../bench/device-memory.ts";
-import { boardFirmware } from "../support/host-device.ts";
+import { boardFirmware } from "../../bench/host-device.ts";
 
 const IDLE_TARGET = 48 * 1024;
 /** Today's worst (an FTP session, 5.8 KiB) and a tenth more: a ceiling, not the 1 KiB target. */

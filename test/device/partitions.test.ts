@@ -8,7 +8,7 @@ import test from "ava";
 import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "./manifest-model.ts";
+import { build } from "../../native/host-device/manifest-model.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const at = (p: string) => resolve(ROOT, p);

@@ -9,7 +9,7 @@
 import test from "ava";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, runtimeImports, resolveSpecifier } from "./manifest-model.ts";
+import { build, runtimeImports, resolveSpecifier } from "../../native/host-device/manifest-model.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const MODDABLE = new Set(["timer", "time", "file", "wifi", "ethernet", "mc/config"]);

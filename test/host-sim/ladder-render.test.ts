@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { readCaptureFile } from "../../host-sim/capture.ts";
 import { drawLadder } from "../../host-sim/ladder/index.ts";
 import type { Capture } from "../../host-sim/pcap.ts";
-import { mustRun, Netns } from "../support/netns.ts";
+import { mustRun, Netns } from "../../bench/netns.ts";
 import { doraCapture, ftpPcap, marksCapture, tempPath } from "../support/ladder-captures.ts";
 import { countColour, decodePng, inked, lines, type Png, readLadder } from "../support/ladder-svg.ts";
 

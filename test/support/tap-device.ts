@@ -10,7 +10,7 @@ import { SeededRandom } from "../../host-sim/random.ts";
 import { createStack, type Stack, type StackOptions } from "../../modules/stack/stack.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
 import type { Link } from "../../modules/platform.ts";
-import { Netns } from "./netns.ts";
+import { Netns } from "../../bench/netns.ts";
 
 export const KERNEL = "10.77.1.1";
 export const DEVICE = "10.77.1.2";

@@ -11,8 +11,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Netns } from "../support/netns.ts";
-import { Child } from "../support/child.ts";
+import { Netns } from "../../bench/netns.ts";
+import { Child } from "../../bench/child.ts";
 
 const MAIN = fileURLToPath(new URL("../../host-sim/main.ts", import.meta.url));
 const KERNEL = "10.77.60.1";

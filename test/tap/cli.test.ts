@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TapLink } from "../../host-sim/tap.ts";
-import { Netns, run } from "../support/netns.ts";
+import { Netns, run } from "../../bench/netns.ts";
 
 const MAIN = fileURLToPath(new URL("../../host-sim/main.ts", import.meta.url));
 

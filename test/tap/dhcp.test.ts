@@ -17,7 +17,7 @@ import { createStack, type Stack } from "../../modules/stack/stack.ts";
 import { IP_BROADCAST, ipToString, parseIp, parseMac } from "../../modules/wire/address.ts";
 import { DhcpClient, type DhcpClientOptions, type DhcpState } from "../../modules/services/dhcp-client.ts";
 import { DHCP_REQUEST } from "../../modules/wire/dhcp.ts";
-import { Netns } from "../support/netns.ts";
+import { Netns } from "../../bench/netns.ts";
 import { dhcpOf, type Seen } from "../support/dhcp-client-lan.ts";
 
 const KERNEL = "10.77.40.1";

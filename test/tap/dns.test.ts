@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import type { Stack } from "../../modules/stack/stack.ts";
 import { DnsResolver, type DnsError, type DnsLookupType, type DnsResult } from "../../modules/services/dns-resolver.ts";
 import { ipToString, parseIp } from "../../modules/wire/address.ts";
-import type { Netns } from "../support/netns.ts";
+import type { Netns } from "../../bench/netns.ts";
 import { deviceOnTap } from "../support/tap-device.ts";
 
 const SERVER = "10.77.53.1";

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
 import { FtpServer, type FtpTransferReport } from "../../modules/services/ftp-server.ts";
-import type { Netns } from "../support/netns.ts";
+import type { Netns } from "../../bench/netns.ts";
 import { deviceOnTap } from "../support/tap-device.ts";
 
 const KERNEL = "10.77.21.1";

@@ -14,7 +14,7 @@ import { HttpServer } from "../../modules/services/http-server.ts";
 import type { Stack } from "../../modules/stack/stack.ts";
 import { MemoryStorage } from "../../modules/storage/memory.ts";
 import { parseIp, parseMac } from "../../modules/wire/address.ts";
-import { Netns } from "../support/netns.ts";
+import { Netns } from "../../bench/netns.ts";
 import { deviceOnTap } from "../support/tap-device.ts";
 
 const MIB = 1 << 20;

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { TapLink } from "../../host-sim/tap.ts";
-import { Netns, run } from "../support/netns.ts";
+import { Netns, run } from "../../bench/netns.ts";
 import { BROADCAST_MAC, type Mac, ipToString, macEqual, macToString, parseIp, parseMac } from "../../modules/wire/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, decodeEthernet, encodeEthernet } from "../../modules/wire/ethernet.ts";
 import { ARP_LEN, ARP_REPLY, ARP_REQUEST, type ArpPacket, decodeArp, encodeArp } from "../../modules/wire/arp.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DirectoryStorage } from "../../host-sim/storage/directory.ts";
 import { TftpServer, type TftpServerOptions, type TftpTransferReport } from "../../modules/services/tftp-server.ts";
-import type { Netns } from "../support/netns.ts";
+import type { Netns } from "../../bench/netns.ts";
 import { deviceOnTap } from "../support/tap-device.ts";
 
 const KERNEL = "10.77.69.1";

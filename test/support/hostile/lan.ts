@@ -17,7 +17,7 @@ import { FtpServer } from "../../../modules/services/ftp-server.ts";
 import { HttpServer } from "../../../modules/services/http-server.ts";
 import { TftpServer } from "../../../modules/services/tftp-server.ts";
 import type { Stack } from "../../../modules/stack/stack.ts";
-import type { Netns } from "../netns.ts";
+import type { Netns } from "../../../bench/netns.ts";
 import { deviceOnTap } from "../tap-device.ts";
 
 export const KERNEL = "10.77.66.1";

@@ -3,8 +3,8 @@
 
 import type { ExecutionContext } from "ava";
 import { randomBytes } from "node:crypto";
-import { type RunResult, mustRun, run } from "../../bench/run.ts";
-import { type Mac, parseMac } from "../../modules/wire/address.ts";
+import { type RunResult, mustRun, run } from "./run.ts";
+import { type Mac, parseMac } from "../modules/wire/address.ts";
 
 // One way to run programs, bench/run.ts, serves the bench and the tests alike.
 export { type RunResult, mustRun, run };

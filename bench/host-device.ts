@@ -9,10 +9,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Creation, appCreation, bundleForHost, creationEnv, hostDevicePath } from "../../native/host-device/bundle.ts";
+import { type Creation, appCreation, bundleForHost, creationEnv, hostDevicePath } from "../native/host-device/bundle.ts";
 import { Child } from "./child.ts";
-import type { FirmwareConfig } from "../../modules/firmware/config.ts";
-import { build } from "../device/manifest-model.ts";
+import type { FirmwareConfig } from "../modules/firmware/config.ts";
+import { build } from "../native/host-device/manifest-model.ts";
 import { Netns, type Teardown } from "./netns.ts";
 
 export const KERNEL = "10.77.50.1";
@@ -61,7 +61,7 @@ export type Board = (typeof BOARDS)[number];
 
 /** What the app's manifests give `board` (merged as mcconfig merges them): its config.netstack and its creation sizes. */
 export function boardFirmware(board: Board): { netstack: FirmwareConfig; creation: Creation } {
-  const b = build(new URL("../../manifests/app/manifest.json", import.meta.url).pathname, board);
+  const b = build(new URL("../manifests/app/manifest.json", import.meta.url).pathname, board);
   return { netstack: (b.config as { netstack: FirmwareConfig }).netstack, creation: b.creation as unknown as Creation };
 }
 
