@@ -62,7 +62,7 @@ export class Scoreboard {
   }
 
   /** The end of the SACKed range holding `seq`, or `seq` when none does. */
-  skip(seq: number): number {
+  sackedEnd(seq: number): number {
     for (const r of this.ranges) if (seqDiff(seq, r.left) >= 0 && seqDiff(seq, r.right) < 0) return r.right;
     return seq;
   }
@@ -149,7 +149,7 @@ export class Scoreboard {
 
   /** The first unSACKed byte at or after `from` and before `below`. */
   private holeFrom(from: number, below: number): number | undefined {
-    const seq = this.skip(from);
+    const seq = this.sackedEnd(from);
     return seqDiff(seq, below) < 0 ? seq : undefined;
   }
 

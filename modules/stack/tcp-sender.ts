@@ -190,7 +190,7 @@ export class TcpSender {
     if (this.cc.sackRecovery) return this.recover();
     for (;;) {
       // Resending after a timeout: what the peer SACKed since is not sent again.
-      if (seqDiff(this.nxt, this.max) < 0) this.nxt = this.board.skip(this.nxt);
+      if (seqDiff(this.nxt, this.max) < 0) this.nxt = this.board.sackedEnd(this.nxt);
       const sent = this.buf.offset(this.nxt);
       if (sent > this.buf.length) break; // FIN is out
       const unsent = this.buf.length - sent;

@@ -201,7 +201,7 @@ test("scoreboard: merges, trims at una, stays within its bound, and says what is
   const seg = (k: number) => (una + k * 1000) >>> 0;
   b.update([{ left: seg(2), right: seg(3) }], una, seg(40));
   b.update([{ left: seg(3), right: seg(4) }], una, seg(40));
-  t.is(b.skip(seg(2)), seg(4), "touching blocks merge");
+  t.is(b.sackedEnd(seg(2)), seg(4), "touching blocks merge");
   t.is(b.lostEdge(una, 1000), una, "2000 bytes SACKed above: nothing lost yet");
   b.update([{ left: seg(5), right: seg(6) }], una, seg(40));
   t.is(b.lostEdge(una, 1000), seg(2), "3000 bytes above: the hole before them is lost");
@@ -210,11 +210,11 @@ test("scoreboard: merges, trims at una, stays within its bound, and says what is
   t.is(b.pipe(una, seg(40), 1000), 1000 + 1000 + 34_000);
   for (let k = 8; k < 40; k += 2) b.update([{ left: seg(k), right: seg(k + 1) }], una, seg(40));
   const lefts: number[] = [];
-  for (let s = b.nextSacked(una, seg(40)); s !== seg(40); s = b.nextSacked(b.skip(s), seg(40))) lefts.push(s);
+  for (let s = b.nextSacked(una, seg(40)); s !== seg(40); s = b.nextSacked(b.sackedEnd(s), seg(40))) lefts.push(s);
   t.is(lefts.length, SCOREBOARD_RANGES, "the highest ranges are forgotten");
   t.deepEqual(lefts.slice(0, 3), [seg(2), seg(5), seg(8)]);
   b.advance(seg(5) + 500);
-  t.is(b.skip(seg(5) + 500), seg(6), "una inside a range trims it");
+  t.is(b.sackedEnd(seg(5) + 500), seg(6), "una inside a range trims it");
   b.clear();
   t.true(b.empty);
 });
